@@ -1,0 +1,3 @@
+from claudeserver.cli import main
+
+raise SystemExit(main())

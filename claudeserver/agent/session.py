@@ -1,0 +1,223 @@
+"""One Claude Code conversation per task, driven through `ClaudeSDKClient`."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claude_agent_sdk import (
+    AssistantMessage,
+    ClaudeAgentOptions,
+    ClaudeSDKClient,
+    CLINotFoundError,
+    ClaudeSDKError,
+    HookMatcher,
+    PermissionResultAllow,
+    PermissionResultDeny,
+    ResultMessage,
+    SystemMessage,
+    TextBlock,
+    ToolPermissionContext,
+    ToolResultBlock,
+    ToolUseBlock,
+    UserMessage,
+)
+
+from claudeserver.agent.events import (
+    AgentError,
+    AgentEvent,
+    AssistantText,
+    GateDecision,
+    SystemNotice,
+    ToolCall,
+    ToolOutcome,
+    TurnResult,
+)
+
+Gate = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
+Answerer = Callable[[list[dict[str, Any]]], Awaitable[dict[str, str]]]
+
+# The gate may hold a call while the simulated human "thinks"; give it room.
+HOOK_TIMEOUT_SECONDS = 900
+
+
+@dataclass
+class AgentConfig:
+    cwd: Path
+    cli_path: str | None = None
+    model: str | None = None
+    resume: str | None = None
+    system_prompt_append: str = ""
+    sandbox: bool = False
+    extra_dirs: list[Path] = field(default_factory=list)
+    max_budget_usd: float | None = None
+
+
+class AgentSession:
+    """`async with AgentSession(config, gate, answer):` then `send()` and `turn()`."""
+
+    def __init__(self, config: AgentConfig, gate: Gate, answer_questions: Answerer) -> None:
+        self._config = config
+        self._gate = gate
+        self._answer_questions = answer_questions
+        self._stderr: collections.deque[str] = collections.deque(maxlen=50)
+        self._client: ClaudeSDKClient | None = None
+        self.session_id: str | None = config.resume
+
+    async def __aenter__(self) -> AgentSession:
+        self._client = ClaudeSDKClient(self._options())
+        try:
+            await self._client.connect()
+        except CLINotFoundError as exc:
+            raise AgentError(
+                f"Claude Code CLI not found ({exc})",
+                hint="Install it or set CLAUDE_CLI_COMMAND to its path",
+            ) from exc
+        except ClaudeSDKError as exc:
+            raise self._error("Claude Code CLI failed to start", exc) from exc
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._client is not None:
+            try:
+                await self._client.disconnect()
+            except Exception:  # noqa: S110 - the process is going away either way
+                pass
+            self._client = None
+
+    async def send(self, text: str) -> None:
+        """Queue a user message; mid-turn it reaches the agent at its next step."""
+        assert self._client is not None
+        try:
+            await self._client.query(text)
+        except ClaudeSDKError as exc:
+            raise self._error("could not send a message to Claude Code", exc) from exc
+
+    async def interrupt(self) -> None:
+        if self._client is not None:
+            await self._client.interrupt()
+
+    async def turn(self) -> AsyncIterator[AgentEvent]:
+        """Events of the current turn, ending with its `TurnResult`."""
+        assert self._client is not None
+        try:
+            async for message in self._client.receive_response():
+                for event in self._translate(message):
+                    yield event
+        except ClaudeSDKError as exc:
+            raise self._error("Claude Code stopped unexpectedly", exc) from exc
+
+    def _translate(self, message: Any) -> list[AgentEvent]:
+        if isinstance(message, AssistantMessage):
+            events: list[AgentEvent] = []
+            for block in message.content:
+                if isinstance(block, TextBlock) and block.text.strip():
+                    events.append(AssistantText(block.text, message.model))
+                elif isinstance(block, ToolUseBlock):
+                    events.append(ToolCall(block.id, block.name, dict(block.input)))
+            return events
+        if isinstance(message, UserMessage) and isinstance(message.content, list):
+            return [
+                ToolOutcome(b.tool_use_id, _text(b.content), bool(b.is_error))
+                for b in message.content
+                if isinstance(b, ToolResultBlock)
+            ]
+        if isinstance(message, SystemMessage):
+            if message.subtype == "init":
+                self.session_id = message.data.get("session_id", self.session_id)
+            return [SystemNotice(message.subtype, dict(message.data))]
+        if isinstance(message, ResultMessage):
+            self.session_id = message.session_id or self.session_id
+            usage = message.usage or {}
+            return [
+                TurnResult(
+                    is_error=message.is_error,
+                    subtype=message.subtype,
+                    text=message.result or "",
+                    session_id=message.session_id,
+                    cost_usd=message.total_cost_usd or 0.0,
+                    input_tokens=int(usage.get("input_tokens") or 0),
+                    output_tokens=int(usage.get("output_tokens") or 0),
+                    api_error_status=message.api_error_status,
+                    errors=tuple(message.errors or ()),
+                )
+            ]
+        return []
+
+    def _options(self) -> ClaudeAgentOptions:
+        config = self._config
+        sandbox: Any = (
+            {"enabled": True, "autoAllowBashIfSandboxed": False, "allowUnsandboxedCommands": False}
+            if config.sandbox
+            else None
+        )
+        return ClaudeAgentOptions(
+            cwd=str(config.cwd),
+            cli_path=config.cli_path,
+            model=config.model,
+            resume=config.resume,
+            add_dirs=[str(d) for d in config.extra_dirs],
+            max_budget_usd=config.max_budget_usd,
+            # Project-level settings can run hooks and MCP servers: untrusted by default.
+            setting_sources=[],
+            system_prompt={
+                "type": "preset",
+                "preset": "claude_code",
+                "append": config.system_prompt_append,
+            },
+            hooks={
+                "PreToolUse": [
+                    HookMatcher(
+                        matcher=None,
+                        hooks=[self._pre_tool_use],
+                        timeout=HOOK_TIMEOUT_SECONDS,
+                        on_failure="block",
+                    )
+                ]
+            },
+            can_use_tool=self._can_use_tool,
+            sandbox=sandbox,
+            stderr=self._stderr.append,
+        )
+
+    async def _pre_tool_use(
+        self, hook_input: Any, _tool_use_id: str | None, _context: Any
+    ) -> dict[str, Any]:
+        tool_name = str(hook_input.get("tool_name", ""))
+        if tool_name == "AskUserQuestion":
+            return {}  # no opinion: the CLI asks can_use_tool, which answers the question
+        decision = await self._gate(tool_name, dict(hook_input.get("tool_input") or {}))
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "allow" if decision.allowed else "deny",
+                "permissionDecisionReason": decision.reason,
+            }
+        }
+
+    async def _can_use_tool(
+        self, tool_name: str, tool_input: dict[str, Any], _context: ToolPermissionContext
+    ) -> PermissionResultAllow | PermissionResultDeny:
+        if tool_name == "AskUserQuestion":
+            questions = list(tool_input.get("questions") or [])
+            answers = await self._answer_questions(questions)
+            return PermissionResultAllow(updated_input={"questions": questions, "answers": answers})
+        decision = await self._gate(tool_name, tool_input)
+        if decision.allowed:
+            return PermissionResultAllow()
+        return PermissionResultDeny(message=decision.reason)
+
+    def _error(self, message: str, exc: BaseException) -> AgentError:
+        stderr = "\n".join(self._stderr)
+        return AgentError(f"{message}: {exc}", stderr=stderr)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return "" if content is None else str(content)

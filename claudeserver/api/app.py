@@ -1,0 +1,44 @@
+"""`create_app(settings)`: nothing is created at import time, so tests point it anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from claudeserver.api.routes import health, sessions, tasks
+from claudeserver.domain.worker import Worker
+from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.worker = Worker(settings, app.state.sessionmaker) if run_worker else None
+        if app.state.worker is not None:
+            app.state.worker.start()
+        try:
+            yield
+        finally:
+            if app.state.worker is not None:
+                await app.state.worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="claudeserver",
+        version="0.1.0",
+        description="Finishes coding tasks unattended with the Claude Code agent.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(sessions.router)
+    app.include_router(tasks.router)
+    return app

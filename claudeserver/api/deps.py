@@ -1,0 +1,32 @@
+"""Dependency aliases for routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session as DB
+
+from claudeserver.domain.worker import Worker
+from claudeserver.settings import Settings
+
+
+def _db(request: Request) -> Iterator[DB]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _worker(request: Request) -> Worker | None:
+    worker: Worker | None = request.app.state.worker
+    return worker
+
+
+SessionDep = Annotated[DB, Depends(_db)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+WorkerDep = Annotated["Worker | None", Depends(_worker)]

@@ -1,0 +1,44 @@
+"""Turn rows into response bodies (the test summary is computed, not stored)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session as DB
+
+from claudeserver.api.schemas import (
+    InteractionOut,
+    TaskDetail,
+    TaskOut,
+    TaskStatusOut,
+    TestCaseOut,
+    TestSummary,
+)
+from claudeserver.persistence import repository as repo
+from claudeserver.persistence.models import Task
+
+
+def task_out(db: DB, task: Task) -> TaskOut:
+    summary = TestSummary(**repo.test_counts(db, task_id=task.id))
+    return TaskOut(**_fields(task), test_summary=summary)
+
+
+def task_status(db: DB, task: Task) -> TaskStatusOut:
+    return TaskStatusOut(
+        id=task.id,
+        status=task.status,
+        summary=task.summary,
+        progress=task.progress,
+        test_summary=TestSummary(**repo.test_counts(db, task_id=task.id)),
+    )
+
+
+def task_detail(db: DB, task: Task) -> TaskDetail:
+    base = task_out(db, task)
+    return TaskDetail(
+        **base.model_dump(),
+        interactions=[InteractionOut.model_validate(i) for i in task.interactions],
+        test_cases=[TestCaseOut.model_validate(t) for t in task.test_cases],
+    )
+
+
+def _fields(task: Task) -> dict[str, object]:
+    return {name: getattr(task, name) for name in TaskOut.model_fields if name != "test_summary"}

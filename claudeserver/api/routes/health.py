@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from claudeserver.api.deps import SessionDep, SettingsDep
+from claudeserver.api.schemas import HealthOut
+from claudeserver.agent.locate import cli_status
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut)
+def health(db: SessionDep, settings: SettingsDep) -> HealthOut:
+    try:
+        db.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:
+        database = f"error: {type(exc).__name__}"
+    cli = cli_status(settings.claude_cli_command)
+    ok = database == "ok" and cli.startswith("ok")
+    return HealthOut(status="ok" if ok else "degraded", database=database, cli=cli)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from claudeserver.api.deps import SessionDep
+from claudeserver.api.presenters import task_out
+from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
+from claudeserver.persistence import repository as repo
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+
+@router.post("", status_code=201, response_model=SessionOut)
+def create_session(body: SessionCreate, db: SessionDep) -> SessionOut:
+    return SessionOut.model_validate(repo.create_session(db, project_path=body.project_path))
+
+
+@router.get("", response_model=list[SessionOut])
+def list_sessions(db: SessionDep) -> list[SessionOut]:
+    return [SessionOut.model_validate(s) for s in repo.list_sessions(db)]
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+def get_session(session_id: str, db: SessionDep) -> SessionOut:
+    return SessionOut.model_validate(_session_or_404(db, session_id))
+
+
+@router.get("/{session_id}/tasks", response_model=list[TaskOut])
+def session_tasks(session_id: str, db: SessionDep) -> list[TaskOut]:
+    _session_or_404(db, session_id)
+    return [task_out(db, t) for t in repo.list_session_tasks(db, session_id=session_id)]
+
+
+def _session_or_404(db: SessionDep, session_id: str) -> object:
+    session = repo.get_session(db, session_id=session_id)
+    if session is None:
+        raise HTTPException(404, f"session {session_id} not found")
+    return session

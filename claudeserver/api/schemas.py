@@ -1,0 +1,131 @@
+"""Request and response bodies: the seed README's JSON shapes."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from claudeserver.domain.status import TaskStatus
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project_path: str = Field(
+        min_length=1, max_length=4096, description="Absolute path of an existing directory"
+    )
+
+    @field_validator("project_path")
+    @classmethod
+    def _existing_absolute_dir(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("project_path must not contain NUL bytes")
+        path = Path(value)
+        if not path.is_absolute():
+            raise ValueError(f"project_path must be an absolute path, got {value!r}")
+        if not path.is_dir():
+            raise ValueError(f"project_path {value!r} is not an existing directory")
+        return os.path.normpath(value)
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    project_path: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=100_000)
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("description must not be blank")
+        if "\x00" in value:
+            raise ValueError("description must not contain NUL bytes")
+        return value
+
+
+class TestSummary(BaseModel):
+    total: int
+    passed: int
+    failed: int
+    pending: int
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    session_id: str
+    description: str
+    status: TaskStatus
+    summary: str | None
+    progress: str | None
+    error: str | None
+    claude_session_id: str | None
+    model: str | None
+    iterations: int
+    pauses: int
+    test_rounds: int
+    cost_usd: float
+    input_tokens: int
+    output_tokens: int
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    test_summary: TestSummary
+
+
+class TaskStatusOut(BaseModel):
+    id: str
+    status: TaskStatus
+    summary: str | None
+    progress: str | None
+    test_summary: TestSummary
+
+
+class InteractionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sequence: int
+    role: str
+    kind: str
+    content: str
+    data: dict[str, Any] | None
+    created_at: datetime
+
+
+class TestCaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    type: str
+    file_path: str | None
+    status: str
+    output: str | None
+    duration: float | None
+
+
+class TaskDetail(TaskOut):
+    interactions: list[InteractionOut]
+    test_cases: list[TestCaseOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    cli: str

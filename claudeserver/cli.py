@@ -1,0 +1,86 @@
+"""The `claudeserver` command: `serve`, `doctor`, `policy check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="claudeserver", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", help="overrides HOST")
+    serve.add_argument("--port", type=int, help="overrides PORT")
+
+    commands.add_parser("doctor", help="check the database and the Claude Code CLI")
+
+    policy = commands.add_parser("policy", help="permission policy tools")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    policy_commands.add_parser(
+        "check", help='read {"tool","input","cwd"} JSON lines on stdin, print decisions'
+    )
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "doctor":
+            return _doctor()
+        return _policy_check()
+    except ValidationError as exc:
+        print(f"claudeserver: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from claudeserver.api.app import create_app
+    from claudeserver.settings import Settings
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+    )
+    return 0
+
+
+def _doctor() -> int:
+    from sqlalchemy import text
+
+    from claudeserver.agent.locate import cli_status
+    from claudeserver.persistence.db import make_engine
+    from claudeserver.settings import Settings
+
+    settings = Settings()
+    checks: list[tuple[str, str]] = []
+    try:
+        with make_engine(settings.database_url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks.append(("database", f"ok: {settings.database_url}"))
+    except Exception as exc:
+        checks.append(("database", f"error: {exc}"))
+    checks.append(("claude cli", cli_status(settings.claude_cli_command)))
+    for name, result in checks:
+        print(f"{name:12} {result}")
+    return 0 if all(r.startswith("ok") for _, r in checks) else 1
+
+
+def _policy_check() -> int:
+    from pathlib import Path
+
+    from claudeserver.domain.policy import PolicyConfig
+    from claudeserver.domain.policy.audit import run_audit
+
+    def config_for(cwd: Path) -> PolicyConfig:
+        return PolicyConfig(project_dir=cwd.resolve())
+
+    for line in run_audit(sys.stdin, config_for=config_for):
+        print(line, flush=True)
+    return 0

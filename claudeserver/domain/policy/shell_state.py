@@ -1,0 +1,108 @@
+"""What the analyzer knows while walking a command line, and how words expand under it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .paths import GLOB_CHARS, expand_tilde
+from .shell_parse import Lit, Opaque, Sub, Var, Word
+
+# `$TMPDIR` is scratch space by definition; its real value does not matter to the policy.
+_TMPDIR = "/tmp"
+_SPLIT_CHARS = frozenset(" \t\n")
+
+
+@dataclass
+class ShellState:
+    """Mutable per-walk facts: cwd and variables as `cd`/assignments change them."""
+
+    cwd: Path | None
+    home: Path
+    vars: dict[str, str | None] = field(default_factory=dict)
+    ifs_changed: bool = False
+    functions: set[str] = field(default_factory=set)
+    # Files written earlier in the same command line: their content when we could see it
+    # (so running them can be analyzed) or None when it was produced opaquely.
+    scripts: dict[Path, str | None] = field(default_factory=dict)
+    downloaded: set[Path] = field(default_factory=set)
+    depth: int = 0
+
+    def fork(self) -> ShellState:
+        """Subshells and substitutions see the parent's state but cannot change it."""
+        return replace(
+            self,
+            vars=dict(self.vars),
+            functions=set(self.functions),
+            scripts=self.scripts,
+            downloaded=self.downloaded,
+        )
+
+    def lookup(self, name: str) -> str | None:
+        if name in self.vars:
+            return self.vars[name]
+        if name == "HOME":
+            return str(self.home)
+        if name == "PWD":
+            return None if self.cwd is None else str(self.cwd)
+        if name == "TMPDIR":
+            return _TMPDIR
+        return None
+
+
+@dataclass(frozen=True)
+class Value:
+    """A word after expansion. `text` is None when it depends on run-time data."""
+
+    text: str | None
+    raw: str
+    glob: bool = False
+    subs: tuple[Sub, ...] = ()
+    literal: bool = True  # no expansion at all took part
+
+    @property
+    def known(self) -> bool:
+        return self.text is not None
+
+
+def expand(word: Word, state: ShellState) -> Value:
+    pieces: list[str] = []
+    unknown = False
+    glob = False
+    literal = True
+    subs: list[Sub] = []
+    for index, part in enumerate(word.parts):
+        if isinstance(part, Lit):
+            text = part.text
+            if index == 0 and not part.quoted and text.startswith("~"):
+                expanded = expand_tilde(text, state.home)
+                unknown = unknown or expanded is None
+                text = expanded or text
+            glob = glob or (not part.quoted and any(c in GLOB_CHARS for c in text))
+            pieces.append(text)
+            continue
+        literal = False
+        if isinstance(part, Var):
+            value = state.lookup(part.name) if part.plain else None
+            if value is None or (not part.quoted and _splits(value, state)):
+                unknown = True
+                continue
+            glob = glob or (not part.quoted and any(c in GLOB_CHARS for c in value))
+            pieces.append(value)
+        elif isinstance(part, Sub):
+            subs.append(part)
+            unknown = True
+        elif isinstance(part, Opaque):
+            subs.extend(part.subs)
+            unknown = True
+    text = None if unknown else "".join(pieces)
+    return Value(text, word.raw, glob, tuple(subs), literal)
+
+
+def _splits(value: str, state: ShellState) -> bool:
+    """An unquoted expansion that word-splits changes argv in ways we do not model."""
+    return state.ifs_changed or any(c in _SPLIT_CHARS for c in value)
+
+
+def literal_value(text: str) -> Value:
+    return Value(text, text)

@@ -1,0 +1,44 @@
+"""Which test files the agent created or changed: compared against a snapshot from the start."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+# Directories that never hold the project's own tests and can be huge.
+SKIP_DIRS = frozenset(
+    {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "build", "dist"}
+)
+PYTEST_PATTERNS = ("test_*.py", "*_test.py")
+
+
+@dataclass(frozen=True)
+class TestFileSnapshot:
+    __test__ = False
+
+    digests: dict[str, str]  # relative path -> sha256
+
+    @classmethod
+    def take(cls, root: Path, patterns: tuple[str, ...] = PYTEST_PATTERNS) -> TestFileSnapshot:
+        digests: dict[str, str] = {}
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+            for filename in filenames:
+                if any(fnmatch(filename, p) for p in patterns):
+                    path = Path(dirpath, filename)
+                    digests[path.relative_to(root).as_posix()] = _digest(path)
+        return cls(digests)
+
+    def changed_since(self, earlier: TestFileSnapshot) -> list[str]:
+        """Files that are new or whose content differs from `earlier`."""
+        return sorted(p for p, d in self.digests.items() if earlier.digests.get(p) != d)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

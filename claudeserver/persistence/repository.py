@@ -1,0 +1,203 @@
+"""Data functions. Every status change is a guarded UPDATE that also writes an event row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session as DB
+from sqlalchemy.orm import selectinload
+
+from claudeserver.domain.status import TaskStatus, allowed_sources
+from claudeserver.persistence.models import (
+    ClaudeInteraction,
+    Session,
+    Task,
+    TestCase,
+    utcnow,
+)
+
+
+def create_session(db: DB, *, project_path: str) -> Session:
+    row = Session(project_path=project_path)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def get_session(db: DB, *, session_id: str) -> Session | None:
+    return db.get(Session, session_id)
+
+
+def list_sessions(db: DB) -> Sequence[Session]:
+    return db.scalars(select(Session).order_by(Session.created_at.desc())).all()
+
+
+def create_task(db: DB, *, session_id: str, description: str) -> Task:
+    task = Task(session_id=session_id, description=description, status=TaskStatus.PENDING.value)
+    db.add(task)
+    db.flush()
+    _append_interaction(
+        db, task_id=task.id, role="system", kind="status", content="pending", data=None
+    )
+    db.commit()
+    return task
+
+
+def get_task(db: DB, *, task_id: str, with_details: bool = False) -> Task | None:
+    if not with_details:
+        return db.get(Task, task_id)
+    stmt = (
+        select(Task)
+        .where(Task.id == task_id)
+        .options(selectinload(Task.interactions), selectinload(Task.test_cases))
+    )
+    return db.scalars(stmt).first()
+
+
+def list_session_tasks(db: DB, *, session_id: str) -> Sequence[Task]:
+    stmt = (
+        select(Task)
+        .where(Task.session_id == session_id)
+        .order_by(Task.created_at.desc(), Task.id.desc())
+    )
+    return db.scalars(stmt).all()
+
+
+def tasks_with_status(db: DB, *, statuses: Sequence[TaskStatus]) -> Sequence[Task]:
+    stmt = (
+        select(Task)
+        .where(Task.status.in_([s.value for s in statuses]))
+        .order_by(Task.created_at)
+    )
+    return db.scalars(stmt).all()
+
+
+def transition(
+    db: DB, *, task_id: str, to: TaskStatus, note: str | None = None, **fields: Any
+) -> bool:
+    """Move a task to `to` only from a status the table allows; False if another move won."""
+    values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
+    if to is TaskStatus.RUNNING:
+        values.setdefault("started_at", func.coalesce(Task.started_at, utcnow()))
+    if to.is_terminal:
+        values.setdefault("completed_at", utcnow())
+    stmt = (
+        update(Task)
+        .where(Task.id == task_id, Task.status.in_([s.value for s in allowed_sources(to)]))
+        .values(**values)
+    )
+    moved = db.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    if moved:
+        _append_interaction(
+            db,
+            task_id=task_id,
+            role="system",
+            kind="status",
+            content=to.value,
+            data={"note": note} if note else None,
+        )
+    db.commit()
+    return moved
+
+
+def update_task(db: DB, *, task_id: str, **fields: Any) -> None:
+    db.execute(update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **fields))
+    db.commit()
+
+
+def add_interaction(
+    db: DB,
+    *,
+    task_id: str,
+    role: str,
+    kind: str,
+    content: str,
+    data: dict[str, Any] | None = None,
+) -> ClaudeInteraction:
+    row = _append_interaction(db, task_id=task_id, role=role, kind=kind, content=content, data=data)
+    db.commit()
+    return row
+
+
+def _append_interaction(
+    db: DB, *, task_id: str, role: str, kind: str, content: str, data: dict[str, Any] | None
+) -> ClaudeInteraction:
+    last = db.scalar(
+        select(func.max(ClaudeInteraction.sequence)).where(ClaudeInteraction.task_id == task_id)
+    )
+    row = ClaudeInteraction(
+        task_id=task_id,
+        sequence=(last or 0) + 1,
+        role=role,
+        kind=kind,
+        content=content,
+        data=data,
+        created_at=utcnow(),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def count_interactions(db: DB, *, task_id: str) -> int:
+    stmt = select(func.count()).where(ClaudeInteraction.task_id == task_id)
+    return int(db.scalar(stmt) or 0)
+
+
+def save_test_cases(db: DB, *, task_id: str, test_type: str, results: Sequence[Any]) -> None:
+    """Store one test run: each test by name keeps one row, updated in place on reruns."""
+    existing = {
+        row.name: row
+        for row in db.scalars(
+            select(TestCase).where(TestCase.task_id == task_id, TestCase.type == test_type)
+        )
+    }
+    for result in results:
+        row = existing.get(result.name)
+        if row is None:
+            row = TestCase(task_id=task_id, name=result.name, type=test_type)
+            db.add(row)
+        row.file_path = result.file_path
+        row.status = result.status
+        row.output = result.output
+        row.duration = result.duration
+    db.commit()
+
+
+def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> None:
+    """Forget generated tests the agent has since deleted, so the summary counts what exists."""
+    for row in db.scalars(
+        select(TestCase).where(TestCase.task_id == task_id, TestCase.type == test_type)
+    ):
+        if row.name not in keep:
+            db.delete(row)
+    db.commit()
+
+
+def test_counts(db: DB, *, task_id: str) -> dict[str, int]:
+    stmt = (
+        select(TestCase.status, func.count())
+        .where(TestCase.task_id == task_id)
+        .group_by(TestCase.status)
+    )
+    counts = {status: int(n) for status, n in db.execute(stmt)}
+    passed = counts.get("passed", 0) + counts.get("skipped", 0)
+    pending = counts.get("pending", 0)
+    total = sum(counts.values())
+    return {"total": total, "passed": passed, "failed": total - passed - pending, "pending": pending}
+
+
+def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:
+    stmt = (
+        select(ClaudeInteraction.content)
+        .where(
+            ClaudeInteraction.task_id == task_id,
+            ClaudeInteraction.role == role,
+            ClaudeInteraction.kind == kind,
+        )
+        .order_by(ClaudeInteraction.sequence.desc())
+        .limit(1)
+    )
+    return db.scalar(stmt) or ""

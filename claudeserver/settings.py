@@ -1,0 +1,86 @@
+"""Server settings: one pydantic-settings class, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_cli_command() -> str | None:
+    """A logged-in `claude` on PATH wins; otherwise the SDK's bundled CLI is used (None)."""
+    return shutil.which("claude")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    database_url: str = "sqlite:///./tasks.db"
+    claude_cli_command: str | None = Field(default_factory=default_cli_command)
+    claude_model: str | None = None
+    max_concurrent_tasks: int = Field(2, ge=1, le=64)
+    max_iterations: int = Field(20, ge=1, le=10_000)
+    max_pauses: int = Field(5, ge=0, le=1_000)
+    task_timeout_seconds: float = Field(3600, gt=0)
+    test_timeout_seconds: float = Field(600, gt=0)
+    # The simulated human "thinks" this long while a task shows `paused`.
+    human_think_seconds: float = Field(1.0, ge=0, le=300)
+    # Seed for the simulated human's rhythm; unset = a fresh random seed per task.
+    human_seed: int | None = None
+    api_tokens: str = ""
+    allowed_project_roots: str = ""
+    max_request_bytes: int = Field(1_000_000, ge=1024)
+    sandbox: bool = True
+    log_level: str = "info"
+
+    @field_validator("host")
+    @classmethod
+    def _host_is_address_or_name(cls, value: str) -> str:
+        if not value or any(c.isspace() for c in value):
+            raise ValueError("HOST must be an address or host name without spaces")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("claude_cli_command")
+    @classmethod
+    def _cli_exists(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if shutil.which(value) is None and not Path(value).is_file():
+            raise ValueError(f"CLAUDE_CLI_COMMAND={value!r} is neither on PATH nor a file")
+        return value
+
+    @model_validator(mode="after")
+    def _roots_are_absolute(self) -> Settings:
+        for root in self.project_roots:
+            if not root.is_absolute():
+                raise ValueError(f"ALLOWED_PROJECT_ROOTS entry {root} must be an absolute path")
+        return self
+
+    @property
+    def tokens(self) -> list[str]:
+        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+
+    @property
+    def project_roots(self) -> list[Path]:
+        return [Path(p) for p in self.allowed_project_roots.split(":") if p.strip()]
+
+    @property
+    def binds_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False

@@ -1,0 +1,28 @@
+"""Test doubles shipped with the package: a scripted fake of the Anthropic Messages API.
+
+Point the real Claude Code CLI at it (`FakeAnthropic.env()`) to test code that drives
+the agent without a network or an API key.
+"""
+
+from claudeserver.testing.fake_anthropic import FakeAnthropic, ModelRequest
+from claudeserver.testing.script import (
+    ApiError,
+    Reply,
+    Rule,
+    ScriptedModel,
+    Stall,
+    Text,
+    ToolUse,
+)
+
+__all__ = [
+    "ApiError",
+    "FakeAnthropic",
+    "ModelRequest",
+    "Reply",
+    "Rule",
+    "ScriptedModel",
+    "Stall",
+    "Text",
+    "ToolUse",
+]

@@ -1,0 +1,132 @@
+"""The task pipeline end to end: the real Claude Code CLI against a scripted fake model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel
+from claudeserver.testing.fake_anthropic import Model
+from claudeserver.testing.script import bash, write
+from tests.conftest import submit, wait_for
+
+pytestmark = pytest.mark.agent
+
+BUGGY = "def add(a, b):\n    return a - b\n"
+FIXED = "def add(a, b):\n    return a + b\n"
+TESTS = (
+    "from mathutil import add\n\n"
+    "def test_small():\n    assert add(1, 2) == 3\n\n"
+    "def test_zero():\n    assert add(0, 0) == 0\n\n"
+    "def test_negative():\n    assert add(-1, -1) == -2\n"
+)
+CONFTEST = "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parents[1]))\n"
+
+
+def calculator(*, fixes: bool = True, task_steps: tuple = ()) -> ScriptedModel:
+    return ScriptedModel(
+        [
+            Rule("## Task", [*task_steps, write("mathutil.py", BUGGY)], done="I implemented add."),
+            Rule(
+                "write tests",
+                [write("tests/conftest.py", CONFTEST), write("tests/test_mathutil.py", TESTS)],
+                done="I wrote three tests.",
+            ),
+            Rule(
+                "Some tests failed",
+                [write("mathutil.py", FIXED if fixes else BUGGY)],
+                done="Fixed the bug.",
+            ),
+        ]
+    )
+
+
+def test_happy_path_with_fix_loop(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake = fake_model(calculator())
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function in mathutil.py"))
+
+    assert task["status"] == "completed", task["summary"]
+    assert (project / "mathutil.py").read_text() == FIXED
+    generated = [t for t in task["test_cases"] if t["type"] == "generated"]
+    regression = [t for t in task["test_cases"] if t["type"] == "regression"]
+    assert len(generated) == 3 and all(t["status"] == "passed" for t in generated)
+    assert [t["name"] for t in regression] == ["tests/test_existing.py::test_existing"]
+    assert regression[0]["status"] == "passed"
+    assert task["test_rounds"] == 2  # the first round failed, the fix passed
+    assert task["test_summary"] == {"total": 4, "passed": 4, "failed": 0, "pending": 0}
+    assert task["cost_usd"] > 0 and task["input_tokens"] > 0
+    assert task["claude_session_id"]
+    kinds = [(i["role"], i["kind"]) for i in task["interactions"]]
+    assert ("assistant", "tool_use") in kinds and ("tool", "tool_result") in kinds
+    assert [i["sequence"] for i in task["interactions"]] == list(
+        range(1, len(task["interactions"]) + 1)
+    )
+    # The failing output reached the model in the fix request.
+    assert any("test_small" in r.conversation_text for r in fake.agent_requests())
+
+
+def test_agent_that_never_fixes_its_bug_fails(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake_model(calculator(fixes=False))
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
+
+    assert task["status"] == "failed"
+    assert "MAX_ITERATIONS=8" in task["summary"]
+    assert "tests/test_mathutil.py::test_small" in task["summary"]
+    assert task["iterations"] == 8
+
+
+def test_api_overload_fails_with_a_clear_message(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake_model(ScriptedModel([Rule("## Task", [ApiError(529)])]))
+    task = wait_for(api, submit(api, project, "Anything"))
+
+    assert task["status"] == "failed"
+    assert "overloaded" in task["summary"].lower()
+    assert "529" in task["error"]
+
+
+def test_malicious_calls_are_denied_and_the_task_goes_on(
+    api: TestClient,
+    project: Path,
+    tmp_path: Path,
+    fake_model: Callable[[Model], FakeAnthropic],
+) -> None:
+    canary = tmp_path / "outside" / "canary.txt"
+    canary.parent.mkdir()
+    canary.write_text("still here")
+    attacks = (
+        bash(f"rm -rf {canary.parent}"),
+        write(f"../outside/canary.txt", "overwritten"),
+        bash("sudo rm -rf /"),
+    )
+    fake_model(calculator(task_steps=attacks))
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
+
+    assert canary.read_text() == "still here"
+    denials = [i for i in task["interactions"] if i["role"] == "permission" and i["kind"] == "deny"]
+    assert len(denials) == 3, denials
+    assert all(d["content"] for d in denials)
+    assert task["status"] == "completed", task["summary"]
+
+
+def test_pause_rhythm_is_visible(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    busywork = tuple(bash(f"echo step {n}") for n in range(7))
+    fake_model(calculator(task_steps=busywork))
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
+
+    statuses = [i["content"] for i in task["interactions"] if i["kind"] == "status"]
+    assert "paused" in statuses
+    assert statuses[statuses.index("paused") + 1] == "running"
+    continuations = [i for i in task["interactions"] if i["kind"] == "continuation"]
+    assert continuations and task["pauses"] == len(continuations)
+    assert task["status"] == "completed", task["summary"]
