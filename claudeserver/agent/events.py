@@ -40,7 +40,8 @@ class TurnResult:
     subtype: str
     text: str
     session_id: str | None
-    cost_usd: float
+    # The CLI reports what its process has spent so far, not what this turn cost.
+    process_cost_usd: float
     input_tokens: int
     output_tokens: int
     api_error_status: int | None = None

@@ -54,6 +54,7 @@ class AgentConfig:
     sandbox: bool = False
     extra_dirs: list[Path] = field(default_factory=list)
     max_budget_usd: float | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
 
 class AgentSession:
@@ -138,7 +139,7 @@ class AgentSession:
                     subtype=message.subtype,
                     text=message.result or "",
                     session_id=message.session_id,
-                    cost_usd=message.total_cost_usd or 0.0,
+                    process_cost_usd=message.total_cost_usd or 0.0,
                     input_tokens=int(usage.get("input_tokens") or 0),
                     output_tokens=int(usage.get("output_tokens") or 0),
                     api_error_status=message.api_error_status,
@@ -161,6 +162,7 @@ class AgentSession:
             resume=config.resume,
             add_dirs=[str(d) for d in config.extra_dirs],
             max_budget_usd=config.max_budget_usd,
+            env=config.env,
             # Project-level settings can run hooks and MCP servers: untrusted by default.
             setting_sources=[],
             system_prompt={

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from claudeserver.api.routes import health, sessions, tasks
+from claudeserver.api.routes import events, health, sessions, tasks
 from claudeserver.domain.worker import Worker
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.persistence.notify import CommitNotifier
 from claudeserver.settings import Settings
 
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         engine = make_engine(settings.database_url)
         migrate(engine)
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.notifier.attach(app.state.sessionmaker)
         app.state.worker = Worker(settings, app.state.sessionmaker) if run_worker else None
         if app.state.worker is not None:
             app.state.worker.start()
@@ -38,7 +40,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.notifier = CommitNotifier()
     app.include_router(health.router)
     app.include_router(sessions.router)
     app.include_router(tasks.router)
+    app.include_router(events.router)
     return app

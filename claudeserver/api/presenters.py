@@ -31,11 +31,22 @@ def task_status(db: DB, task: Task) -> TaskStatusOut:
     )
 
 
+DETAIL_INTERACTIONS = 1000
+
+
 def task_detail(db: DB, task: Task) -> TaskDetail:
+    """Full details; a long history is capped to its first DETAIL_INTERACTIONS entries."""
     base = task_out(db, task)
+    total = repo.count_interactions(db, task_id=task.id)
+    rows = repo.interactions_after(db, task_id=task.id, after=0, limit=DETAIL_INTERACTIONS)
+    more = None
+    if total > len(rows):
+        more = f"/api/v1/tasks/{task.id}/interactions?after={rows[-1].sequence}"
     return TaskDetail(
         **base.model_dump(),
-        interactions=[InteractionOut.model_validate(i) for i in task.interactions],
+        interactions=[InteractionOut.model_validate(i) for i in rows],
+        interactions_total=total,
+        interactions_next=more,
         test_cases=[TestCaseOut.model_validate(t) for t in task.test_cases],
     )
 

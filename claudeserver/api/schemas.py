@@ -42,10 +42,18 @@ class SessionOut(BaseModel):
 
 
 class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     session_id: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=100_000)
+    model: str | None = Field(
+        None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\[\]/-]+$",
+        description="Claude model for this task (default: CLAUDE_MODEL or the CLI's default)",
+    )
+    max_iterations: int | None = Field(None, ge=1, le=10_000, description="agent turns allowed")
+    max_budget_usd: float | None = Field(None, gt=0, le=10_000, description="spend limit")
+    test_command: str | None = Field(None, min_length=1, max_length=4096)
+    priority: int = Field(0, ge=-100, le=100, description="higher runs first")
 
     @field_validator("description")
     @classmethod
@@ -57,6 +65,19 @@ class TaskCreate(BaseModel):
         return value
 
 
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=100_000)
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content must not be blank")
+        return value
+
+
 class TestSummary(BaseModel):
     total: int
     passed: int
@@ -65,7 +86,7 @@ class TestSummary(BaseModel):
 
 
 class TaskOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, protected_namespaces=())
 
     id: str
     session_id: str
@@ -76,6 +97,12 @@ class TaskOut(BaseModel):
     error: str | None
     claude_session_id: str | None
     model: str | None
+    max_iterations: int | None
+    max_budget_usd: float | None
+    test_command: str | None
+    priority: int
+    attempt: int
+    resumes: int
     iterations: int
     pauses: int
     test_rounds: int
@@ -122,7 +149,21 @@ class TestCaseOut(BaseModel):
 
 class TaskDetail(TaskOut):
     interactions: list[InteractionOut]
+    interactions_total: int
+    interactions_next: str | None = Field(
+        None, description="when interactions were capped: where to page through the rest"
+    )
     test_cases: list[TestCaseOut]
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+class InteractionPage(BaseModel):
+    items: list[InteractionOut]
+    next_after: int | None
 
 
 class HealthOut(BaseModel):

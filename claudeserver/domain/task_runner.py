@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,12 @@ from claudeserver.agent import (
     TurnResult,
 )
 from claudeserver.domain import gate
-from claudeserver.domain.human import MAX_TESTS, MIN_TESTS, SimulatedHuman
+from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig
+from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.status import TaskStatus
-from claudeserver.domain.testrun import PytestRunner, TestFileSnapshot, TestResult, TestRunError
+from claudeserver.domain.testrun import PytestRunner, TestResult, TestRunError
+from claudeserver.domain.validation import Baseline, run_round, take_baseline
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 
@@ -34,109 +35,135 @@ class TaskFailure(Exception):
     """Ends the task as failed; the message is the summary a user reads."""
 
 
-@dataclass
-class Verdict:
-    """What the validation round concluded and, unless done, what to tell the agent."""
-
-    done: bool
-    prompt: str = ""
-
-
 class TaskRun:
     def __init__(self, task_id: str, *, settings: Settings, db: sessionmaker[DB]) -> None:
         self.task_id = task_id
         self.settings = settings
         self.db = db
         self.human = SimulatedHuman(settings.human_seed)
-        self.iterations = 0
-        self.pauses = 0
-        self.test_rounds = 0
-        self.since_human = 0
-        self.cost_usd = 0.0
-        self.tokens = [0, 0]
         self.agent: AgentSession | None = None
+        self.in_turn = False
+        self.inbox: list[str] = []
+        self.cancel_reason: str | None = None
+        self.since_human = 0
         with db() as s:
             task = repo.get_task(s, task_id=task_id)
             assert task is not None
-            self.description = task.description
+            self.task = task
             self.project = Path(task.session.project_path)
-            self.claude_session_id = task.claude_session_id
-        self.tests = PytestRunner(self.project, timeout=settings.test_timeout_seconds)
+        self.max_iterations = task.max_iterations or settings.max_iterations
+        self.tests = PytestRunner(
+            self.project, timeout=settings.test_timeout_seconds, env=task_env(task_id)
+        )
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def run(self) -> None:
-        if not self._move(TaskStatus.RUNNING, progress="Starting"):
+        if not self._move(TaskStatus.RUNNING, progress="Starting", error=None, summary=None):
             return
         try:
             await asyncio.wait_for(self._work(), self.settings.task_timeout_seconds)
+        except asyncio.CancelledError:
+            if self.cancel_reason is None:
+                raise  # shutdown: the task stays active and resumes at the next start
+            self._end(TaskStatus.CANCELLED, f"Cancelled: {self.cancel_reason}")
         except asyncio.TimeoutError:
-            self._fail(
-                f"Timed out after TASK_TIMEOUT_SECONDS={self.settings.task_timeout_seconds:g}"
-            )
+            limit = self.settings.task_timeout_seconds
+            self._end(TaskStatus.FAILED, f"Timed out after TASK_TIMEOUT_SECONDS={limit:g}")
         except (TaskFailure, AgentError, TestRunError) as exc:
-            self._fail(str(exc))
+            self._end(TaskStatus.FAILED, str(exc))
         except Exception as exc:
-            self._fail(f"Internal error: {type(exc).__name__}: {exc}")
+            self._end(TaskStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
             raise
         finally:
+            kill_task_processes(self.task_id)
             self._save_counters()
+
+    def cancel(self, reason: str) -> None:
+        self.cancel_reason = reason
+
+    def deliver(self, message: str) -> None:
+        """A real person's message: into the running turn now, else with the next prompt."""
+        if self.agent is not None and self.in_turn:
+            asyncio.get_running_loop().create_task(self.agent.send(_from_user(message)))
+        else:
+            self.inbox.append(message)
 
     async def _work(self) -> None:
         if not self.project.is_dir():
             raise TaskFailure(f"The project directory {self.project} does not exist any more")
-        self._progress("Running the project's regression tests (baseline)")
-        self.start_snapshot = TestFileSnapshot.take(self.project)
-        baseline = await self.tests.run(self.tests.regression_targets())
-        self.regression_names = {r.name for r in baseline}
-        self._save_results("regression", baseline)
+        self.baseline = await self._baseline()
         config = AgentConfig(
             cwd=self.project,
             cli_path=self.settings.claude_cli_command,
-            model=self.settings.claude_model,
-            resume=self.claude_session_id,
+            model=self.task.model or self.settings.claude_model,
+            resume=self.task.claude_session_id,
+            max_budget_usd=self.task.max_budget_usd,
+            env=task_env(self.task_id),
         )
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent
-            await self._conversation()
+            self.cost_before_process = self.task.cost_usd
+            await self._conversation(self._opening())
 
-    async def _conversation(self) -> None:
-        prompt, phase = self.human.first_prompt(self.description), "implement"
+    async def _baseline(self) -> Baseline:
+        if self.task.baseline is not None:
+            return Baseline.from_json(self.task.baseline)
+        self._progress("Running the project's regression tests (baseline)")
+        baseline, results = await take_baseline(self.tests)
+        self._save_results("regression", results)
+        with self.db() as s:
+            repo.update_task(s, task_id=self.task_id, baseline=baseline.to_json())
+        return baseline
+
+    def _opening(self) -> str:
+        first = self.human.first_prompt(self.task.description)
+        if not self.task.claude_session_id:
+            return first
+        why = self.task.error or "the server was restarted while you were working"
+        return f"We are resuming this task (attempt {self.task.attempt}). It stopped because: {why}.\n\n{first}"
+
+    async def _conversation(self, prompt: str) -> None:
+        phase = "implement"
         while True:
             result = await self._turn(prompt)
             if result.is_error:
                 prompt = await self._recover(result)
-                continue
-            if phase == "implement":
-                if self.human.hedges(result.text):
-                    prompt = self._intervene(self.human.encouragement())
-                    continue
+            elif phase == "implement" and self.human.hedges(result.text):
+                prompt = self._intervene(self.human.encouragement())
+            elif phase == "implement":
                 prompt, phase = self.human.tests_request(), "validate"
-                continue
-            verdict = await self._validate()
-            if verdict.done:
-                return
-            prompt = verdict.prompt
+            else:
+                verdict = await self._validate()
+                if verdict is None:
+                    return
+                prompt = verdict
 
     # -- one agent turn --------------------------------------------------------------
 
     async def _turn(self, prompt: str) -> TurnResult:
-        if self.iterations >= self.settings.max_iterations:
+        if self.task.iterations >= self.max_iterations:
             raise TaskFailure(
-                f"Gave up: the agent used all MAX_ITERATIONS={self.settings.max_iterations} "
+                f"Gave up: the agent used all MAX_ITERATIONS={self.max_iterations} "
                 f"turns without all tests passing{self._failing_suffix()}"
             )
-        self.iterations += 1
+        self.task.iterations += 1
         self._record("human", "prompt", prompt)
+        prompt += "".join(f"\n\n{_from_user(m)}" for m in self.inbox)
+        self.inbox.clear()
         self.since_human = 0
         assert self.agent is not None
-        await self.agent.send(prompt)
-        self._progress(f"Task is running - turn {self.iterations}")
-        async for event in self.agent.turn():
-            if isinstance(event, TurnResult):
-                self._account(event)
-                return event
-            self._store(event)
+        self.in_turn = True
+        try:
+            await self.agent.send(prompt)
+            self._progress(f"Task is running - turn {self.task.iterations}")
+            async for event in self.agent.turn():
+                if isinstance(event, TurnResult):
+                    self._account(event)
+                    return event
+                self._store(event)
+        finally:
+            self.in_turn = False
         raise TaskFailure("Claude Code ended the conversation without a result")
 
     def _store(self, event: Any) -> None:
@@ -145,91 +172,72 @@ class TaskRun:
             self._record("assistant", "text", event.text, {"model": event.model})
         elif isinstance(event, ToolCall):
             self.since_human += 1
-            self._record(
-                "assistant", "tool_use", event.name, {"id": event.tool_use_id, "input": event.input}
-            )
+            data = {"id": event.tool_use_id, "input": event.input}
+            self._record("assistant", "tool_use", event.name, data)
         elif isinstance(event, ToolOutcome):
             kind = "tool_error" if event.is_error else "tool_result"
             self._record("tool", kind, event.content[:20_000], {"id": event.tool_use_id})
         elif isinstance(event, SystemNotice):
-            self._notice(event)
-
-    def _notice(self, notice: SystemNotice) -> None:
-        if notice.subtype == "init":
-            self.claude_session_id = notice.data.get("session_id") or self.claude_session_id
-            with self.db() as s:
-                repo.update_task(
-                    s,
-                    task_id=self.task_id,
-                    claude_session_id=self.claude_session_id,
-                    model=notice.data.get("model"),
-                )
-        self._record("system", notice.subtype, notice.subtype, _compact(notice.data))
+            if event.subtype == "init":
+                self.task.claude_session_id = event.data.get("session_id")
+                self.task.model = event.data.get("model") or self.task.model
+                self._save_counters()
+            self._record("system", event.subtype, event.subtype, _compact(event.data))
 
     def _account(self, result: TurnResult) -> None:
-        self.claude_session_id = result.session_id or self.claude_session_id
-        self.cost_usd += result.cost_usd
-        self.tokens[0] += result.input_tokens
-        self.tokens[1] += result.output_tokens
-        kind = "error" if result.is_error else "result"
-        self._record(
-            "assistant",
-            kind,
-            result.text or "; ".join(result.errors),
-            {
-                "subtype": result.subtype,
-                "cost_usd": result.cost_usd,
-                "api_error_status": result.api_error_status,
-            },
-        )
+        self.task.claude_session_id = result.session_id or self.task.claude_session_id
+        self.task.cost_usd = self.cost_before_process + result.process_cost_usd
+        self.task.input_tokens += result.input_tokens
+        self.task.output_tokens += result.output_tokens
+        data: dict[str, Any] = {"subtype": result.subtype, "cost_usd": self.task.cost_usd}
+        if result.api_error_status:
+            data["api_error_status"] = result.api_error_status
+        text = result.text or "; ".join(result.errors)
+        self._record("assistant", "error" if result.is_error else "result", text, data)
         self._save_counters()
 
     # -- the simulated human ---------------------------------------------------------
 
     async def _gate(self, tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
         decision = await gate.check(tool_name, tool_input, self._policy())
-        self._record(
-            "permission",
-            "allow" if decision.allowed else "deny",
-            decision.reason,
-            {"tool": tool_name, "input": tool_input, "category": decision.category},
-        )
+        data = {"tool": tool_name, "input": tool_input, "category": decision.category}
+        self._record("permission", "allow" if decision.allowed else "deny", decision.reason, data)
         if not decision.allowed:
             return GateDecision(False, self.human.denial_guidance(decision.reason))
-        if self.human.wants_pause(self.since_human) and self.pauses < self.settings.max_pauses:
+        if self.human.wants_pause(self.since_human) and self.task.pauses < self.settings.max_pauses:
             await self._pause(self.human.continuation())
         return GateDecision(True, decision.reason)
 
     async def _pause(self, message: str) -> None:
         """Hold the agent (it waits on this tool call) while the human thinks, then nudge it."""
-        self.pauses += 1
+        self.task.pauses += 1
         self._move(TaskStatus.PAUSED, progress="Paused: the simulated human is reviewing")
         await asyncio.sleep(self.settings.human_think_seconds)
         self._record("human", "continuation", message)
         self.since_human = 0
         assert self.agent is not None
         await self.agent.send(message)
-        self._move(TaskStatus.RUNNING, progress=f"Task is running - turn {self.iterations}")
+        self._move(TaskStatus.RUNNING, progress=f"Task is running - turn {self.task.iterations}")
 
     def _intervene(self, message: str) -> str:
         """Spend one of the human's interventions, or fail when none are left."""
-        if self.pauses >= self.settings.max_pauses:
+        if self.task.pauses >= self.settings.max_pauses:
             raise TaskFailure(
                 f"Gave up: the agent needed more than MAX_PAUSES={self.settings.max_pauses} "
                 f"interventions{self._failing_suffix()}"
             )
-        self.pauses += 1
+        self.task.pauses += 1
         return message
 
     async def _recover(self, result: TurnResult) -> str:
         error = describe_error(result)
-        if result.subtype == "error_max_budget_usd":
-            raise TaskFailure(f"Budget exhausted: {error}")
+        if "budget" in result.subtype:
+            raise TaskFailure(f"Budget exhausted (max_budget_usd={self.task.max_budget_usd})")
         try:
             message = self._intervene(self.human.error_guidance(error))
         except TaskFailure as exc:
             raise TaskFailure(f"{error} ({exc})") from None
-        await asyncio.sleep(self.settings.human_think_seconds * self.pauses)
+        await asyncio.sleep(self.settings.human_think_seconds * self.task.pauses)
         return message
 
     async def _answer(self, questions: list[dict[str, Any]]) -> dict[str, str]:
@@ -239,73 +247,64 @@ class TaskRun:
 
     # -- validation ------------------------------------------------------------------
 
-    async def _validate(self) -> Verdict:
-        self.test_rounds += 1
+    async def _validate(self) -> str | None:
+        """Run the tests; None when everything passed, else what to tell the agent."""
+        self.task.test_rounds += 1
         self._move(TaskStatus.TESTING, progress="Running generated and regression tests")
-        generated_files = TestFileSnapshot.take(self.project).changed_since(self.start_snapshot)
-        targets = sorted({*self.tests.regression_targets(), *generated_files})
-        results = await self.tests.run(targets)
-        generated = [r for r in results if r.file_path in generated_files or r.name in generated_files]
-        regression = [r for r in results if r not in generated]
-        regression += self._missing_regressions(regression)
-        self._save_results("regression", regression)
-        self._save_results("generated", generated)
-        if not MIN_TESTS <= len(generated) <= MAX_TESTS:
+        outcome = await run_round(self.tests, self.baseline)
+        self._save_results("regression", outcome.regression)
+        self._save_results("generated", outcome.generated)
+        if not outcome.count_ok:
             self._move(TaskStatus.RUNNING, progress="Asking the agent to adjust its tests")
-            return Verdict(False, self.human.test_count_fix(len(generated)))
-        failures = [r for r in generated + regression if r.status in ("failed", "error")]
-        if not failures:
-            self._complete(len(generated), len(regression))
-            return Verdict(True)
+            return self.human.test_count_fix(len(outcome.generated))
+        if outcome.passed:
+            total, generated = len(outcome.generated + outcome.regression), len(outcome.generated)
+            summary = (
+                f"Completed: all {total} tests passed ({generated} generated, "
+                f"{total - generated} regression)."
+            )
+            last = self._last_result_text()
+            self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
+            return None
+        failures = outcome.failures
         self._move(TaskStatus.RUNNING, progress=f"{len(failures)} test(s) failing; fixing")
-        return Verdict(False, self.human.failure_feedback(failures))
-
-    def _missing_regressions(self, seen: list[TestResult]) -> list[TestResult]:
-        names = {r.name for r in seen}
-        return [
-            TestResult(name, name.split("::")[0], "failed", "regression test no longer exists", None)
-            for name in sorted(self.regression_names - names)
-        ]
+        return self.human.failure_feedback(failures)
 
     def _save_results(self, test_type: str, results: list[TestResult]) -> None:
         with self.db() as s:
             repo.save_test_cases(s, task_id=self.task_id, test_type=test_type, results=results)
-            repo.drop_test_cases(
-                s, task_id=self.task_id, test_type=test_type, keep={r.name for r in results}
-            )
+            keep = {r.name for r in results}
+            repo.drop_test_cases(s, task_id=self.task_id, test_type=test_type, keep=keep)
         for result in results:
-            self._record(
-                "test",
-                "test_result",
-                f"{result.status}: {result.name}",
-                {"type": test_type, "status": result.status, "duration": result.duration},
-            )
+            data = {"type": test_type, "status": result.status, "duration": result.duration}
+            self._record("test", "test_result", f"{result.status}: {result.name}", data)
 
     # -- bookkeeping -----------------------------------------------------------------
 
     def _policy(self) -> PolicyConfig:
-        protected = frozenset(self.project / p for p in self.start_snapshot.digests)
-        return PolicyConfig(project_dir=self.project.resolve(), protected_paths=protected)
+        return PolicyConfig(
+            project_dir=self.project.resolve(),
+            protected_paths=self.baseline.protected(self.project.resolve()),
+        )
 
-    def _complete(self, generated: int, regression: int) -> None:
-        last = self._last_agent_text()
-        summary = f"Completed: all {generated + regression} tests passed ({generated} generated, {regression} regression)."
-        if last:
-            summary += f"\n\n{last[:2000]}"
-        self._move(TaskStatus.COMPLETED, summary=summary, progress="Done")
-
-    def _fail(self, message: str) -> None:
-        self._move(TaskStatus.FAILED, summary=f"Failed: {message}", error=message, progress="Failed")
+    def _end(self, status: TaskStatus, summary: str) -> None:
+        error = None if status is TaskStatus.COMPLETED else summary
+        if status is TaskStatus.FAILED:
+            summary = f"Failed: {summary}"
+        self._move(status, summary=summary, error=error, progress=status.value.capitalize())
 
     def _failing_suffix(self) -> str:
         with self.db() as s:
             task = repo.get_task(s, task_id=self.task_id, with_details=True)
-            failing = [t.name for t in task.test_cases if t.status in ("failed", "error")] if task else []
+            cases = task.test_cases if task else []
+        failing = [t.name for t in cases if t.status in ("failed", "error")]
         return f"; failing tests: {', '.join(failing)}" if failing else ""
 
-    def _last_agent_text(self) -> str:
+    def _last_result_text(self) -> str:
         with self.db() as s:
-            return repo.last_interaction_text(s, task_id=self.task_id, role="assistant", kind="result")
+            return repo.last_interaction_text(
+                s, task_id=self.task_id, role="assistant", kind="result"
+            )
 
     def _move(self, to: TaskStatus, **fields: Any) -> bool:
         with self.db() as s:
@@ -313,24 +312,28 @@ class TaskRun:
 
     def _progress(self, text: str) -> None:
         with self.db() as s:
-            repo.update_task(s, task_id=self.task_id, progress=text)
+            repo.set_progress(s, task_id=self.task_id, progress=text)
 
     def _record(self, role: str, kind: str, content: str, data: dict[str, Any] | None = None) -> None:
         with self.db() as s:
-            repo.add_interaction(s, task_id=self.task_id, role=role, kind=kind, content=content, data=data)
+            repo.add_interaction(
+                s, task_id=self.task_id, role=role, kind=kind, content=content, data=data
+            )
 
     def _save_counters(self) -> None:
+        task = self.task
         with self.db() as s:
             repo.update_task(
                 s,
                 task_id=self.task_id,
-                iterations=self.iterations,
-                pauses=self.pauses,
-                test_rounds=self.test_rounds,
-                cost_usd=self.cost_usd,
-                input_tokens=self.tokens[0],
-                output_tokens=self.tokens[1],
-                claude_session_id=self.claude_session_id,
+                iterations=task.iterations,
+                pauses=task.pauses,
+                test_rounds=task.test_rounds,
+                cost_usd=task.cost_usd,
+                input_tokens=task.input_tokens,
+                output_tokens=task.output_tokens,
+                claude_session_id=task.claude_session_id,
+                model=task.model,
             )
 
 
@@ -344,10 +347,11 @@ def describe_error(result: TurnResult) -> str:
     return f"Claude Code reported an error: {text}"
 
 
+def _from_user(message: str) -> str:
+    return f"Message from the user (a real person supervising this task):\n{message}"
+
+
 def _compact(data: dict[str, Any]) -> dict[str, Any]:
     """Init notices list every tool and plugin; keep what a reader of the task needs."""
     keep = ("session_id", "model", "cwd", "permissionMode", "attempt", "max_retries", "error")
     return {k: v for k, v in data.items() if k in keep}
-
-
-

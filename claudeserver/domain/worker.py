@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import TaskRun
 from claudeserver.persistence import repository as repo
@@ -17,13 +19,22 @@ from claudeserver.settings import Settings
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Slot:
+    job: asyncio.Task[None]
+    run: TaskRun
+    project: str
+
+
 class Worker:
+    """Owns the asyncio tasks that run agent tasks. Public methods are safe from any thread."""
+
     def __init__(self, settings: Settings, db: sessionmaker[DB]) -> None:
         self.settings = settings
         self.db = db
         self._wake = asyncio.Event()
         self._stopping = False
-        self._running: dict[str, tuple[asyncio.Task[None], str]] = {}
+        self._slots: dict[str, _Slot] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
 
@@ -33,19 +44,42 @@ class Worker:
         self._main = asyncio.create_task(self._dispatch(), name="claudeserver-worker")
 
     def notify(self) -> None:
-        """Safe from any thread: new work may be waiting."""
+        self._call(self._wake.set)
+
+    def cancel(self, task_id: str, reason: str) -> None:
+        def cancel() -> None:
+            slot = self._slots.get(task_id)
+            if slot is not None:
+                slot.run.cancel(reason)
+                slot.job.cancel()
+
+        self._call(cancel)
+
+    def deliver(self, task_id: str, message: str) -> None:
+        def deliver() -> None:
+            slot = self._slots.get(task_id)
+            if slot is not None:
+                slot.run.deliver(message)
+
+        self._call(deliver)
+
+    def _call(self, fn: object) -> None:
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(fn)  # type: ignore[arg-type]
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Stop taking work, give running tasks a moment, then cancel them."""
+        """Stop taking work, give running tasks a moment, then cancel them.
+
+        Cancelled this way (no reason given) a task keeps its active status, so the next
+        start requeues it and resumes its Claude conversation.
+        """
         self._stopping = True
         self._wake.set()
-        running = [task for task, _ in self._running.values()]
-        if running:
-            _, pending = await asyncio.wait(running, timeout=grace_seconds)
-            for task in pending:
-                task.cancel()
+        jobs = [slot.job for slot in self._slots.values()]
+        if jobs:
+            _, pending = await asyncio.wait(jobs, timeout=grace_seconds)
+            for job in pending:
+                job.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self._main is not None:
             await asyncio.gather(self._main, return_exceptions=True)
@@ -62,29 +96,37 @@ class Worker:
                 (t.id, str(Path(t.session.project_path)))
                 for t in repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
             ]
-        busy = {project for _, project in self._running.values()}
+        busy = {slot.project for slot in self._slots.values()}
         for task_id, project in pending:
-            if len(self._running) >= self.settings.max_concurrent_tasks:
+            if len(self._slots) >= self.settings.max_concurrent_tasks:
                 return
-            if project in busy or task_id in self._running:
+            if project in busy or task_id in self._slots:
                 continue  # waits as pending until the project is free
             busy.add(project)
-            job = asyncio.create_task(self._run(task_id), name=f"task-{task_id}")
-            self._running[task_id] = (job, project)
+            run = TaskRun(task_id, settings=self.settings, db=self.db)
+            job = asyncio.create_task(self._run(run), name=f"task-{task_id}")
+            self._slots[task_id] = _Slot(job, run, project)
 
-    async def _run(self, task_id: str) -> None:
+    async def _run(self, run: TaskRun) -> None:
         try:
-            await TaskRun(task_id, settings=self.settings, db=self.db).run()
+            await run.run()
+        except asyncio.CancelledError:
+            pass
         except Exception:
-            log.exception("task %s crashed", task_id)
+            log.exception("task %s crashed", run.task_id)
         finally:
-            self._running.pop(task_id, None)
+            self._slots.pop(run.task_id, None)
             self._wake.set()
 
     def _requeue_interrupted(self) -> None:
         """Tasks a previous process left active go back to the queue and resume."""
         with self.db() as s:
             for task in repo.tasks_with_status(s, statuses=sorted(ACTIVE)):
+                kill_task_processes(task.id)
                 repo.transition(
-                    s, task_id=task.id, to=TaskStatus.PENDING, note="server restarted; requeued"
+                    s,
+                    task_id=task.id,
+                    to=TaskStatus.PENDING,
+                    note="server restarted; resuming",
+                    resumes=task.resumes + 1,
                 )

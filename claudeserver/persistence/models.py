@@ -45,7 +45,17 @@ class Task(Base):
     progress: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     claude_session_id: Mapped[str | None] = mapped_column(String(64))
+    # Requested at creation (or the server default); replaced by the model the CLI reports.
     model: Mapped[str | None] = mapped_column(String(128))
+    max_iterations: Mapped[int | None] = mapped_column(Integer)
+    max_budget_usd: Mapped[float | None] = mapped_column(Float)
+    test_command: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    resumes: Mapped[int] = mapped_column(Integer, default=0)
+    # What the project looked like before the agent touched it: the pre-existing test
+    # files (by digest) and regression test ids. Kept so retries and resumes agree.
+    baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     iterations: Mapped[int] = mapped_column(Integer, default=0)
     pauses: Mapped[int] = mapped_column(Integer, default=0)
     test_rounds: Mapped[int] = mapped_column(Integer, default=0)

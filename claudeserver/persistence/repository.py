@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -34,8 +35,13 @@ def list_sessions(db: DB) -> Sequence[Session]:
     return db.scalars(select(Session).order_by(Session.created_at.desc())).all()
 
 
-def create_task(db: DB, *, session_id: str, description: str) -> Task:
-    task = Task(session_id=session_id, description=description, status=TaskStatus.PENDING.value)
+def create_task(db: DB, *, session_id: str, description: str, **options: Any) -> Task:
+    task = Task(
+        session_id=session_id,
+        description=description,
+        status=TaskStatus.PENDING.value,
+        **options,
+    )
     db.add(task)
     db.flush()
     _append_interaction(
@@ -69,15 +75,47 @@ def tasks_with_status(db: DB, *, statuses: Sequence[TaskStatus]) -> Sequence[Tas
     stmt = (
         select(Task)
         .where(Task.status.in_([s.value for s in statuses]))
-        .order_by(Task.created_at)
+        .order_by(Task.priority.desc(), Task.created_at, Task.id)
     )
     return db.scalars(stmt).all()
 
 
+def list_tasks(
+    db: DB,
+    *,
+    status: TaskStatus | None,
+    session_id: str | None,
+    limit: int,
+    before: tuple[datetime, str] | None,
+) -> Sequence[Task]:
+    """Newest first; `before` is the (created_at, id) of the last task of the previous page."""
+    stmt = select(Task).order_by(Task.created_at.desc(), Task.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Task.status == status.value)
+    if session_id is not None:
+        stmt = stmt.where(Task.session_id == session_id)
+    if before is not None:
+        created, task_id = before
+        stmt = stmt.where(
+            (Task.created_at < created) | ((Task.created_at == created) & (Task.id < task_id))
+        )
+    return db.scalars(stmt).all()
+
+
 def transition(
-    db: DB, *, task_id: str, to: TaskStatus, note: str | None = None, **fields: Any
+    db: DB,
+    *,
+    task_id: str,
+    to: TaskStatus,
+    note: str | None = None,
+    only_from: frozenset[TaskStatus] | None = None,
+    **fields: Any,
 ) -> bool:
-    """Move a task to `to` only from a status the table allows; False if another move won."""
+    """Move a task to `to` only from a status the table allows (narrowed by `only_from`).
+
+    False when the task was not in such a status, e.g. because another move won.
+    """
+    sources = allowed_sources(to) if only_from is None else allowed_sources(to) & only_from
     values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
     if to is TaskStatus.RUNNING:
         values.setdefault("started_at", func.coalesce(Task.started_at, utcnow()))
@@ -85,7 +123,7 @@ def transition(
         values.setdefault("completed_at", utcnow())
     stmt = (
         update(Task)
-        .where(Task.id == task_id, Task.status.in_([s.value for s in allowed_sources(to)]))
+        .where(Task.id == task_id, Task.status.in_([s.value for s in sources]))
         .values(**values)
     )
     moved = db.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
@@ -96,10 +134,34 @@ def transition(
             role="system",
             kind="status",
             content=to.value,
-            data={"note": note} if note else None,
+            data={"note": note, "progress": fields.get("progress")},
         )
     db.commit()
     return moved
+
+
+def set_progress(db: DB, *, task_id: str, progress: str) -> None:
+    db.execute(update(Task).where(Task.id == task_id).values(progress=progress, updated_at=utcnow()))
+    _append_interaction(
+        db, task_id=task_id, role="system", kind="progress", content=progress, data=None
+    )
+    db.commit()
+
+
+def interactions_after(
+    db: DB, *, task_id: str | None, after: int, limit: int, session_id: str | None = None
+) -> Sequence[ClaudeInteraction]:
+    """Per task, `after` is a sequence number; across tasks it is the global row id."""
+    stmt = select(ClaudeInteraction)
+    if task_id is not None:
+        stmt = stmt.where(
+            ClaudeInteraction.task_id == task_id, ClaudeInteraction.sequence > after
+        ).order_by(ClaudeInteraction.sequence)
+    else:
+        stmt = stmt.where(ClaudeInteraction.id > after).order_by(ClaudeInteraction.id)
+        if session_id is not None:
+            stmt = stmt.join(Task).where(Task.session_id == session_id)
+    return db.scalars(stmt.limit(limit)).all()
 
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:

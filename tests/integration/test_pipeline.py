@@ -104,13 +104,14 @@ def test_malicious_calls_are_denied_and_the_task_goes_on(
     canary.write_text("still here")
     attacks = (
         bash(f"rm -rf {canary.parent}"),
-        write(f"../outside/canary.txt", "overwritten"),
+        write("../outside/planted.txt", "planted"),
         bash("sudo rm -rf /"),
     )
     fake_model(calculator(task_steps=attacks))
     task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
 
     assert canary.read_text() == "still here"
+    assert not (canary.parent / "planted.txt").exists()
     denials = [i for i in task["interactions"] if i["role"] == "permission" and i["kind"] == "deny"]
     assert len(denials) == 3, denials
     assert all(d["content"] for d in denials)

@@ -1,24 +1,55 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import asyncio
+import base64
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from claudeserver.api.deps import SessionDep, WorkerDep
 from claudeserver.api.presenters import task_detail, task_out, task_status
-from claudeserver.api.schemas import TaskCreate, TaskDetail, TaskOut, TaskStatusOut
+from claudeserver.api.schemas import (
+    InteractionOut,
+    InteractionPage,
+    MessageCreate,
+    TaskCreate,
+    TaskDetail,
+    TaskOut,
+    TaskPage,
+    TaskStatusOut,
+)
+from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+CANCEL_WAIT_SECONDS = 5.0
 
 
 @router.post("", status_code=201, response_model=TaskOut)
 def create_task(body: TaskCreate, db: SessionDep, worker: WorkerDep) -> TaskOut:
     if repo.get_session(db, session_id=body.session_id) is None:
         raise HTTPException(404, f"session {body.session_id} not found; create it first")
-    task = repo.create_task(db, session_id=body.session_id, description=body.description)
+    task = repo.create_task(db, **body.model_dump())
     if worker is not None:
         worker.notify()
     return task_out(db, task)
+
+
+@router.get("", response_model=TaskPage)
+def list_tasks(
+    db: SessionDep,
+    status: TaskStatus | None = None,
+    session_id: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None, max_length=200, description="next_cursor of the last page"),
+) -> TaskPage:
+    rows = repo.list_tasks(
+        db, status=status, session_id=session_id, limit=limit, before=_decode_cursor(cursor)
+    )
+    next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
+    return TaskPage(items=[task_out(db, t) for t in rows], next_cursor=next_cursor)
 
 
 @router.get("/{task_id}/status", response_model=TaskStatusOut)
@@ -31,8 +62,96 @@ def get_task(task_id: str, db: SessionDep) -> TaskDetail:
     return task_detail(db, _task_or_404(db, task_id, with_details=True))
 
 
+@router.get("/{task_id}/interactions", response_model=InteractionPage)
+def list_interactions(
+    task_id: str,
+    db: SessionDep,
+    after: int = Query(0, ge=0, description="sequence number to start after"),
+    limit: int = Query(200, ge=1, le=1000),
+) -> InteractionPage:
+    _task_or_404(db, task_id)
+    rows = repo.interactions_after(db, task_id=task_id, after=after, limit=limit)
+    return InteractionPage(
+        items=[InteractionOut.model_validate(r) for r in rows],
+        next_after=rows[-1].sequence if len(rows) == limit else None,
+    )
+
+
+@router.post("/{task_id}/cancel", response_model=TaskStatusOut)
+async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
+    """Ends a pending or active task as `cancelled`; answers once it has (at most ~5 s)."""
+    factory = request.app.state.sessionmaker
+    worker = request.app.state.worker
+    reason = "cancelled by the user"
+    with factory() as db:
+        task = _task_or_404(db, task_id)
+        if task.status == TaskStatus.CANCELLED.value:
+            return task_status(db, task)
+        if TaskStatus(task.status).is_terminal:
+            raise HTTPException(409, f"task {task_id} already ended as {task.status}")
+        moved = repo.transition(
+            db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
+            summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
+        )  # fmt: skip
+    if moved and worker is not None:
+        worker.cancel(task_id, reason)  # stops the agent and its processes
+    for _ in range(int(CANCEL_WAIT_SECONDS / 0.05)):
+        with factory() as db:
+            task = _task_or_404(db, task_id)
+            if TaskStatus(task.status).is_terminal:
+                return task_status(db, task)
+        await asyncio.sleep(0.05)
+    with factory() as db:
+        return task_status(db, _task_or_404(db, task_id))
+
+
+@router.post("/{task_id}/messages", status_code=202, response_model=InteractionOut)
+def send_message(
+    task_id: str, body: MessageCreate, db: SessionDep, worker: WorkerDep
+) -> InteractionOut:
+    task = _task_or_404(db, task_id)
+    if TaskStatus(task.status) not in ACTIVE:
+        raise HTTPException(409, f"task {task_id} is {task.status}; messages need a running task")
+    row = repo.add_interaction(db, task_id=task_id, role="user", kind="message", content=body.content)
+    if worker is not None:
+        worker.deliver(task_id, body.content)
+    return InteractionOut.model_validate(row)
+
+
+@router.post("/{task_id}/retry", response_model=TaskOut)
+def retry_task(task_id: str, db: SessionDep, worker: WorkerDep) -> TaskOut:
+    task = _task_or_404(db, task_id)
+    moved = repo.transition(
+        db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
+        only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
+        attempt=task.attempt + 1, completed_at=None, progress="Queued for retry",
+    )  # fmt: skip
+    if not moved:
+        raise HTTPException(
+            409, f"task {task_id} is {task.status}; only failed or cancelled tasks can be retried"
+        )
+    if worker is not None:
+        worker.notify()
+    db.expire_all()
+    return task_out(db, _task_or_404(db, task_id))
+
+
 def _task_or_404(db: SessionDep, task_id: str, *, with_details: bool = False) -> Task:
     task = repo.get_task(db, task_id=task_id, with_details=with_details)
     if task is None:
         raise HTTPException(404, f"task {task_id} not found")
     return task
+
+
+def _encode_cursor(task: Task) -> str:
+    return base64.urlsafe_b64encode(f"{task.created_at.isoformat()}|{task.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        created, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), task_id
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, "cursor is not a next_cursor value from this API") from None

@@ -19,9 +19,10 @@ class TestRunError(Exception):
 
 
 class PytestRunner:
-    def __init__(self, project: Path, *, timeout: float) -> None:
+    def __init__(self, project: Path, *, timeout: float, env: dict[str, str]) -> None:
         self.project = project
         self.timeout = timeout
+        self.env = env
 
     @property
     def python(self) -> str:
@@ -50,7 +51,7 @@ class PytestRunner:
             return parse_junit(report.read_text(errors="replace"))
 
     async def _execute(self, args: list[str]) -> str:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, **self.env, "PYTHONDONTWRITEBYTECODE": "1"}
         process = await asyncio.create_subprocess_exec(
             *args,
             cwd=self.project,

@@ -1,0 +1,100 @@
+"""The event log (interaction rows) as a live stream: replay from a cursor, then follow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session as DB
+from sqlalchemy.orm import sessionmaker
+
+from claudeserver.api.presenters import task_status
+from claudeserver.domain.status import TaskStatus
+from claudeserver.persistence import repository as repo
+from claudeserver.persistence.models import ClaudeInteraction
+from claudeserver.persistence.notify import CommitNotifier
+
+BATCH = 500
+POLL_SECONDS = 1.0  # also how often writes from other processes are picked up
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    type: str
+    data: dict[str, Any]
+
+    def sse(self) -> str:
+        return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, default=str)}\n\n"
+
+
+def event_type(row: ClaudeInteraction) -> str:
+    if row.kind in ("status", "progress"):
+        return "status"
+    if row.kind == "test_result":
+        return "test_result"
+    return "interaction"
+
+
+def to_event(row: ClaudeInteraction, *, global_ids: bool) -> Event:
+    data = {
+        "task_id": row.task_id,
+        "sequence": row.sequence,
+        "role": row.role,
+        "kind": row.kind,
+        "content": row.content,
+        "data": row.data,
+        "created_at": row.created_at.isoformat(),
+    }
+    return Event(row.id if global_ids else row.sequence, event_type(row), data)
+
+
+async def task_events(
+    db: sessionmaker[DB],
+    notifier: CommitNotifier,
+    *,
+    task_id: str,
+    after: int,
+    disconnected: Callable[[], Any],
+) -> AsyncIterator[Event]:
+    """Replay a task's events after `after`, follow live, end with `done` once it finishes."""
+    cursor = after
+    while not await disconnected():
+        with db() as s:
+            rows = repo.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
+            task = repo.get_task(s, task_id=task_id)
+            finished = task is not None and TaskStatus(task.status).is_terminal
+            status = task_status(s, task).model_dump(mode="json") if task else None
+        for row in rows:
+            cursor = row.sequence
+            yield to_event(row, global_ids=False)
+        if len(rows) == BATCH:
+            continue
+        if finished:
+            yield Event(cursor, "done", status or {})
+            return
+        await notifier.wait(POLL_SECONDS)
+
+
+async def all_events(
+    db: sessionmaker[DB],
+    notifier: CommitNotifier,
+    *,
+    after: int,
+    session_id: str | None,
+    disconnected: Callable[[], Any],
+) -> AsyncIterator[Event]:
+    """Every task's events (optionally one session's), following forever."""
+    cursor = after
+    while not await disconnected():
+        with db() as s:
+            rows = repo.interactions_after(
+                s, task_id=None, after=cursor, limit=BATCH, session_id=session_id
+            )
+        for row in rows:
+            cursor = row.id
+            yield to_event(row, global_ids=True)
+        if len(rows) < BATCH:
+            await notifier.wait(POLL_SECONDS)

@@ -1,0 +1,301 @@
+"""Rules for commands that delete, move, write or change permissions of files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .argv import has_flag, option_values, positionals, short_flags, texts
+from .context import Checker, Invocation
+from .model import DEVICE, GIT_INTERNALS, OUTSIDE_PROJECT, PRIVILEGE, RESOURCE_BOMB, Denial
+from .paths import resolve
+from .shell_state import Value, literal_value
+
+Handler = Callable[[Invocation, Checker], None]
+
+_SETID_SYMBOLIC = re.compile(r"[+=][rwxXt]*s")
+_SETID_NUMERIC = re.compile(r"^[0-7]?[2-7][0-7]{3}$")
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(i?B?)$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50, "E": 2**60}
+_HUGE_BYTES = 2**30
+_ENDLESS_SOURCES = frozenset({"/dev/zero", "/dev/urandom", "/dev/random"})
+_FIND_FILTERS = frozenset(
+    {"-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-newer", "-mtime", "-empty"}
+)
+_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+_FIND_WRITES = frozenset({"-fprint", "-fprint0", "-fprintf", "-fls"})
+
+
+def delete_all(inv: Invocation, an: Checker) -> None:
+    for target in positionals(inv.args):
+        an.write(target, inv.state, deleting=True)
+
+
+def write_all(inv: Invocation, an: Checker, takes_value: tuple[str, ...] = ()) -> None:
+    for target in positionals(inv.args, takes_value):
+        an.write(target, inv.state)
+
+
+def _copy_like(inv: Invocation, an: Checker, *, moving: bool) -> None:
+    valued = ("-S", "--suffix", "-t", "--target-directory", "-m", "-o", "-g", "--mode")
+    operands = positionals(inv.args, valued)
+    target_dirs = option_values(inv.args, ("-t", "--target-directory"))
+    sources = operands if target_dirs else operands[:-1]
+    destinations = target_dirs or operands[-1:]
+    if moving:
+        for source in sources:
+            an.write(source, inv.state, deleting=True)
+    for destination in destinations:
+        an.write(destination, inv.state)
+
+
+def mv(inv: Invocation, an: Checker) -> None:
+    _copy_like(inv, an, moving=True)
+
+
+def cp(inv: Invocation, an: Checker) -> None:
+    _copy_like(inv, an, moving=False)
+
+
+def install(inv: Invocation, an: Checker) -> None:
+    for mode in option_values(inv.args, ("-m", "--mode")):
+        _check_mode(mode)
+    if has_flag(inv.args, "d", ("--directory",)):
+        write_all(inv, an, ("-m", "-o", "-g", "--mode", "--owner", "--group"))
+        return
+    _copy_like(inv, an, moving=False)
+
+
+def ln(inv: Invocation, an: Checker) -> None:
+    operands = positionals(inv.args, ("-t", "--target-directory", "-S", "--suffix"))
+    target_dirs = option_values(inv.args, ("-t", "--target-directory"))
+    if target_dirs:
+        links = target_dirs
+    elif len(operands) >= 2:
+        links = operands[-1:]
+    else:
+        name = (operands[0].text or "").rstrip("/").rsplit("/", 1)[-1] if operands else ""
+        links = [literal_value(name or ".")]
+    for link in links:
+        an.write(link, inv.state)
+
+
+def _check_mode(mode: Value) -> None:
+    text = mode.text or ""
+    if _SETID_SYMBOLIC.search(text) or _SETID_NUMERIC.match(text):
+        raise Denial(PRIVILEGE, f"`{text}` sets the setuid/setgid bit", text)
+
+
+def _as_privilege(an: Checker, inv: Invocation, targets: list[Value]) -> None:
+    for target in targets:
+        try:
+            an.write(target, inv.state)
+        except Denial as denial:
+            if denial.category != OUTSIDE_PROJECT:
+                raise
+            raise Denial(
+                PRIVILEGE,
+                f"`{inv.name}` changes permissions or ownership outside the project "
+                f"({denial.subject})",
+                denial.subject,
+            ) from denial
+
+
+def chmod(inv: Invocation, an: Checker) -> None:
+    operands = positionals(inv.args)
+    # A mode such as `-x` looks like an option, so take it from the raw arguments.
+    mode_args = [a for a in inv.args if a.text and re.match(r"^[-+=ugoa]*[-+=][rwxXst]+$", a.text)]
+    reference = option_values(inv.args, ("--reference",))
+    operands = [o for o in operands if all(o is not m for m in mode_args)]
+    if not reference and operands and not mode_args:
+        mode_args, operands = [operands[0]], operands[1:]
+    for mode in mode_args:
+        _check_mode(mode)
+    _as_privilege(an, inv, operands)
+
+
+def chown(inv: Invocation, an: Checker) -> None:
+    operands = positionals(inv.args)
+    if not option_values(inv.args, ("--reference",)):
+        operands = operands[1:]
+    _as_privilege(an, inv, operands)
+
+
+def sed(inv: Invocation, an: Checker) -> None:
+    in_place = "i" in short_flags(inv.args) or "--in-place" in {
+        t.partition("=")[0] for t in texts(inv.args)
+    }
+    if not in_place:
+        return
+    valued = ("-e", "--expression", "-f", "--file", "-l", "--line-length")
+    operands = positionals(inv.args, valued)
+    if not option_values(inv.args, ("-e", "--expression", "-f", "--file")):
+        operands = operands[1:]
+    for target in operands:
+        an.write(target, inv.state)
+
+
+def _size_bytes(text: str) -> int | None:
+    match = _SIZE.match(text.strip())
+    if match is None:
+        return None
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def fallocate(inv: Invocation, an: Checker) -> None:
+    for size in option_values(inv.args, ("-l", "--length")):
+        count = _size_bytes(size.text or "")
+        if count is None or count >= _HUGE_BYTES:
+            raise Denial(RESOURCE_BOMB, f"allocates a huge file (`{size.raw}`)", inv.text)
+    write_all(inv, an, ("-l", "--length", "-o", "--offset"))
+
+
+def truncate(inv: Invocation, an: Checker) -> None:
+    for size in option_values(inv.args, ("-s", "--size")):
+        count = _size_bytes((size.text or "").lstrip("+<>/%"))
+        if count is None or count >= _HUGE_BYTES:
+            raise Denial(RESOURCE_BOMB, f"creates a huge file (`{size.raw}`)", inv.text)
+    write_all(inv, an, ("-s", "--size", "-r", "--reference"))
+
+
+def dd(inv: Invocation, an: Checker) -> None:
+    operands = {}
+    for arg in inv.args:
+        key, eq, value = (arg.text or arg.raw).partition("=")
+        if eq:
+            operands[key] = Value(value if arg.known else None, arg.raw)
+    source = operands.get("if")
+    target = operands.get("of")
+    if source is not None:
+        an.read(source, inv.state)
+    if target is None:
+        return
+    an.write(target, inv.state)
+    endless = source is not None and source.text in _ENDLESS_SOURCES
+    if endless and "count" not in operands and target.text != "/dev/null":
+        raise Denial(RESOURCE_BOMB, "`dd` from an endless source without count= fills the disk")
+
+
+def mknod(inv: Invocation, an: Checker) -> None:
+    raise Denial(DEVICE, "`mknod` creates device nodes", inv.text)
+
+
+def find(inv: Invocation, an: Checker) -> None:
+    args = list(inv.args)
+    roots: list[Value] = []
+    while args and args[0].text is not None and not args[0].text.startswith(("-", "(", "!")):
+        roots.append(args.pop(0))
+    if args and args[0].text is None:
+        roots.append(args.pop(0))
+    roots = roots or [literal_value(".")]
+    flags = set(texts(args))
+    for index, arg in enumerate(args):
+        if arg.text in _FIND_WRITES and index + 1 < len(args):
+            an.write(args[index + 1], inv.state)
+    if "-delete" in flags:
+        _find_delete(inv, an, roots, filtered=bool(flags & _FIND_FILTERS))
+    for command in _find_exec_commands(args):
+        for root in roots:
+            placeholder = literal_value(f"{(root.text or '.').rstrip('/') or '/'}/__found__")
+            argv = [placeholder if a.text == "{}" else a for a in command]
+            sub = inv.with_args(argv)
+            if sub is not None:
+                an.invocation(sub)
+
+
+def _find_delete(inv: Invocation, an: Checker, roots: list[Value], *, filtered: bool) -> None:
+    for root in roots:
+        if root.text is None:
+            an.write(root, inv.state, deleting=True)
+            continue
+        an.write(literal_value(root.text.rstrip("/") + "/__found__"), inv.state, deleting=True)
+        cwd = inv.state.cwd
+        if cwd is not None and not filtered:
+            if resolve(root.text, cwd, an.places.home) == an.places.project:
+                raise Denial(
+                    GIT_INTERNALS, "`find -delete` without a filter deletes the whole project"
+                )
+
+
+def _find_exec_commands(args: list[Value]) -> list[list[Value]]:
+    commands: list[list[Value]] = []
+    current: list[Value] | None = None
+    for arg in args:
+        if current is None:
+            if arg.text in _FIND_EXEC:
+                current = []
+        elif arg.text in (";", "+"):
+            commands.append(current)
+            current = None
+        else:
+            current.append(arg)
+    if current:
+        commands.append(current)
+    return commands
+
+
+def tar(inv: Invocation, an: Checker) -> None:
+    first = inv.args[0].text or "" if inv.args else ""
+    old_style = bool(first) and not first.startswith("-")
+    extracting = has_flag(inv.args, "x", ("--extract", "--get")) or (old_style and "x" in first)
+    creating = has_flag(inv.args, "c", ("--create",)) or (old_style and "c" in first)
+    if extracting:
+        for directory in option_values(inv.args, ("-C", "--directory")) or [literal_value(".")]:
+            base = (directory.text or "").rstrip("/") or "/"
+            inside = f"{base}/__extracted__" if directory.known else None
+            an.write(Value(inside, directory.raw), inv.state)
+    if creating:
+        for archive in option_values(inv.args, ("-f", "--file")):
+            if archive.text != "-":
+                an.write(archive, inv.state)
+
+
+def unzip(inv: Invocation, an: Checker) -> None:
+    for directory in option_values(inv.args, ("-d",)):
+        an.write(directory, inv.state)
+
+
+def rsync(inv: Invocation, an: Checker) -> None:
+    operands = positionals(inv.args, ("-e", "--rsh", "--exclude", "--include", "--filter"))
+    deleting = any((t or "").startswith("--delete") for t in texts(inv.args))
+    for destination in operands[-1:] if len(operands) >= 2 else []:
+        if ":" not in (destination.text or ""):
+            an.write(destination, inv.state, deleting=deleting)
+
+
+HANDLERS: dict[str, Handler] = {
+    "rm": delete_all,
+    "rmdir": delete_all,
+    "unlink": delete_all,
+    "shred": delete_all,
+    "srm": delete_all,
+    "mv": mv,
+    "cp": cp,
+    "install": install,
+    "ln": ln,
+    "link": ln,
+    "chmod": chmod,
+    "chown": chown,
+    "chgrp": chown,
+    "chattr": chown,
+    "setfacl": chown,
+    "touch": lambda inv, an: write_all(inv, an, ("-r", "--reference", "-d", "-t", "--date")),
+    "mkdir": lambda inv, an: write_all(inv, an, ("-m", "--mode")),
+    "mkfifo": lambda inv, an: write_all(inv, an, ("-m", "--mode")),
+    "tee": write_all,
+    "sed": sed,
+    "gsed": sed,
+    "fallocate": fallocate,
+    "truncate": truncate,
+    "dd": dd,
+    "mknod": mknod,
+    "find": find,
+    "tar": tar,
+    "unzip": unzip,
+    "rsync": rsync,
+    "scp": rsync,
+}
+
+# Commands whose operands are paths they modify: with unknown operands (xargs input,
+# unresolved variables) they are refused.
+DESTRUCTIVE = frozenset(HANDLERS) - {"find", "tar", "unzip", "touch", "mkdir", "mkfifo"}

@@ -1,0 +1,92 @@
+"""Stateless queries over the shell AST (which commands appear where)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .shell_parse import (
+    Assign,
+    Command,
+    FunctionDef,
+    Group,
+    Lit,
+    Loop,
+    Node,
+    Opaque,
+    Pipeline,
+    Sequence,
+    Sub,
+    Word,
+)
+
+_FILE_WRITES = frozenset({">", ">>", ">|", "&>", "&>>"})
+_LOOP_EXITS = frozenset({"break", "exit", "return"})
+
+
+def _word_subs(word: Word) -> Iterator[Sub]:
+    for part in word.parts:
+        if isinstance(part, Sub):
+            yield part
+        elif isinstance(part, Opaque):
+            yield from part.subs
+
+
+def children(node: Node) -> Iterator[Node]:
+    if isinstance(node, Command):
+        for word in (*node.words, *(w for _, w in node.assigns)):
+            yield from (sub.body for sub in _word_subs(word))
+        for redirect in node.redirects:
+            for word in (redirect.target, redirect.content):
+                if word is not None:
+                    yield from (sub.body for sub in _word_subs(word))
+    elif isinstance(node, Assign):
+        yield from (sub.body for sub in node.subs)
+        for _, word in node.pairs:
+            if word is not None:
+                yield from (sub.body for sub in _word_subs(word))
+    elif isinstance(node, Pipeline):
+        yield from node.stages
+    elif isinstance(node, Sequence):
+        yield from node.items
+    elif isinstance(node, (Group, FunctionDef)):
+        yield node.body
+    elif isinstance(node, Loop):
+        if node.condition is not None:
+            yield node.condition
+        yield node.body
+
+
+def commands(node: Node) -> Iterator[Command]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Command):
+            yield current
+        stack.extend(children(current))
+
+
+def command_name(command: Command) -> str | None:
+    if not command.words:
+        return None
+    parts = command.words[0].parts
+    if len(parts) != 1 or not isinstance(parts[0], Lit):
+        return None
+    return parts[0].text.rsplit("/", 1)[-1]
+
+
+def mentions(node: Node, names: Iterable[str]) -> bool:
+    wanted = set(names)
+    return any(command_name(c) in wanted for c in commands(node))
+
+
+def writes_files_forever(body: Node) -> bool:
+    """An endless loop body that appends to a real file and never leaves the loop."""
+    writes = False
+    for command in commands(body):
+        if command_name(command) in _LOOP_EXITS:
+            return False
+        for redirect in command.redirects:
+            target = redirect.target.raw if redirect.target is not None else ""
+            if redirect.op in _FILE_WRITES and target not in ("/dev/null", ""):
+                writes = True
+    return writes
