@@ -16,6 +16,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", help="overrides HOST")
     serve.add_argument("--port", type=int, help="overrides PORT")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="serve a non-loopback HOST without API_TOKENS (anyone who reaches it runs code)",
+    )
 
     commands.add_parser("doctor", help="check the database and the Claude Code CLI")
 
@@ -45,6 +50,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
+    if not settings.binds_loopback and not settings.tokens and not args.insecure_no_auth:
+        print(
+            f"claudeserver: refusing to serve HOST={settings.host} without API_TOKENS: anyone "
+            "who reaches it could run code on this machine. Set API_TOKENS, bind 127.0.0.1, "
+            "or pass --insecure-no-auth if you accept the risk.",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )

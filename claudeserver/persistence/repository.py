@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
+from claudeserver.domain.redact import redact, redact_data
 from claudeserver.domain.status import TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
     ClaudeInteraction,
@@ -194,8 +195,8 @@ def _append_interaction(
         sequence=(last or 0) + 1,
         role=role,
         kind=kind,
-        content=content,
-        data=data,
+        content=redact(content),
+        data=redact_data(data),
         created_at=utcnow(),
     )
     db.add(row)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, HTTPException
 
-from claudeserver.api.deps import SessionDep
+from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.presenters import task_out
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.persistence import repository as repo
@@ -11,7 +13,16 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=201, response_model=SessionOut)
-def create_session(body: SessionCreate, db: SessionDep) -> SessionOut:
+def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -> SessionOut:
+    roots = settings.project_roots
+    real = Path(body.project_path).resolve()
+    if roots and not any(real.is_relative_to(root.resolve()) for root in roots):
+        allowed = ":".join(str(r) for r in roots)
+        raise HTTPException(
+            403,
+            f"project_path {body.project_path} (really {real}) is outside "
+            f"ALLOWED_PROJECT_ROOTS={allowed}",
+        )
     return SessionOut.model_validate(repo.create_session(db, project_path=body.project_path))
 
 

@@ -125,6 +125,7 @@ def retry_task(task_id: str, db: SessionDep, worker: WorkerDep) -> TaskOut:
         db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
         only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
         attempt=task.attempt + 1, completed_at=None, progress="Queued for retry",
+        iterations=0, pauses=0,  # the turn and intervention budgets are per attempt
     )  # fmt: skip
     if not moved:
         raise HTTPException(

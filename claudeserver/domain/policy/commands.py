@@ -191,9 +191,9 @@ def _unwrapped(inv: Invocation) -> Invocation | None:
 
 def _passthrough(inv: Invocation) -> Stdin:
     files = positionals(inv.args)
-    if inv.name == "base64" and ({"d", "D"} & short_flags(inv.args) or "--decode" in texts(
-        inv.args
-    )):
+    if inv.name == "base64" and (
+        {"d", "D"} & short_flags(inv.args) or "--decode" in texts(inv.args)
+    ):
         return _decoded_base64(inv.stdin) if not files else UNKNOWN_STDIN
     if inv.name == "tee" or (inv.name == "cat" and not files):
         return inv.stdin

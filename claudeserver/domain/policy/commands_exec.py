@@ -108,8 +108,10 @@ def env(inv: Invocation, an: Checker) -> None:
         if text in ("-C", "--chdir") and index + 1 < len(args):
             target = args[index + 1].text
             state = state.fork()
-            state.cwd = None if target is None or state.cwd is None else resolve(
-                target, state.cwd, state.home
+            state.cwd = (
+                None
+                if target is None or state.cwd is None
+                else resolve(target, state.cwd, state.home)
             )
             index += 2
             continue
@@ -324,8 +326,9 @@ def xargs(inv: Invocation, an: Checker) -> None:
         argv = [*command, item]
     inner = inv.with_args(argv)
     if inner is not None:
-        an.invocation(Invocation(inner.name, inner.argv0, inner.args, inv.state, NO_STDIN,
-                                 inner.text))
+        an.invocation(
+            Invocation(inner.name, inner.argv0, inner.args, inv.state, NO_STDIN, inner.text)
+        )
 
 
 def watch(inv: Invocation, an: Checker) -> None:

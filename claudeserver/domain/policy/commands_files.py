@@ -210,11 +210,9 @@ def _find_delete(inv: Invocation, an: Checker, roots: list[Value], *, filtered: 
             continue
         an.write(literal_value(root.text.rstrip("/") + "/__found__"), inv.state, deleting=True)
         cwd = inv.state.cwd
-        if cwd is not None and not filtered:
-            if resolve(root.text, cwd, an.places.home) == an.places.project:
-                raise Denial(
-                    GIT_INTERNALS, "`find -delete` without a filter deletes the whole project"
-                )
+        at_root = cwd is not None and resolve(root.text, cwd, an.places.home) == an.places.project
+        if at_root and not filtered:
+            raise Denial(GIT_INTERNALS, "`find -delete` without a filter deletes the whole project")
 
 
 def _find_exec_commands(args: list[Value]) -> list[list[Value]]:

@@ -224,8 +224,9 @@ def http_server(args: list[Value], inv: Invocation) -> None:
 def package_manager(inv: Invocation, an: Checker) -> None:
     if inv.name in ("npm", "pnpm", "yarn", "bun"):
         if has_flag(inv.args, "g", ("--global",)) or "global" in texts(inv.args)[:1]:
-            raise Denial(OUTSIDE_PROJECT, f"`{inv.name}` global installs write outside the "
-                         "project", inv.text)
+            raise Denial(
+                OUTSIDE_PROJECT, f"`{inv.name}` global installs write outside the project", inv.text
+            )
         return
     if "--user" in texts(inv.args):
         raise Denial(OUTSIDE_PROJECT, "`pip --user` installs outside the project", inv.text)
@@ -252,8 +253,10 @@ HANDLERS: dict[str, Handler] = {
     **{name: _deny(SYSTEM, "changes the host system") for name in _SYSTEM},
     **{name: _deny(DEVICE, "operates on disks or devices") for name in _DEVICE},
     **{name: _deny(PERSISTENCE, "schedules work beyond the task") for name in _PERSISTENCE},
-    **{name: _deny(KILL, "kills processes by name, including ones the agent did not start")
-       for name in _MASS_KILL},
+    **{
+        name: _deny(KILL, "kills processes by name, including ones the agent did not start")
+        for name in _MASS_KILL
+    },
     **{name: database for name in (*DB_CLIENTS, "dropdb", "dropuser", "mysqladmin")},
     **{name: container for name in _CONTAINER_EXEC},
     "kill": kill,

@@ -259,9 +259,9 @@ def check_write_pattern(text: str, cwd: Path, places: Places, *, deleting: bool)
     # Globbed names are children of the literal prefix, so judge a stand-in child.
     check_write(f"{base}/__glob_match__", cwd, places, deleting=deleting)
     base_dir = resolve(base, cwd, places.home)
-    if base_dir == places.project and fnmatch.fnmatchcase(".git", patterns[0]):
-        if patterns[0].startswith((".", "[")):
-            raise Denial(GIT_INTERNALS, f"`{text}` matches the repository's .git", text)
+    dotted = patterns[0].startswith((".", "["))
+    if base_dir == places.project and dotted and fnmatch.fnmatchcase(".git", patterns[0]):
+        raise Denial(GIT_INTERNALS, f"`{text}` matches the repository's .git", text)
     expanded = expand_tilde(text, places.home) or text
     matches = glob.iglob(os.path.join(str(cwd), expanded))
     for count, match in enumerate(matches):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Union
+from typing import TypeAlias
 
 import tree_sitter
 import tree_sitter_bash
@@ -48,7 +48,7 @@ class Opaque:
     subs: tuple[Sub, ...] = ()
 
 
-Part = Union[Lit, Var, Sub, Opaque]
+Part: TypeAlias = Lit | Var | Sub | Opaque
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Loop:
     items: tuple[Word, ...] | None = None
 
 
-Node = Union[Command, Assign, Pipeline, Sequence, Group, FunctionDef, Loop]
+Node: TypeAlias = Command | Assign | Pipeline | Sequence | Group | FunctionDef | Loop
 
 _TS = tree_sitter.Node
 _REDIRECT_OPS = ("&>>", ">>", "&>", ">&", "<&", ">|", "<>", ">", "<")

@@ -83,20 +83,20 @@ def expand(word: Word, state: ShellState) -> Value:
             continue
         literal = False
         if isinstance(part, Var):
-            value = state.lookup(part.name) if part.plain else None
-            if value is None or (not part.quoted and _splits(value, state)):
+            resolved = state.lookup(part.name) if part.plain else None
+            if resolved is None or (not part.quoted and _splits(resolved, state)):
                 unknown = True
                 continue
-            glob = glob or (not part.quoted and any(c in GLOB_CHARS for c in value))
-            pieces.append(value)
+            glob = glob or (not part.quoted and any(c in GLOB_CHARS for c in resolved))
+            pieces.append(resolved)
         elif isinstance(part, Sub):
             subs.append(part)
             unknown = True
         elif isinstance(part, Opaque):
             subs.extend(part.subs)
             unknown = True
-    text = None if unknown else "".join(pieces)
-    return Value(text, word.raw, glob, tuple(subs), literal)
+    result = None if unknown else "".join(pieces)
+    return Value(result, word.raw, glob, tuple(subs), literal)
 
 
 def _splits(value: str, state: ShellState) -> bool:

@@ -33,17 +33,15 @@ def _word_subs(word: Word) -> Iterator[Sub]:
 
 def children(node: Node) -> Iterator[Node]:
     if isinstance(node, Command):
-        for word in (*node.words, *(w for _, w in node.assigns)):
+        words = [*node.words, *(w for _, w in node.assigns)]
+        words += [w for r in node.redirects for w in (r.target, r.content) if w is not None]
+        for word in words:
             yield from (sub.body for sub in _word_subs(word))
-        for redirect in node.redirects:
-            for word in (redirect.target, redirect.content):
-                if word is not None:
-                    yield from (sub.body for sub in _word_subs(word))
     elif isinstance(node, Assign):
         yield from (sub.body for sub in node.subs)
-        for _, word in node.pairs:
-            if word is not None:
-                yield from (sub.body for sub in _word_subs(word))
+        for _, value in node.pairs:
+            if value is not None:
+                yield from (sub.body for sub in _word_subs(value))
     elif isinstance(node, Pipeline):
         yield from node.stages
     elif isinstance(node, Sequence):

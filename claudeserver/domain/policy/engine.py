@@ -1,0 +1,111 @@
+"""`decide`: the single entry point judging one tool call. It never raises."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .bash_analyzer import ShellAnalyzer
+from .file_tools import READ_PATH_KEYS, SEARCH_TOOLS, decide_file_tool, required_string, target_path
+from .model import (
+    INTERNAL_ERROR,
+    RULE,
+    UNKNOWN_TOOL,
+    UNPARSEABLE,
+    Decision,
+    Denial,
+    PolicyConfig,
+    allow,
+    deny,
+)
+from .paths import Places, check_read, places_for, real
+from .rules import EDIT_TOOLS, RuleSet
+
+ANALYSIS_SECONDS = 1.0
+
+# Claude Code's own bookkeeping tools: they touch no files, network or processes
+# beyond what the agent already controls.
+INTERNAL_TOOLS = frozenset(
+    {"TodoWrite", "TodoRead", "Task", "Agent", "AskUserQuestion", "ExitPlanMode",
+     "EnterPlanMode", "BashOutput", "TaskOutput", "KillShell", "KillBash", "TaskStop",
+     "SlashCommand", "Skill", "ListMcpResourcesTool"}
+)  # fmt: skip
+
+
+def decide(
+    tool_name: str, tool_input: Mapping[str, Any], config: PolicyConfig, *, cwd: Path | None = None
+) -> Decision:
+    try:
+        return _decide(tool_name, tool_input, config, cwd)
+    except Denial as denial:
+        return deny(denial.category, f"denied: {denial.reason}")
+    except RecursionError:
+        return deny(UNPARSEABLE, "denied: the input is nested too deeply to inspect")
+    except Exception as exc:  # fail closed: a policy bug must never let a call through
+        return deny(INTERNAL_ERROR, f"denied: internal policy error ({type(exc).__name__})")
+
+
+def _decide(
+    tool: str, tool_input: Mapping[str, Any], config: PolicyConfig, cwd: Path | None
+) -> Decision:
+    if not isinstance(tool_input, Mapping):
+        raise Denial(UNPARSEABLE, "the tool input is not an object")
+    places = places_for(config)
+    rules = RuleSet(config.allow_rules, config.deny_rules, places)
+    here = places.project if cwd is None else real(places.project / cwd)
+    if tool == "Bash":
+        return _bash(required_string(tool_input, "command"), config, places, rules, here)
+    if tool in EDIT_TOOLS or tool in READ_PATH_KEYS or tool in SEARCH_TOOLS:
+        path = target_path(tool, tool_input, here, places)
+        _deny_by_rule(rules, tool, [path])
+        return decide_file_tool(tool, tool_input, here, places, rules)
+    if tool == "WebFetch":
+        url = required_string(tool_input, "url")
+        _deny_by_rule(rules, tool, [url])
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            check_read(unquote(parts.path), here, places)
+        return allow(f"allowed: fetching {url}")
+    if tool == "WebSearch":
+        query = tool_input.get("query")
+        _deny_by_rule(rules, tool, [query if isinstance(query, str) else None])
+        return allow("allowed: web search")
+    if tool.startswith("mcp__") or tool == "ReadMcpResourceTool":
+        return _mcp(tool, tool_input, rules)
+    if tool in INTERNAL_TOOLS:
+        _deny_by_rule(rules, tool, [None])
+        return allow(f"allowed: {tool} is a harmless Claude Code built-in")
+    raise Denial(UNKNOWN_TOOL, f"`{tool}` is not a tool this policy knows")
+
+
+def _deny_by_rule(rules: RuleSet, tool: str, subjects: list[str | Path | None]) -> None:
+    rule = rules.denying(tool, subjects)
+    if rule is not None:
+        raise Denial(RULE, f"{tool} matches the deny rule `{rule.raw}`")
+
+
+def _bash(
+    command: str, config: PolicyConfig, places: Places, rules: RuleSet, cwd: Path
+) -> Decision:
+    _deny_by_rule(rules, "Bash", [command])
+    analyzer = ShellAnalyzer(config, places, rules, time.monotonic() + ANALYSIS_SECONDS)
+    analyzer.analyze(command, cwd)
+    return allow("allowed: no command in this line is destructive or outside the project")
+
+
+def _mcp(tool: str, tool_input: Mapping[str, Any], rules: RuleSet) -> Decision:
+    name = tool
+    if tool == "ReadMcpResourceTool":
+        name = f"mcp__{tool_input.get('server', '')}"
+    _deny_by_rule(rules, name, [None])
+    rule = rules.allowing(name, [None])
+    if rule is None:
+        raise Denial(
+            UNKNOWN_TOOL,
+            f"MCP tool `{name}` is not named by any allow rule (add e.g. `{name}` to the "
+            "allowed rules)",
+        )
+    return allow(f"allowed: `{name}` is permitted by the allow rule `{rule.raw}`")
