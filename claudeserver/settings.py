@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     api_tokens: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
-    sandbox: bool = True
     log_level: str = "info"
 
     @field_validator("host")

@@ -22,7 +22,9 @@ def project(tmp_path: Path) -> Path:
     """A small Python project with one regression test."""
     root = tmp_path / "project"
     (root / "tests").mkdir(parents=True)
-    (root / "tests" / "test_existing.py").write_text("def test_existing():\n    assert 1 + 1 == 2\n")
+    (root / "tests" / "test_existing.py").write_text(
+        "def test_existing():\n    assert 1 + 1 == 2\n"
+    )
     return root
 
 

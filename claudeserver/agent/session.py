@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,10 @@ from claude_agent_sdk import (
     AssistantMessage,
     ClaudeAgentOptions,
     ClaudeSDKClient,
-    CLINotFoundError,
     ClaudeSDKError,
+    CLINotFoundError,
+    HookContext,
+    HookInput,
     HookMatcher,
     PermissionResultAllow,
     PermissionResultDeny,
@@ -25,6 +28,7 @@ from claude_agent_sdk import (
     ToolUseBlock,
     UserMessage,
 )
+from claude_agent_sdk.types import SyncHookJSONOutput
 
 from claudeserver.agent.events import (
     AgentError,
@@ -83,10 +87,8 @@ class AgentSession:
 
     async def __aexit__(self, *_exc: object) -> None:
         if self._client is not None:
-            try:
+            with contextlib.suppress(Exception):  # the process is going away either way
                 await self._client.disconnect()
-            except Exception:  # noqa: S110 - the process is going away either way
-                pass
             self._client = None
 
     async def send(self, text: str) -> None:
@@ -186,12 +188,13 @@ class AgentSession:
         )
 
     async def _pre_tool_use(
-        self, hook_input: Any, _tool_use_id: str | None, _context: Any
-    ) -> dict[str, Any]:
-        tool_name = str(hook_input.get("tool_name", ""))
+        self, hook_input: HookInput, _tool_use_id: str | None, _context: HookContext
+    ) -> SyncHookJSONOutput:
+        fields: dict[str, Any] = dict(hook_input)
+        tool_name = str(fields.get("tool_name", ""))
         if tool_name == "AskUserQuestion":
             return {}  # no opinion: the CLI asks can_use_tool, which answers the question
-        decision = await self._gate(tool_name, dict(hook_input.get("tool_input") or {}))
+        decision = await self._gate(tool_name, dict(fields.get("tool_input") or {}))
         return {
             "hookSpecificOutput": {
                 "hookEventName": "PreToolUse",

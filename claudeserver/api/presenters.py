@@ -12,19 +12,20 @@ from claudeserver.api.schemas import (
     TestCaseOut,
     TestSummary,
 )
+from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
 
 
 def task_out(db: DB, task: Task) -> TaskOut:
     summary = TestSummary(**repo.test_counts(db, task_id=task.id))
-    return TaskOut(**_fields(task), test_summary=summary)
+    return TaskOut.model_validate({**_fields(task), "test_summary": summary})
 
 
 def task_status(db: DB, task: Task) -> TaskStatusOut:
     return TaskStatusOut(
         id=task.id,
-        status=task.status,
+        status=TaskStatus(task.status),
         summary=task.summary,
         progress=task.progress,
         test_summary=TestSummary(**repo.test_counts(db, task_id=task.id)),

@@ -47,7 +47,10 @@ class TaskCreate(BaseModel):
     session_id: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=100_000)
     model: str | None = Field(
-        None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\[\]/-]+$",
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:\[\]/-]+$",
         description="Claude model for this task (default: CLAUDE_MODEL or the CLI's default)",
     )
     max_iterations: int | None = Field(None, ge=1, le=10_000, description="agent turns allowed")

@@ -36,7 +36,7 @@ _HEDGES = re.compile(
 
 @dataclass
 class SimulatedHuman:
-    """Keeps the 3–5 interaction rhythm; `seed` makes it repeatable in tests."""
+    """Keeps the 3-5 interaction rhythm; `seed` makes it repeatable in tests."""
 
     seed: int | None = None
     rng: random.Random = field(init=False)

@@ -121,7 +121,10 @@ class TaskRun:
         if not self.task.claude_session_id:
             return first
         why = self.task.error or "the server was restarted while you were working"
-        return f"We are resuming this task (attempt {self.task.attempt}). It stopped because: {why}.\n\n{first}"
+        return (
+            f"We are resuming this task (attempt {self.task.attempt}). "
+            f"It stopped because: {why}.\n\n{first}"
+        )
 
     async def _conversation(self, prompt: str) -> None:
         phase = "implement"
@@ -314,7 +317,9 @@ class TaskRun:
         with self.db() as s:
             repo.set_progress(s, task_id=self.task_id, progress=text)
 
-    def _record(self, role: str, kind: str, content: str, data: dict[str, Any] | None = None) -> None:
+    def _record(
+        self, role: str, kind: str, content: str, data: dict[str, Any] | None = None
+    ) -> None:
         with self.db() as s:
             repo.add_interaction(
                 s, task_id=self.task_id, role=role, kind=kind, content=content, data=data

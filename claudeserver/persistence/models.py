@@ -71,9 +71,7 @@ class Task(Base):
     interactions: Mapped[list[ClaudeInteraction]] = relationship(
         back_populates="task", order_by="ClaudeInteraction.sequence"
     )
-    test_cases: Mapped[list[TestCase]] = relationship(
-        back_populates="task", order_by="TestCase.id"
-    )
+    test_cases: Mapped[list[TestCase]] = relationship(back_populates="task", order_by="TestCase.id")
 
 
 class TestCase(Base):

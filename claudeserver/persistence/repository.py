@@ -127,7 +127,7 @@ def transition(
         .where(Task.id == task_id, Task.status.in_([s.value for s in sources]))
         .values(**values)
     )
-    moved = db.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    moved = bool(db.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
     if moved:
         _append_interaction(
             db,
@@ -138,11 +138,14 @@ def transition(
             data={"note": note, "progress": fields.get("progress")},
         )
     db.commit()
+    db.expire_all()  # loaded rows must not show the status from before this UPDATE
     return moved
 
 
 def set_progress(db: DB, *, task_id: str, progress: str) -> None:
-    db.execute(update(Task).where(Task.id == task_id).values(progress=progress, updated_at=utcnow()))
+    db.execute(
+        update(Task).where(Task.id == task_id).values(progress=progress, updated_at=utcnow())
+    )
     _append_interaction(
         db, task_id=task_id, role="system", kind="progress", content=progress, data=None
     )
@@ -168,6 +171,7 @@ def interactions_after(
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:
     db.execute(update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **fields))
     db.commit()
+    db.expire_all()
 
 
 def add_interaction(
@@ -249,7 +253,12 @@ def test_counts(db: DB, *, task_id: str) -> dict[str, int]:
     passed = counts.get("passed", 0) + counts.get("skipped", 0)
     pending = counts.get("pending", 0)
     total = sum(counts.values())
-    return {"total": total, "passed": passed, "failed": total - passed - pending, "pending": pending}
+    return {
+        "total": total,
+        "passed": passed,
+        "failed": total - passed - pending,
+        "pending": pending,
+    }
 
 
 def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:

@@ -205,6 +205,8 @@ def _events(model: str, reply: Reply) -> Iterator[dict[str, Any]]:
         },
     }
     for index, block in enumerate(reply.blocks):
+        start: dict[str, Any]
+        delta: dict[str, Any]
         if isinstance(block, ToolUse):
             start = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": block.name}
             delta = {"type": "input_json_delta", "partial_json": json.dumps(block.input)}

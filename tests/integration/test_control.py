@@ -192,5 +192,3 @@ def test_websocket_streams_the_same_events(
                 break
     stored = api.get(f"/api/v1/tasks/{task_id}").json()["interactions"]
     assert [m["id"] for m in received[:-1]] == [i["sequence"] for i in stored]
-
-

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from claudeserver.agent.locate import cli_status
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.schemas import HealthOut
-from claudeserver.agent.locate import cli_status
 
 router = APIRouter(tags=["health"])
 

@@ -112,7 +112,9 @@ def send_message(
     task = _task_or_404(db, task_id)
     if TaskStatus(task.status) not in ACTIVE:
         raise HTTPException(409, f"task {task_id} is {task.status}; messages need a running task")
-    row = repo.add_interaction(db, task_id=task_id, role="user", kind="message", content=body.content)
+    row = repo.add_interaction(
+        db, task_id=task_id, role="user", kind="message", content=body.content
+    )
     if worker is not None:
         worker.deliver(task_id, body.content)
     return InteractionOut.model_validate(row)
@@ -133,7 +135,6 @@ def retry_task(task_id: str, db: SessionDep, worker: WorkerDep) -> TaskOut:
         )
     if worker is not None:
         worker.notify()
-    db.expire_all()
     return task_out(db, _task_or_404(db, task_id))
 
 

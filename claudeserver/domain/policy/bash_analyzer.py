@@ -21,7 +21,14 @@ from .model import (
     Denial,
     PolicyConfig,
 )
-from .paths import Places, check_read, check_read_pattern, check_write, check_write_pattern
+from .paths import (
+    Places,
+    check_read,
+    check_read_pattern,
+    check_write,
+    check_write_pattern,
+    lexical,
+)
 from .paths import resolve as resolve_path
 from .rules import RuleSet
 from .shell_parse import (
@@ -198,6 +205,7 @@ class ShellAnalyzer:
         try:
             commands.check(inv, self)
         except Denial as denial:
+            denial.command = denial.command or inv.text
             if denial.category == RULE or not self.rules.lifts_bash(denial, spelled):
                 raise
 
@@ -260,10 +268,11 @@ class ShellAnalyzer:
                 f"{verb} `{value.raw}` relative to a directory only known at run time",
                 value.raw,
             )
+        text = _through_links(value.text, base, state)
         if value.glob:
-            check_write_pattern(value.text, base, self.places, deleting=deleting)
+            check_write_pattern(text, base, self.places, deleting=deleting)
         else:
-            check_write(value.text, base, self.places, deleting=deleting)
+            check_write(text, base, self.places, deleting=deleting)
 
     def read(self, value: Value, state: ShellState) -> None:
         if value.text is None:
@@ -271,10 +280,11 @@ class ShellAnalyzer:
         base = state.cwd or self.places.project
         if state.cwd is None and not value.text.startswith(("/", "~")):
             return
+        text = _through_links(value.text, base, state)
         if value.glob:
-            check_read_pattern(value.text, base, self.places)
+            check_read_pattern(text, base, self.places)
         else:
-            check_read(value.text, base, self.places)
+            check_read(text, base, self.places)
 
     def run_script(self, value: Value, state: ShellState, language: str) -> None:
         if value.text is None:
@@ -339,6 +349,14 @@ class ShellAnalyzer:
             self.shell(" ".join(_quote(a) for a in text.split("\0")), state, NO_STDIN)
         elif finding.kind == "literal" and text and ("/" in text or text.startswith("~")):
             self.read(Value(text, text), state)
+
+
+def _through_links(text: str, base: Path, state: ShellState) -> str:
+    if not state.links:
+        return text
+    spelled = lexical(text, base, state.home)
+    followed = state.follow_links(spelled)
+    return text if followed == spelled else str(followed)
 
 
 def _quote(arg: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .argv import option_values, positionals, texts
 from .commands_files import DESTRUCTIVE
-from .commands_system import http_server, package_manager
+from .commands_system import http_server, package_manager, task_runner
 from .context import NO_STDIN, Checker, Invocation
 from .model import DOWNLOAD_EXEC, OUTSIDE_PROJECT, UNPARSEABLE, Denial
 from .paths import resolve
@@ -235,8 +235,13 @@ def python(inv: Invocation, an: Checker) -> None:
         index += 1
     if index >= len(args) or args[index].text == "-":
         an.run_stdin(inv.stdin, inv.state, "python")
-    else:
-        an.run_script(args[index], inv.state, "python")
+        return
+    an.run_script(args[index], inv.state, "python")
+    if (args[index].text or "").endswith("manage.py"):
+        task_runner(
+            Invocation("manage.py", "manage.py", args[index + 1 :], inv.state, inv.stdin, inv.text),
+            an,
+        )
 
 
 def _python_module(module: str, rest: list[Value], inv: Invocation, an: Checker) -> None:

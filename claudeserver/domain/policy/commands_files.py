@@ -7,8 +7,16 @@ from collections.abc import Callable
 
 from .argv import has_flag, option_values, positionals, short_flags, texts
 from .context import Checker, Invocation
-from .model import DEVICE, GIT_INTERNALS, OUTSIDE_PROJECT, PRIVILEGE, RESOURCE_BOMB, Denial
-from .paths import resolve
+from .model import (
+    DEVICE,
+    GIT_INTERNALS,
+    OUTSIDE_PROJECT,
+    PERSISTENCE,
+    PRIVILEGE,
+    RESOURCE_BOMB,
+    Denial,
+)
+from .paths import lexical, resolve
 from .shell_state import Value, literal_value
 
 Handler = Callable[[Invocation, Checker], None]
@@ -78,6 +86,13 @@ def ln(inv: Invocation, an: Checker) -> None:
         links = [literal_value(name or ".")]
     for link in links:
         an.write(link, inv.state)
+    state = inv.state
+    symbolic = "s" in short_flags(inv.args) or "--symbolic" in texts(inv.args)
+    if symbolic and len(operands) >= 2 and state.cwd is not None:
+        target_text, link_text = operands[0].text, links[0].text
+        if target_text is not None and link_text is not None:
+            link_path = lexical(link_text, state.cwd, state.home)
+            state.links[link_path] = lexical(target_text, link_path.parent, state.home)
 
 
 def _check_mode(mode: Value) -> None:
@@ -91,7 +106,7 @@ def _as_privilege(an: Checker, inv: Invocation, targets: list[Value]) -> None:
         try:
             an.write(target, inv.state)
         except Denial as denial:
-            if denial.category != OUTSIDE_PROJECT:
+            if denial.category not in (OUTSIDE_PROJECT, PERSISTENCE):
                 raise
             raise Denial(
                 PRIVILEGE,

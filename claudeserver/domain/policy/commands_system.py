@@ -60,7 +60,7 @@ _CONFIG_WRITES = frozenset(
      "--remove-section", "set", "unset", "edit", "rename-section", "remove-section"}
 )  # fmt: skip
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-_ALL_INTERFACES = re.compile(r"^(--(host|bind|ip|address)=)?(0\.0\.0\.0|::|\[::\]|\*)(:\d+)?$")
+_ALL_INTERFACES = re.compile(r"^(--(host|bind|ip|address)=)?(0\.0\.0\.0|::|\[::\])(:\d+)?$")
 _NET_CLIENTS = frozenset({"curl", "wget", "ping", "ssh", "dig", "host", "nslookup", "echo"})
 _SYSTEMCTL_PERSIST = frozenset(
     {"enable", "link", "edit", "set-default", "preset", "reenable", "add-wants", "mask"}
@@ -184,6 +184,15 @@ def database(inv: Invocation, an: Checker) -> None:
         raise Denial(DATABASE, f"`{match.group(0)}` destroys database contents", inv.text)
 
 
+def task_runner(inv: Invocation, an: Checker) -> None:
+    """`rails db:drop`, `rake db:reset`, `manage.py flush` style database resets."""
+    if an.config.allow_db_destroy:
+        return
+    for text in texts(inv.args):
+        if DB_DANGER.search(text) or text in ("flush", "reset_db"):
+            raise Denial(DATABASE, f"`{inv.name} {text}` destroys database contents", inv.text)
+
+
 def netcat(inv: Invocation, an: Checker) -> None:
     flags = short_flags(inv.args)
     longs = {t.partition("=")[0] for t in texts(inv.args) if t.startswith("--")}
@@ -260,6 +269,9 @@ HANDLERS: dict[str, Handler] = {
     **{name: database for name in (*DB_CLIENTS, "dropdb", "dropuser", "mysqladmin")},
     **{name: container for name in _CONTAINER_EXEC},
     "kill": kill,
+    "rails": task_runner,
+    "rake": task_runner,
+    "manage.py": task_runner,
     "crontab": crontab,
     "systemctl": systemctl,
     "launchctl": launchctl,

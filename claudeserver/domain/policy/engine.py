@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,8 @@ from .paths import Places, check_read, places_for, real
 from .rules import EDIT_TOOLS, RuleSet
 
 ANALYSIS_SECONDS = 1.0
+# Stand-in names the analyzer uses for glob matches, find results and xargs input.
+_PLACEHOLDER = re.compile(r"/__(glob_match|found|listed|xargs_item|extracted|glob_item)__")
 
 # Claude Code's own bookkeeping tools: they touch no files, network or processes
 # beyond what the agent already controls.
@@ -41,7 +44,11 @@ def decide(
     try:
         return _decide(tool_name, tool_input, config, cwd)
     except Denial as denial:
-        return deny(denial.category, f"denied: {denial.reason}")
+        reason = _PLACEHOLDER.sub("/*", denial.reason)
+        command = denial.command
+        if not command or command in reason or len(command) > 200:
+            return deny(denial.category, f"denied: {reason}")
+        return deny(denial.category, f"denied: `{command}` {reason}")
     except RecursionError:
         return deny(UNPARSEABLE, "denied: the input is nested too deeply to inspect")
     except Exception as exc:  # fail closed: a policy bug must never let a call through

@@ -59,6 +59,8 @@ class Denial(Exception):
         self.category = category
         self.reason = reason
         self.subject = subject
+        # The simple command the violation was found in, filled in by the shell walker.
+        self.command = ""
 
 
 def allow(reason: str = "allowed") -> Decision:

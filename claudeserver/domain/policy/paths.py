@@ -20,6 +20,7 @@ from .model import (
     GIT_INTERNALS,
     OUTSIDE_PROJECT,
     PERSISTENCE,
+    PRIVILEGE,
     PROJECT_ROOT,
     PROTECTED_TEST,
     SECRETS,
@@ -211,7 +212,9 @@ def check_write(text: str, cwd: Path, places: Places, *, deleting: bool = False)
         raise device
     if str(spelled).startswith("/dev/"):
         return
-    target = real(spelled)
+    # Deleting or moving a symlink acts on the link itself, not on what it points to.
+    keep_link = deleting and not text.endswith("/") and spelled.is_symlink()
+    target = real(spelled.parent) / spelled.name if keep_link else real(spelled)
     verb = "deletes" if deleting else "writes to"
     if target in places.protected:
         raise Denial(
@@ -220,18 +223,18 @@ def check_write(text: str, cwd: Path, places: Places, *, deleting: bool = False)
             "edited, moved or deleted",
             str(target),
         )
-    if deleting and any(within(root, target) for root in places.writable):
-        raise Denial(
-            PROJECT_ROOT, f"{verb} {target}, the project directory itself or its parent", text
-        )
+    if deleting and target in places.writable:
+        raise Denial(PROJECT_ROOT, f"{verb} the project directory itself ({target})", text)
     if within(target, places.project / ".git"):
-        raise Denial(GIT_INTERNALS, f"{verb} {target} inside the repository's .git", text)
+        raise Denial(GIT_INTERNALS, f"{verb} the repository's .git ({target})", text)
     if any(within(target, root) for root in places.writable) or _in_temp(target, places):
         return
-    _raise_outside(target, places, verb, text)
+    _raise_outside(target, places, verb)
 
 
-def _raise_outside(target: Path, places: Places, verb: str, spelled: str) -> None:
+def _raise_outside(target: Path, places: Places, verb: str) -> None:
+    if within(target, Path("/etc/sudoers")) or within(target, Path("/etc/sudoers.d")):
+        raise Denial(PRIVILEGE, f"{verb} {target}, granting root privileges", str(target))
     secret = secret_reason(target, places)
     if secret is not None:
         raise Denial(SECRETS, f"{verb} credentials: {secret}", str(target))
@@ -241,9 +244,7 @@ def _raise_outside(target: Path, places: Places, verb: str, spelled: str) -> Non
             f"{verb} {target}, a startup/config location that would persist beyond the task",
             str(target),
         )
-    raise Denial(
-        OUTSIDE_PROJECT, f"`{spelled}` {verb} a path outside the project ({target})", str(target)
-    )
+    raise Denial(OUTSIDE_PROJECT, f"{verb} outside the project ({target})", str(target))
 
 
 def check_write_pattern(text: str, cwd: Path, places: Places, *, deleting: bool) -> None:

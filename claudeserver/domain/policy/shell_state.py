@@ -26,6 +26,9 @@ class ShellState:
     # (so running them can be analyzed) or None when it was produced opaquely.
     scripts: dict[Path, str | None] = field(default_factory=dict)
     downloaded: set[Path] = field(default_factory=set)
+    # Symlinks created earlier in the line (link -> target), which do not exist yet when
+    # we analyze, so later paths through them must be redirected by hand.
+    links: dict[Path, Path] = field(default_factory=dict)
     depth: int = 0
 
     def fork(self) -> ShellState:
@@ -36,7 +39,14 @@ class ShellState:
             functions=set(self.functions),
             scripts=self.scripts,
             downloaded=self.downloaded,
+            links=self.links,
         )
+
+    def follow_links(self, path: Path) -> Path:
+        for link in sorted(self.links, key=lambda p: len(p.parts), reverse=True):
+            if path == link or link in path.parents:
+                return self.links[link] / path.relative_to(link)
+        return path
 
     def lookup(self, name: str) -> str | None:
         if name in self.vars:

@@ -42,7 +42,9 @@ def _result(case: ET.Element) -> TestResult:
     if not classname and status == "error":
         # A collection error: pytest reports the module as the test name.
         return TestResult(name, file_path, status, output, _duration(case))
-    return TestResult(_node_id(file_path, classname, name), file_path, status, output, _duration(case))
+    return TestResult(
+        _node_id(file_path, classname, name), file_path, status, output, _duration(case)
+    )
 
 
 def _node_id(file_path: str | None, classname: str, name: str) -> str:

@@ -1,0 +1,83 @@
+"""`claudeserver submit|tasks|show|logs|cancel`: the command-line client of the HTTP API.
+
+The server's own CLI (claudeserver/cli.py) adds these with `add_commands` and runs
+them with `dispatch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from claudeserver.client import commands
+from claudeserver.client.http import Api, ClientError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+STATUSES = ("pending", "running", "paused", "testing", "completed", "failed", "cancelled")
+
+Handler = Callable[[Api, argparse.Namespace, TextIO], int]
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--server",
+        default=os.environ.get("CLAUDESERVER_URL", DEFAULT_URL),
+        help="server URL (env CLAUDESERVER_URL, default %(default)s); "
+        "the token is read from CLAUDESERVER_TOKEN",
+    )
+
+    submit = subparsers.add_parser("submit", parents=[common], help="submit a task")
+    submit.add_argument("project_path", help="the project directory (on the server's machine)")
+    submit.add_argument("description", help="what the agent should do")
+    submit.add_argument("--follow", action="store_true", help="show progress until it ends")
+    submit.add_argument("--model", help="Claude model for this task")
+    submit.add_argument("--max-iterations", type=int, help="agent turns allowed")
+    submit.add_argument("--max-budget-usd", type=float, help="spend limit in USD")
+    submit.add_argument("--test-command", help="command that runs the project's tests")
+    _handle(submit, commands.submit)
+
+    tasks = subparsers.add_parser("tasks", parents=[common], help="list tasks, newest first")
+    tasks.add_argument("--status", choices=STATUSES)
+    tasks.add_argument("--session", help="only this session's tasks")
+    tasks.add_argument("--limit", type=int, default=50)
+    tasks.add_argument("--json", action="store_true", help="print the tasks as JSON")
+    _handle(tasks, commands.tasks)
+
+    show = subparsers.add_parser("show", parents=[common], help="a task's details and tests")
+    show.add_argument("task_id")
+    show.add_argument("--json", action="store_true", help="print the API's JSON")
+    _handle(show, commands.show)
+
+    logs = subparsers.add_parser("logs", parents=[common], help="a task's interactions")
+    logs.add_argument("task_id")
+    logs.add_argument("--follow", action="store_true", help="keep printing until it ends")
+    logs.add_argument("--json", action="store_true", help="one JSON object per line")
+    _handle(logs, commands.logs)
+
+    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a task")
+    cancel.add_argument("task_id")
+    _handle(cancel, commands.cancel)
+
+
+def _handle(parser: argparse.ArgumentParser, handler: Handler) -> None:
+    # Stored on the namespace so dispatch works whatever `dest` the main parser uses.
+    parser.set_defaults(client_handler=handler)
+
+
+def dispatch(args: argparse.Namespace) -> int | None:
+    """Run a client command; None when `args` is not one of them."""
+    handler: Handler | None = getattr(args, "client_handler", None)
+    if handler is None:
+        return None
+    try:
+        with Api(args.server, os.environ.get("CLAUDESERVER_TOKEN") or None) as api:
+            return handler(api, args, sys.stdout)
+    except ClientError as exc:
+        print(f"claudeserver: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,147 @@
+"""What each client command does, given an `Api` and its parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from typing import Any, TextIO
+
+from claudeserver.client import render
+from claudeserver.client.http import Api, ClientError
+
+# `submit --follow` exit statuses by how the task ended.
+EXIT_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
+
+
+def width(out: TextIO) -> int:
+    return shutil.get_terminal_size((160, 24)).columns if out.isatty() else 160
+
+
+def submit(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    project = os.path.normpath(os.path.abspath(args.project_path))
+    session_id = _session_for(api, project)
+    body: dict[str, Any] = {"session_id": session_id, "description": args.description}
+    options = {
+        "model": args.model,
+        "max_iterations": args.max_iterations,
+        "max_budget_usd": args.max_budget_usd,
+        "test_command": args.test_command,
+    }
+    body.update({k: v for k, v in options.items() if v is not None})
+    task = api.post("/api/v1/tasks", body)
+    if not args.follow:
+        print(task["id"], file=out)
+        print(f"follow it with: claudeserver logs {task['id']} --follow", file=sys.stderr)
+        return 0
+    print(f"submitted task {task['id']} in session {session_id} ({project})", file=out)
+    return follow(api, task["id"], out, json_lines=False)
+
+
+def _session_for(api: Api, project: str) -> str:
+    """Reuse the newest session for this directory, else create one."""
+    for session in api.get("/api/v1/sessions"):
+        if session["project_path"] == project:
+            return str(session["id"])
+    return str(api.post("/api/v1/sessions", {"project_path": project})["id"])
+
+
+def follow(api: Api, task_id: str, out: TextIO, *, json_lines: bool, after: int = 0) -> int:
+    """Print the task's events as they happen; the exit status says how it ended."""
+    cols = width(out)
+    round_results: dict[str, str] = {}
+    final: dict[str, Any] = {}
+    for event in api.task_events(task_id, after=after):
+        data = event.json()
+        if json_lines:
+            print(json.dumps({"event": event.event, **data}), file=out, flush=True)
+        elif event.event != "done":
+            if event.event == "test_result":
+                name = str(data.get("content", "")).partition(": ")[2]
+                round_results[name] = str((data.get("data") or {}).get("status"))
+            elif round_results:
+                # The test round is over once anything else happens: show its tally.
+                print(f"     tests      {_tally(round_results)}", file=out)
+                round_results.clear()
+            print(render.interaction_line(data, cols), file=out, flush=True)
+        if event.event == "done":
+            final = data
+    if json_lines:
+        return EXIT_STATUS.get(str(final.get("status")), 1)
+    return _print_outcome(api, task_id, out)
+
+
+def _tally(results: dict[str, str]) -> str:
+    passed = sum(1 for s in results.values() if s == "passed")
+    return f"{passed} passed, {len(results) - passed} failed"
+
+
+def _print_outcome(api: Api, task_id: str, out: TextIO) -> int:
+    task = api.get(f"/api/v1/tasks/{task_id}")
+    status = str(task["status"])
+    print(f"\ntask {task_id} {status}", file=out)
+    if task.get("summary"):
+        print(render.clean(str(task["summary"])), file=out)
+    print(f"tests: {render.tests_tally(task['test_summary'])}", file=out)
+    print(
+        f"cost: {render.money(task['cost_usd'])}  tokens: {task['input_tokens']} in / "
+        f"{task['output_tokens']} out  iterations: {task['iterations']}",
+        file=out,
+    )
+    failing = [t["name"] for t in task["test_cases"] if t["status"] in ("failed", "error")]
+    if status != "completed" and failing:
+        print("failing tests:", file=out)
+        for name in failing:
+            print(f"  {render.clean(name)}", file=out)
+    return EXIT_STATUS.get(status, 1)
+
+
+def tasks(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    page = api.get("/api/v1/tasks", status=args.status, session_id=args.session, limit=args.limit)
+    if args.json:
+        print(json.dumps(page["items"], indent=2), file=out)
+        return 0
+    cols = width(out)
+    print(render.TASK_HEADER, file=out)
+    for task in page["items"]:
+        print(render.task_row(task, cols), file=out)
+    if page.get("next_cursor"):
+        print(f"(showing the newest {args.limit}; raise --limit for more)", file=out)
+    return 0
+
+
+def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    task = api.get(f"/api/v1/tasks/{args.task_id}")
+    if args.json:
+        print(json.dumps(task, indent=2), file=out)
+    else:
+        print("\n".join(render.task_details(task, width(out))), file=out)
+    return 0
+
+
+def logs(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    if args.follow:
+        follow(api, args.task_id, out, json_lines=args.json)
+        return 0
+    cols = width(out)
+    after: int | None = 0
+    while after is not None:
+        page = api.get(f"/api/v1/tasks/{args.task_id}/interactions", after=after, limit=1000)
+        for item in page["items"]:
+            line = json.dumps(item) if args.json else render.interaction_line(item, cols)
+            print(line, file=out)
+        after = page["next_after"]
+    return 0
+
+
+def cancel(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        status = api.post(f"/api/v1/tasks/{args.task_id}/cancel")
+    except ClientError as exc:
+        if str(exc).startswith("409"):
+            raise ClientError(f"cannot cancel: {str(exc).partition(': ')[2]}") from None
+        raise
+    print(f"task {status['id']} {status['status']}", file=out)
+    return 0 if status["status"] == "cancelled" else 1

@@ -1,0 +1,137 @@
+"""Plain-text rendering of tasks and interactions for a terminal.
+
+Everything shown may come from the agent, so it is cleaned of control characters
+first: an escape sequence in a tool's output must not drive the user's terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"\s+")
+
+LABELS = {
+    ("system", "status"): "status",
+    ("system", "progress"): "progress",
+    ("assistant", "text"): "assistant",
+    ("assistant", "tool_use"): "tool call",
+    ("assistant", "result"): "result",
+    ("assistant", "error"): "error",
+    ("tool", "tool_result"): "output",
+    ("tool", "tool_error"): "tool error",
+    ("permission", "allow"): "allowed",
+    ("permission", "deny"): "DENIED",
+    ("human", "prompt"): "prompt",
+    ("human", "continuation"): "human",
+    ("human", "answer"): "human",
+    ("user", "message"): "you",
+    ("test", "test_result"): "test",
+}
+
+
+def clean(text: str) -> str:
+    """Printable text, with control characters other than newline and tab shown as '?'."""
+    return _CONTROL.sub("?", text)
+
+
+def one_line(text: str, width: int) -> str:
+    flat = _SPACE.sub(" ", clean(text)).strip()
+    return flat if len(flat) <= width else flat[: max(width - 1, 0)] + "…"
+
+
+def interaction_line(item: dict[str, Any], width: int) -> str:
+    """`  12 tool call  Bash: pytest -q` for one interaction (an API item or SSE data)."""
+    role, kind = str(item.get("role")), str(item.get("kind"))
+    label = LABELS.get((role, kind), f"{role} {kind}")
+    text = _describe(role, kind, str(item.get("content") or ""), item.get("data") or {})
+    head = f"{item.get('sequence', ''):>4} {label:<10} "
+    return head + one_line(text, max(width - len(head), 20))
+
+
+def _describe(role: str, kind: str, content: str, data: dict[str, Any]) -> str:
+    if kind == "tool_use":
+        return f"{content}: {tool_input_summary(data.get('input'))}"
+    if role == "permission":
+        tool = data.get("tool", "")
+        return f"{tool} {tool_input_summary(data.get('input'))} ({content})"
+    if kind == "status" and data.get("progress"):
+        return f"{content} - {data['progress']}"
+    if kind == "result" and "cost_usd" in data:
+        return f"{content} [cost so far ${float(data['cost_usd']):.4f}]"
+    if kind == "test_result" and data.get("type"):
+        duration = data.get("duration")
+        took = f" ({float(duration):.2f}s)" if isinstance(duration, int | float) else ""
+        return f"{content} [{data['type']}]{took}"
+    return content
+
+
+def tool_input_summary(value: Any) -> str:
+    """The part of a tool's input a person wants to see: the command or the file."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    for key in ("command", "file_path", "path", "pattern", "url"):
+        if key in value:
+            return str(value[key])
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def money(value: Any) -> str:
+    return f"${float(value or 0):.4f}"
+
+
+def task_row(task: dict[str, Any], width: int) -> str:
+    head = (
+        f"{task['id']:<36}  {task['status']:<9}  {str(task['created_at'])[:19]:<19}  "
+        f"{money(task.get('cost_usd')):>9}  "
+    )
+    return head + one_line(str(task.get("description", "")), max(width - len(head), 20))
+
+
+TASK_HEADER = f"{'ID':<36}  {'STATUS':<9}  {'CREATED':<19}  {'COST':>9}  DESCRIPTION"
+
+
+def tests_tally(summary: dict[str, Any]) -> str:
+    return (
+        f"{summary.get('total', 0)} tests: {summary.get('passed', 0)} passed, "
+        f"{summary.get('failed', 0)} failed, {summary.get('pending', 0)} pending"
+    )
+
+
+def task_details(task: dict[str, Any], width: int) -> list[str]:
+    """`claudeserver show`: the fields, then the test table with failures' output."""
+    lines = [
+        f"task        {task['id']}",
+        f"status      {task['status']}",
+        f"session     {task['session_id']}",
+        f"created     {task['created_at']}",
+        f"started     {task.get('started_at') or '-'}",
+        f"finished    {task.get('completed_at') or '-'}",
+        f"model       {clean(str(task.get('model') or 'default'))}",
+        f"attempt     {task.get('attempt')}  iterations {task.get('iterations')}  "
+        f"pauses {task.get('pauses')}  test rounds {task.get('test_rounds')}",
+        f"cost        {money(task.get('cost_usd'))}  tokens {task.get('input_tokens', 0)} in / "
+        f"{task.get('output_tokens', 0)} out",
+        f"progress    {one_line(str(task.get('progress') or '-'), width - 12)}",
+        "description " + _indented(str(task["description"])),
+    ]
+    if task.get("summary"):
+        lines.append("summary     " + _indented(str(task["summary"])))
+    if task.get("error") and task.get("error") != task.get("summary"):
+        lines.append("error       " + _indented(str(task["error"])))
+    lines.append(f"tests       {tests_tally(task.get('test_summary') or {})}")
+    for case in task.get("test_cases") or []:
+        duration = case.get("duration")
+        took = f"{duration:.2f}s" if isinstance(duration, int | float) else "-"
+        lines.append(
+            f"  {case['status']:<8} {case['type']:<10} {took:>7}  {one_line(case['name'], width)}"
+        )
+        if case["status"] in ("failed", "error") and case.get("output"):
+            lines += ["      " + clean(x) for x in str(case["output"]).splitlines()[-20:]]
+    return lines
+
+
+def _indented(text: str) -> str:
+    return clean(text).replace("\n", "\n            ")

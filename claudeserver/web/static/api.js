@@ -1,0 +1,59 @@
+// The HTTP API as the dashboard uses it: JSON over fetch with the token as a
+// Bearer header, and EventSource (which cannot send headers) with ?access_token=.
+
+const TOKEN_KEY = "claudeserver.token";
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) || "",
+  set: (value) =>
+    value ? sessionStorage.setItem(TOKEN_KEY, value) : sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function call(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token.get()) headers.Authorization = `Bearer ${token.get()}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "Cannot reach the server. Is it running?");
+  }
+  if (response.status === 401) {
+    throw new ApiError(401, "The server rejected the token: enter a valid API token above.");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, detail(data, response));
+  return data;
+}
+
+function detail(data, response) {
+  const value = data && data.detail;
+  if (Array.isArray(value)) {
+    return value.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ");
+  }
+  return value ? String(value) : `${response.status} ${response.statusText}`;
+}
+
+// Opens an event stream; `handlers` maps event types to callbacks of the parsed data.
+export function stream(path, params, handlers) {
+  const url = new URL(path, location.href);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, String(value));
+  if (token.get()) url.searchParams.set("access_token", token.get());
+  const source = new EventSource(url);
+  for (const [type, handle] of Object.entries(handlers)) {
+    source.addEventListener(type, (event) => handle(JSON.parse(event.data), event));
+  }
+  return source;
+}

@@ -1,0 +1,45 @@
+// Hash router: #/ sessions, #/sessions/ID a session's tasks, #/tasks/ID one task.
+// Each view returns a dispose function that closes its event streams.
+
+import { token } from "./api.js";
+import { sessionsView } from "./sessions.js";
+import { sessionView } from "./session.js";
+import { taskView } from "./task.js";
+
+const main = document.getElementById("main");
+const notice = document.getElementById("notice");
+let dispose = () => {};
+
+export function notify(message, isError = false) {
+  notice.textContent = message;
+  notice.classList.toggle("error", isError);
+  notice.hidden = !message;
+}
+
+export function showError(error) {
+  notify(error.message || String(error), true);
+  if (error.status === 401) document.getElementById("token").focus();
+}
+
+function route() {
+  dispose();
+  notify("");
+  const [, kind, id] = location.hash.replace(/^#/, "").split("/");
+  const context = { main, notify, showError };
+  if (kind === "sessions" && id) dispose = sessionView(decodeURIComponent(id), context);
+  else if (kind === "tasks" && id) dispose = taskView(decodeURIComponent(id), context);
+  else dispose = sessionsView(context);
+  main.focus({ preventScroll: true });
+}
+
+const tokenInput = document.getElementById("token");
+tokenInput.value = token.get();
+document.getElementById("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  token.set(tokenInput.value.trim());
+  route(); // reload the view with the new token
+  notify(token.get() ? "Token saved for this browser tab." : "Token cleared.");
+});
+
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,43 @@
+// Builds elements from trusted structure and untrusted text: strings only ever
+// become text nodes or attribute values, never markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+// The server stores naive UTC timestamps; mark them UTC before the browser
+// reads them as local time.
+export function when(iso) {
+  if (!iso) return "";
+  const text = /[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`;
+  return new Date(text).toLocaleString();
+}
+
+export function money(value) {
+  return `$${Number(value || 0).toFixed(4)}`;
+}
+
+export function badge(status) {
+  return h("span", { class: `badge status-${status}` }, status);
+}

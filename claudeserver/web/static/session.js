@@ -1,0 +1,111 @@
+// One session: the new-task form and its tasks, whose badges follow the
+// session's event stream.
+
+import { call, stream } from "./api.js";
+import { badge, h, money, replace, when } from "./dom.js";
+
+export function sessionView(sessionId, { main, showError }) {
+  const title = h("h1", {}, "Session");
+  const tbody = h("tbody");
+  const rows = new Map(); // task id -> {badge cell, progress cell}
+  let source = null;
+  let reload = null;
+
+  const field = (id, label, input) =>
+    h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const description = h("textarea", { id: "task-description", required: true, rows: 4 });
+  const model = h("input", { id: "task-model", autocomplete: "off", placeholder: "server default" });
+  const iterations = h("input", { id: "task-iterations", type: "number", min: 1, max: 10000 });
+  const budget = h("input", { id: "task-budget", type: "number", min: 0.01, step: 0.01 });
+  const testCommand = h("input", { id: "task-test-command", autocomplete: "off",
+    placeholder: "discovered automatically" });
+  const priority = h("input", { id: "task-priority", type: "number", min: -100, max: 100,
+    value: 0 });
+  const form = h("form", { class: "stack", onsubmit: submit },
+    field("task-description", "What should the agent do?", description),
+    h("details", { class: "options" }, h("summary", {}, "Options"),
+      h("div", { class: "grid" },
+        field("task-model", "Model", model),
+        field("task-iterations", "Max iterations", iterations),
+        field("task-budget", "Max budget (USD)", budget),
+        field("task-test-command", "Test command", testCommand),
+        field("task-priority", "Priority (higher runs first)", priority))),
+    h("div", {}, h("button", { type: "submit" }, "Submit task")),
+  );
+  const table = h("table", {},
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Task"),
+      h("th", { scope: "col" }, "Progress"), h("th", { scope: "col" }, "Cost"),
+      h("th", { scope: "col" }, "Created"))),
+    tbody);
+  const empty = h("p", {}, "No tasks yet.");
+  replace(main, title,
+    h("section", { "aria-labelledby": "new-task" }, h("h2", { id: "new-task" }, "New task"), form),
+    h("section", { "aria-labelledby": "tasks" }, h("h2", { id: "tasks" }, "Tasks"),
+      empty, h("div", { class: "table-wrap" }, table)));
+
+  async function submit(event) {
+    event.preventDefault();
+    const body = { session_id: sessionId, description: description.value };
+    if (model.value.trim()) body.model = model.value.trim();
+    if (iterations.value) body.max_iterations = Number(iterations.value);
+    if (budget.value) body.max_budget_usd = Number(budget.value);
+    if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
+    if (priority.value && Number(priority.value) !== 0) body.priority = Number(priority.value);
+    try {
+      const task = await call("POST", "/api/v1/tasks", body);
+      location.hash = `#/tasks/${encodeURIComponent(task.id)}`;
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function render(tasks) {
+    rows.clear();
+    empty.hidden = tasks.length > 0;
+    table.hidden = tasks.length === 0;
+    replace(tbody, tasks.map((task) => {
+      const status = h("td", { "aria-live": "polite" }, badge(task.status));
+      const progress = h("td", { class: "progress" }, task.progress || "");
+      rows.set(task.id, { status, progress });
+      return h("tr", {}, status,
+        h("td", {}, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, class: "clamp" },
+          task.description)),
+        progress, h("td", {}, money(task.cost_usd)), h("td", {}, when(task.created_at)));
+    }));
+  }
+
+  function load() {
+    return call("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}/tasks`).then(render);
+  }
+
+  // The session stream starts with the whole history: the last status seen for a
+  // task is its current one. A task not in the table yet means a reload.
+  function onStatus(data) {
+    const row = rows.get(data.task_id);
+    if (!row) {
+      clearTimeout(reload);
+      reload = setTimeout(() => load().catch(showError), 300);
+    } else if (data.kind === "status") {
+      replace(row.status, badge(data.content));
+      if (data.data && data.data.progress) replace(row.progress, data.data.progress);
+    } else {
+      replace(row.progress, data.content);
+    }
+  }
+
+  call("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}`)
+    .then((session) => {
+      replace(title, "Session: ", h("span", { class: "mono" }, session.project_path));
+      return load();
+    })
+    .then(() => {
+      source = stream("/api/v1/events", { session_id: sessionId }, { status: onStatus });
+    })
+    .catch(showError);
+
+  return () => {
+    clearTimeout(reload);
+    if (source) source.close();
+  };
+}

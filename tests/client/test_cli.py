@@ -1,0 +1,110 @@
+"""The client commands against a live server running the real agent CLI on a fake model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from claudeserver.client import add_commands, dispatch
+from claudeserver.testing import FakeAnthropic
+from claudeserver.testing.fake_anthropic import Model
+from tests.web.models import calculator
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Parse and run one command in-process as `claudeserver ...` would."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        parser = argparse.ArgumentParser(prog="claudeserver")
+        add_commands(parser.add_subparsers(dest="command", required=True))
+        code = dispatch(parser.parse_args(argv))
+        assert code is not None
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.mark.agent
+def test_submit_follow_reports_a_completed_task(
+    cli: Run, server: str, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake_model(calculator())
+    code, out, err = cli("submit", str(project), "Add an add(a, b) function", "--follow",
+                         "--server", server)  # fmt: skip
+
+    assert code == 0, out + err
+    assert "status     running" in out
+    assert "tool call  Write:" in out and "mathutil.py" in out
+    assert "tests      4 passed, 0 failed" in out
+    assert "task " in out and " completed" in out
+    assert "4 tests: 4 passed, 0 failed" in out
+
+    # A second task for the same directory reuses its session.
+    code, out, _ = cli("tasks", "--json", "--server", server)
+    assert code == 0
+    listed = json.loads(out)
+    assert [t["status"] for t in listed] == ["completed"]
+    code, _, _ = cli("submit", str(project), "Another thing", "--server", server)
+    code, out, _ = cli("tasks", "--json", "--server", server)
+    assert len({t["session_id"] for t in json.loads(out)}) == 1
+
+    code, out, _ = cli("show", listed[0]["id"], "--server", server)
+    assert code == 0 and "passed   generated" in out and "cost        $" in out
+    code, out, _ = cli("logs", listed[0]["id"], "--json", "--server", server)
+    assert code == 0 and all(json.loads(line)["sequence"] for line in out.splitlines())
+
+
+@pytest.mark.agent
+def test_submit_follow_fails_with_the_failing_tests_named(
+    cli: Run, server: str, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake_model(calculator(fixed_at_once=False))
+    code, out, err = cli("submit", str(project), "Add an add(a, b) function", "--follow",
+                         "--max-iterations", "2", "--server", server)  # fmt: skip
+
+    assert code == 1, out + err
+    assert " failed" in out
+    failing = out.split("failing tests:\n", 1)[1]
+    assert "tests/test_mathutil.py::test_small" in failing
+    assert "tests/test_mathutil.py::test_negative" in failing
+    assert "test_zero" not in failing  # 0 - 0 == 0 + 0: it passes
+
+
+def test_cancel_of_a_finished_or_unknown_task_is_a_clear_error(cli: Run, server: str) -> None:
+    code, _, err = cli("cancel", "no-such-task", "--server", server)
+    assert code == 1
+    assert err.strip() == "claudeserver: 404: task no-such-task not found"
+
+
+def test_tasks_json_parses_when_empty(cli: Run, server: str) -> None:
+    code, out, _ = cli("tasks", "--json", "--server", server)
+    assert code == 0 and json.loads(out) == []
+
+
+def test_unreachable_server_exits_3_with_a_hint(cli: Run) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    code, out, err = cli("tasks", "--server", url)
+    assert code == 3 and out == ""
+    assert err.strip() == (
+        f"claudeserver: cannot reach claudeserver at {url}: is it running? "
+        "start it with `claudeserver serve`"
+    )
+
+
+def test_server_env_var_is_the_default(
+    cli: Run, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUDESERVER_URL", server)
+    code, out, _ = cli("tasks")
+    assert code == 0 and out.startswith("ID")

@@ -1,0 +1,41 @@
+"""Data-driven check of the corpus: every dangerous command denied, every benign allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from claudeserver.domain.policy import PolicyConfig, decide
+
+from .corpus import BENIGN, DANGEROUS
+
+
+def _bash(command: str, config: PolicyConfig) -> tuple[bool, str, str]:
+    decision = decide("Bash", {"command": command}, config)
+    return decision.allowed, decision.category, decision.reason
+
+
+@pytest.mark.parametrize(("command", "category"), DANGEROUS)
+def test_dangerous_is_denied(command: str, category: str, config: PolicyConfig) -> None:
+    allowed, got, reason = _bash(command, config)
+    assert not allowed, f"{command!r} was allowed"
+    assert got == category, f"{command!r}: {got} ({reason})"
+    assert reason.startswith("denied: ")
+
+
+@pytest.mark.parametrize("command", BENIGN)
+def test_benign_is_allowed(command: str, config: PolicyConfig) -> None:
+    allowed, category, reason = _bash(command, config)
+    assert allowed, f"{command!r} denied as {category}: {reason}"
+
+
+def test_corpus_figures(config: PolicyConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    denied = sum(not _bash(c, config)[0] for c, _ in DANGEROUS)
+    allowed = sum(_bash(c, config)[0] for c in BENIGN)
+    with capsys.disabled():
+        print(
+            f"\npolicy corpus: dangerous denied {denied}/{len(DANGEROUS)}, "
+            f"benign allowed {allowed}/{len(BENIGN)}"
+        )
+    assert len(DANGEROUS) >= 110
+    assert len(BENIGN) >= 60
+    assert (denied, allowed) == (len(DANGEROUS), len(BENIGN))

@@ -1,0 +1,201 @@
+"""The HTTP contract without an agent: shapes, validation, errors, auth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from claudeserver.api.app import create_app
+from claudeserver.settings import Settings
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    # No worker: tasks stay pending, so the API can be checked on its own.
+    with TestClient(create_app(settings, run_worker=False)) as c:
+        yield c
+
+
+def test_session_lifecycle(client: TestClient, project: Path) -> None:
+    created = client.post("/api/v1/sessions", json={"project_path": str(project)})
+    assert created.status_code == 201
+    body = created.json()
+    assert set(body) == {"id", "project_path", "created_at", "updated_at"}
+    assert body["project_path"] == str(project)
+    assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
+    assert body in client.get("/api/v1/sessions").json()
+
+
+def test_tasks_newest_first_and_status_shape(client: TestClient, project: Path) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    ids = [
+        client.post(
+            "/api/v1/tasks", json={"session_id": session["id"], "description": f"task {n}"}
+        ).json()["id"]
+        for n in range(3)
+    ]
+    listed = client.get(f"/api/v1/sessions/{session['id']}/tasks").json()
+    assert [t["id"] for t in listed] == ids[::-1]
+    status = client.get(f"/api/v1/tasks/{ids[0]}/status").json()
+    assert status == {
+        "id": ids[0],
+        "status": "pending",
+        "summary": None,
+        "progress": None,
+        "test_summary": {"total": 0, "passed": 0, "failed": 0, "pending": 0},
+    }
+    detail = client.get(f"/api/v1/tasks/{ids[0]}").json()
+    assert detail["interactions"][0]["kind"] == "status" and detail["test_cases"] == []
+
+
+def test_task_list_pages_with_a_cursor(client: TestClient, project: Path) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    for n in range(5):
+        client.post("/api/v1/tasks", json={"session_id": session["id"], "description": f"t{n}"})
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/tasks", params=params).json()
+        seen += [t["description"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["t4", "t3", "t2", "t1", "t0"]
+    assert client.get("/api/v1/tasks", params={"cursor": "garbage"}).status_code == 422
+    assert client.get("/api/v1/tasks", params={"status": "bogus"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sessions/nope",
+        "/api/v1/sessions/nope/tasks",
+        "/api/v1/tasks/nope",
+        "/api/v1/tasks/nope/status",
+        "/api/v1/tasks/nope/interactions",
+        "/api/v1/tasks/nope/events",
+    ],
+)
+def test_unknown_ids_are_404(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "not found" in response.json()["detail"]
+
+
+def test_task_for_unknown_session_is_404(client: TestClient) -> None:
+    response = client.post("/api/v1/tasks", json={"session_id": "nope", "description": "x"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"project_path": "relative/dir"}, "project_path", "absolute"),
+        ({"project_path": "/does/not/exist"}, "project_path", "existing directory"),
+        ({"project_path": "/tmp/\x00x"}, "project_path", "NUL"),
+        ({}, "project_path", "required"),
+        ({"project_path": 5}, "project_path", "string"),
+    ],
+)
+def test_bad_session_bodies_name_the_field(
+    client: TestClient, body: dict[str, object], field: str, words: str
+) -> None:
+    response = client.post("/api/v1/sessions", json=body)
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(e["loc"][-1] == field and words.lower() in e["msg"].lower() for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"description": ""}, "description"),
+        ({"description": "   "}, "description"),
+        ({"max_budget_usd": -1}, "max_budget_usd"),
+        ({"max_iterations": 0}, "max_iterations"),
+        ({"model": "bad model name!"}, "model"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_bad_task_bodies_name_the_field(
+    client: TestClient, project: Path, extra: dict[str, object], field: str
+) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    body = {"session_id": session["id"], "description": "ok", **extra}
+    response = client.post("/api/v1/tasks", json=body)
+    assert response.status_code == 422
+    assert any(e["loc"][-1] == field for e in response.json()["detail"])
+
+
+def test_non_json_body_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/sessions", content=b"not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_messages_and_retry_need_the_right_status(client: TestClient, project: Path) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    task = client.post("/api/v1/tasks", json={"session_id": session["id"], "description": "x"})
+    task_id = task.json()["id"]
+    assert (
+        client.post(f"/api/v1/tasks/{task_id}/messages", json={"content": "hi"}).status_code == 409
+    )
+    assert client.post(f"/api/v1/tasks/{task_id}/retry").status_code == 409
+    cancelled = client.post(f"/api/v1/tasks/{task_id}/cancel")
+    assert cancelled.json()["status"] == "cancelled"  # a pending task cancels at once
+
+
+def test_oversized_body_is_413(settings: Settings, project: Path) -> None:
+    settings.max_request_bytes = 2048
+    with TestClient(create_app(settings, run_worker=False)) as client:
+        session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+        response = client.post(
+            "/api/v1/tasks", json={"session_id": session["id"], "description": "x" * 5000}
+        )
+    assert response.status_code == 413
+    assert "MAX_REQUEST_BYTES" in response.json()["detail"]
+
+
+def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
+    settings.api_tokens = "secret-token-1,secret-token-2"
+    with TestClient(create_app(settings, run_worker=False)) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/api/v1/sessions").status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.get("/api/v1/sessions", headers=wrong).status_code == 401
+        right = {"Authorization": "Bearer secret-token-2"}
+        assert client.get("/api/v1/sessions", headers=right).status_code == 200
+        query = client.get("/api/v1/sessions", params={"access_token": "secret-token-1"})
+        assert query.status_code == 200
+
+
+def test_project_roots_are_enforced_on_real_paths(
+    settings: Settings, project: Path, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    inside = allowed / "proj"
+    inside.mkdir()
+    sneaky = allowed / "link"
+    sneaky.symlink_to(project)  # a symlink inside the root that points outside it
+    settings.allowed_project_roots = str(allowed)
+    with TestClient(create_app(settings, run_worker=False)) as client:
+        assert (
+            client.post("/api/v1/sessions", json={"project_path": str(inside)}).status_code == 201
+        )
+        for path in (project, sneaky, allowed / "proj" / ".." / ".." / "project"):
+            response = client.post("/api/v1/sessions", json={"project_path": str(path)})
+            assert response.status_code == 403, path
+            assert "ALLOWED_PROJECT_ROOTS" in response.json()["detail"]
+
+
+def test_health_reports_database_and_cli(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["database"] == "ok"
+    assert body["cli"].startswith("ok")
+    assert body["status"] == "ok"

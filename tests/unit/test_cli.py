@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claudeserver.cli import main
+
+
+def test_serve_refuses_public_host_without_tokens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("API_TOKENS", raising=False)
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "API_TOKENS" in capsys.readouterr().err
+
+
+def test_invalid_settings_are_reported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PORT", "99999")
+    assert main(["serve"]) == 2
+    assert "port" in capsys.readouterr().err.lower()
+
+
+def test_policy_check_reads_json_lines(tmp_path: Path) -> None:
+    lines = [
+        {"tool": "Bash", "input": {"command": "rm -rf ~"}, "cwd": str(tmp_path)},
+        {"tool": "Bash", "input": {"command": "pytest -q"}, "cwd": str(tmp_path)},
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "claudeserver", "policy", "check"],
+        input="\n".join(json.dumps(x) for x in lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    decisions = [json.loads(x)["decision"] for x in result.stdout.splitlines()]
+    assert decisions == ["deny", "allow"]
+
+
+def test_doctor_checks_database_and_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.db'}")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "database" in out and "claude cli" in out

@@ -1,0 +1,59 @@
+"""Status moves are guarded updates: illegal moves and lost races change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claudeserver.domain.status import TaskStatus
+from claudeserver.persistence import repository as repo
+from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+
+
+def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate(engine)
+    return make_sessionmaker(engine)
+
+
+def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path) -> None:
+    factory = _db(tmp_path)
+    with factory() as db:
+        session = repo.create_session(db, project_path=str(tmp_path))
+        task = repo.create_task(db, session_id=session.id, description="d")
+        assert not repo.transition(db, task_id=task.id, to=TaskStatus.COMPLETED)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.RUNNING)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.PAUSED)
+        assert not repo.transition(db, task_id=task.id, to=TaskStatus.TESTING)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.RUNNING)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.TESTING)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.COMPLETED)
+        assert not repo.transition(db, task_id=task.id, to=TaskStatus.CANCELLED)
+        events = repo.interactions_after(db, task_id=task.id, after=0, limit=100)
+        assert [e.content for e in events] == [
+            "pending", "running", "paused", "running", "testing", "completed",
+        ]  # fmt: skip
+        row = repo.get_task(db, task_id=task.id)
+        assert row is not None and row.started_at and row.completed_at
+
+
+def test_two_processes_cannot_both_move_a_task(tmp_path: Path) -> None:
+    first, second = _db(tmp_path), _db(tmp_path)  # separate engines, like two processes
+    with first() as db:
+        session = repo.create_session(db, project_path=str(tmp_path))
+        task_id = repo.create_task(db, session_id=session.id, description="d").id
+    with first() as a, second() as b:
+        won_a = repo.transition(a, task_id=task_id, to=TaskStatus.RUNNING)
+        won_b = repo.transition(b, task_id=task_id, to=TaskStatus.RUNNING)
+    assert (won_a, won_b) == (True, False)
+
+
+def test_retry_only_from_failed_or_cancelled(tmp_path: Path) -> None:
+    factory = _db(tmp_path)
+    finished = frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED})
+    with factory() as db:
+        session = repo.create_session(db, project_path=str(tmp_path))
+        task = repo.create_task(db, session_id=session.id, description="d")
+        repo.transition(db, task_id=task.id, to=TaskStatus.RUNNING)
+        assert not repo.transition(db, task_id=task.id, to=TaskStatus.PENDING, only_from=finished)
+        repo.transition(db, task_id=task.id, to=TaskStatus.FAILED)
+        assert repo.transition(db, task_id=task.id, to=TaskStatus.PENDING, only_from=finished)
