@@ -76,12 +76,10 @@ class SimulatedHuman:
         )
 
     @staticmethod
-    def tests_request() -> str:
+    def tests_request(framework_hint: str) -> str:
         return (
-            f"Thanks. Now write tests for this task: between {MIN_TESTS} and {MAX_TESTS} pytest "
-            "test functions, in one or more new files named test_*.py (put them under tests/ "
-            "if the project has that directory). Do not change existing test files. "
-            "Please write tests now."
+            f"Thanks. Now write tests for this task: between {MIN_TESTS} and {MAX_TESTS} "
+            f"{framework_hint}. Do not change existing test files. Please write tests now."
         )
 
     @staticmethod
@@ -89,7 +87,7 @@ class SimulatedHuman:
         return (
             f"I found {found} test case(s) in the test files you wrote, but I need between "
             f"{MIN_TESTS} and {MAX_TESTS}. Please adjust the tests you wrote for this task "
-            "(write tests in new test_*.py files; do not touch existing ones)."
+            "(write them in new test files; do not touch existing ones)."
         )
 
     @staticmethod

@@ -25,7 +25,7 @@ from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.status import TaskStatus
-from claudeserver.domain.testrun import PytestRunner, TestResult, TestRunError
+from claudeserver.domain.testrun import PytestRunner, RunContext, TestResult, TestRunError
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
@@ -53,7 +53,7 @@ class TaskRun:
             self.project = Path(task.session.project_path)
         self.max_iterations = task.max_iterations or settings.max_iterations
         self.tests = PytestRunner(
-            self.project, timeout=settings.test_timeout_seconds, env=task_env(task_id)
+            RunContext(self.project, settings.test_timeout_seconds, task_env(task_id))
         )
 
     # -- lifecycle -------------------------------------------------------------------
@@ -110,7 +110,7 @@ class TaskRun:
         if self.task.baseline is not None:
             return Baseline.from_json(self.task.baseline)
         self._progress("Running the project's regression tests (baseline)")
-        baseline, results = await take_baseline(self.tests)
+        baseline, results = await take_baseline(self.tests, self.project)
         self._save_results("regression", results)
         with self.db() as s:
             repo.update_task(s, task_id=self.task_id, baseline=baseline.to_json())
@@ -135,7 +135,7 @@ class TaskRun:
             elif phase == "implement" and self.human.hedges(result.text):
                 prompt = self._intervene(self.human.encouragement())
             elif phase == "implement":
-                prompt, phase = self.human.tests_request(), "validate"
+                prompt, phase = self.human.tests_request(self.tests.framework_hint), "validate"
             else:
                 verdict = await self._validate()
                 if verdict is None:
@@ -254,7 +254,7 @@ class TaskRun:
         """Run the tests; None when everything passed, else what to tell the agent."""
         self.task.test_rounds += 1
         self._move(TaskStatus.TESTING, progress="Running generated and regression tests")
-        outcome = await run_round(self.tests, self.baseline)
+        outcome = await run_round(self.tests, self.project, self.baseline)
         self._save_results("regression", outcome.regression)
         self._save_results("generated", outcome.generated)
         if not outcome.count_ok:

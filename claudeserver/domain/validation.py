@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from claudeserver.domain.human import MAX_TESTS, MIN_TESTS
-from claudeserver.domain.testrun import PytestRunner, TestFileSnapshot, TestResult
+from claudeserver.domain.testrun import TestFileSnapshot, TestResult, TestRunner
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,17 @@ class Round:
         return self.count_ok and not self.failures
 
 
-async def take_baseline(runner: PytestRunner) -> tuple[Baseline, list[TestResult]]:
-    snapshot = TestFileSnapshot.take(runner.project)
+async def take_baseline(runner: TestRunner, project: Path) -> tuple[Baseline, list[TestResult]]:
+    snapshot = TestFileSnapshot.take(project, runner.test_file_patterns)
     results = await runner.run(runner.regression_targets())
     return Baseline(snapshot.digests, [r.name for r in results]), results
 
 
-async def run_round(runner: PytestRunner, baseline: Baseline) -> Round:
+async def run_round(runner: TestRunner, project: Path, baseline: Baseline) -> Round:
     """Generated tests are the test files the agent created or changed, found on disk."""
     before = TestFileSnapshot(baseline.test_files)
-    generated_files = set(TestFileSnapshot.take(runner.project).changed_since(before))
+    now = TestFileSnapshot.take(project, runner.test_file_patterns)
+    generated_files = set(now.changed_since(before))
     results = await runner.run(sorted({*runner.regression_targets(), *generated_files}))
     outcome = Round()
     for result in results:

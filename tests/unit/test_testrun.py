@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from claudeserver.domain.testrun import PytestRunner, TestFileSnapshot, parse_junit
+from claudeserver.domain.testrun import PytestRunner, RunContext, TestFileSnapshot, parse_junit
 
 
 def test_junit_results_become_node_ids() -> None:
@@ -31,11 +31,12 @@ def test_snapshot_finds_new_and_changed_test_files(tmp_path: Path) -> None:
     (tmp_path / "tests" / "test_old.py").write_text("x = 1\n")
     (tmp_path / "tests" / "test_same.py").write_text("y = 1\n")
     (tmp_path / ".venv").mkdir()
-    before = TestFileSnapshot.take(tmp_path)
+    patterns = PytestRunner.test_file_patterns
+    before = TestFileSnapshot.take(tmp_path, patterns)
     (tmp_path / "tests" / "test_old.py").write_text("x = 2\n")
     (tmp_path / "test_new.py").write_text("z = 1\n")
     (tmp_path / ".venv" / "test_ignored.py").write_text("")
-    assert TestFileSnapshot.take(tmp_path).changed_since(before) == [
+    assert TestFileSnapshot.take(tmp_path, patterns).changed_since(before) == [
         "test_new.py",
         "tests/test_old.py",
     ]
@@ -46,7 +47,7 @@ def test_runner_reports_each_test(tmp_path: Path) -> None:
     (tmp_path / "tests" / "test_x.py").write_text(
         "def test_pass():\n    pass\n\ndef test_fail():\n    assert 1 == 2\n"
     )
-    runner = PytestRunner(tmp_path, timeout=60, env={})
+    runner = PytestRunner(RunContext(tmp_path, 60, {}))
     results = asyncio.run(runner.run(runner.regression_targets()))
     assert {r.name: r.status for r in results} == {
         "tests/test_x.py::test_pass": "passed",

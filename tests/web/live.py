@@ -13,14 +13,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
+from claudeserver import web
 from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
 
 
+def dashboard_app(settings: Settings) -> FastAPI:
+    """The server's app, with the dashboard included if create_app does not yet."""
+    app = create_app(settings)
+    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+        app.include_router(web.router)
+    return app
+
+
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """Yield the base URL of a running app; stop it (and its worker) on exit."""
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Yield the base URL of `app` running; stop it (and its worker) on exit."""
     # Binding the socket here and handing it to uvicorn means no other process can
     # take the port between choosing it and serving on it.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -28,7 +38,7 @@ def live_server(settings: Settings) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         log_level="warning",
         # Open SSE streams would otherwise hold the shutdown until they end.
         timeout_graceful_shutdown=1,

@@ -31,7 +31,7 @@ from .paths import (
 )
 from .paths import resolve as resolve_path
 from .rules import RuleSet
-from .shell_parse import (
+from .shell_ast import (
     Assign,
     Command,
     FunctionDef,
@@ -41,8 +41,8 @@ from .shell_parse import (
     Pipeline,
     Redirect,
     Sequence,
-    parse,
 )
+from .shell_parse import parse
 from .shell_state import ShellState, Value, expand
 from .shell_walk import command_name, writes_files_forever
 from .shell_walk import commands as all_commands

@@ -244,6 +244,17 @@ def package_manager(inv: Invocation, an: Checker) -> None:
 
 
 def container(inv: Invocation, an: Checker) -> None:
+    """Containers are fine, unless they are handed the host itself."""
+    args = texts(inv.args)
+    host_flags = {"--privileged", "--pid=host", "--userns=host", "--cap-add=ALL"}
+    if host_flags & set(args):
+        raise Denial(PRIVILEGE, f"`{inv.name}` runs a container with host privileges", inv.text)
+    for volume in option_values(inv.args, ("-v", "--volume", "--mount")):
+        source = (volume.text or "").split(":", 1)[0].removeprefix("type=bind,source=")
+        source = source.removeprefix("src=").split(",", 1)[0]
+        host = ("/", "/etc", "/root", "/home", "/var/run/docker.sock", str(an.places.home))
+        if source.rstrip("/") in host or source == "/":
+            raise Denial(PRIVILEGE, f"`{inv.name}` mounts the host's {source} into a container")
     database(inv, an)
 
 

@@ -46,7 +46,7 @@ def decide(
     except Denial as denial:
         reason = _PLACEHOLDER.sub("/*", denial.reason)
         command = denial.command
-        if not command or command in reason or len(command) > 200:
+        if not command or reason.startswith("`") or command in reason or len(command) > 200:
             return deny(denial.category, f"denied: {reason}")
         return deny(denial.category, f"denied: `{command}` {reason}")
     except RecursionError:

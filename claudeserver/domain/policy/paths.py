@@ -244,7 +244,8 @@ def _raise_outside(target: Path, places: Places, verb: str) -> None:
             f"{verb} {target}, a startup/config location that would persist beyond the task",
             str(target),
         )
-    raise Denial(OUTSIDE_PROJECT, f"{verb} outside the project ({target})", str(target))
+    action = "deletes" if verb == "deletes" else "writes"
+    raise Denial(OUTSIDE_PROJECT, f"{action} outside the project ({target})", str(target))
 
 
 def check_write_pattern(text: str, cwd: Path, places: Places, *, deleting: bool) -> None:

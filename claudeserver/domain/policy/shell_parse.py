@@ -7,111 +7,37 @@ cannot see into is a construct that could hide a destructive command.
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeAlias
 
 import tree_sitter
 import tree_sitter_bash
 
 from .model import UNPARSEABLE, Denial
+from .shell_ast import (
+    Assign,
+    Command,
+    FunctionDef,
+    Group,
+    Lit,
+    Loop,
+    Node,
+    Opaque,
+    Part,
+    Pipeline,
+    Redirect,
+    Sequence,
+    Sub,
+    Var,
+    Word,
+)
 
 MAX_SOURCE_CHARS = 100_000
 MAX_TREE_DEPTH = 150
 PARSE_SECONDS = 0.5
 
-
-@dataclass(frozen=True)
-class Lit:
-    text: str
-    quoted: bool
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    quoted: bool
-    plain: bool  # `$X` / `${X}`; operators such as `${X:-d}` make the value unknowable
-
-
-@dataclass(frozen=True)
-class Sub:
-    body: Node
-    process: bool  # `<(...)` rather than `$(...)`
-
-
-@dataclass(frozen=True)
-class Opaque:
-    raw: str
-    subs: tuple[Sub, ...] = ()
-
-
-Part: TypeAlias = Lit | Var | Sub | Opaque
-
-
-@dataclass(frozen=True)
-class Word:
-    parts: tuple[Part, ...]
-    raw: str
-
-
-@dataclass(frozen=True)
-class Redirect:
-    op: str
-    fd: str | None
-    target: Word | None
-    content: Word | None = None  # heredoc or here-string text fed to stdin
-
-
-@dataclass(frozen=True)
-class Command:
-    assigns: tuple[tuple[str, Word], ...]
-    words: tuple[Word, ...]
-    redirects: tuple[Redirect, ...]
-    text: str
-
-
-@dataclass(frozen=True)
-class Assign:
-    pairs: tuple[tuple[str, Word | None], ...]
-    subs: tuple[Sub, ...]
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    stages: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Sequence:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Group:
-    body: Node
-    redirects: tuple[Redirect, ...]
-    subshell: bool
-
-
-@dataclass(frozen=True)
-class FunctionDef:
-    name: str
-    body: Node
-
-
-@dataclass(frozen=True)
-class Loop:
-    condition: Node | None
-    body: Node
-    forever: bool
-    var: str = ""
-    items: tuple[Word, ...] | None = None
-
-
-Node: TypeAlias = Command | Assign | Pipeline | Sequence | Group | FunctionDef | Loop
 
 _TS = tree_sitter.Node
 _REDIRECT_OPS = ("&>>", ">>", "&>", ">&", "<&", ">|", "<>", ">", "<")
@@ -120,8 +46,21 @@ _STRUCTURAL |= {"else_clause"}
 
 
 @lru_cache(maxsize=1)
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_bash.language())
+
+
+# A Parser holds mutable state, so each thread (the server may decide concurrently) gets
+# its own, built on first use.
+_local = threading.local()
+
+
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = tree_sitter.Parser(_language())
+        _local.parser = parser
+    return parser
 
 
 def unparseable(reason: str, subject: str = "") -> Denial:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .paths import GLOB_CHARS, expand_tilde
-from .shell_parse import Lit, Opaque, Sub, Var, Word
+from .shell_ast import Lit, Opaque, Sub, Var, Word
 
 # `$TMPDIR` is scratch space by definition; its real value does not matter to the policy.
 _TMPDIR = "/tmp"
@@ -85,7 +86,11 @@ def expand(word: Word, state: ShellState) -> Value:
         if isinstance(part, Lit):
             text = part.text
             if index == 0 and not part.quoted and text.startswith("~"):
+                # `~user` is looked up in the password database like the shell does.
                 expanded = expand_tilde(text, state.home)
+                if expanded is None:
+                    expanded = os.path.expanduser(text)
+                    expanded = None if expanded.startswith("~") else expanded
                 unknown = unknown or expanded is None
                 text = expanded or text
             glob = glob or (not part.quoted and any(c in GLOB_CHARS for c in text))

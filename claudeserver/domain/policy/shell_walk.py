@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .shell_parse import (
+from .shell_ast import (
     Assign,
     Command,
     FunctionDef,

@@ -12,7 +12,6 @@ from pathlib import Path
 SKIP_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "build", "dist"}
 )
-PYTEST_PATTERNS = ("test_*.py", "*_test.py")
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class TestFileSnapshot:
     digests: dict[str, str]  # relative path -> sha256
 
     @classmethod
-    def take(cls, root: Path, patterns: tuple[str, ...] = PYTEST_PATTERNS) -> TestFileSnapshot:
+    def take(cls, root: Path, patterns: tuple[str, ...]) -> TestFileSnapshot:
         digests: dict[str, str] = {}
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]

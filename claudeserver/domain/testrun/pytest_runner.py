@@ -1,41 +1,39 @@
-"""Runs pytest in the project as a child process group and reads its JUnit XML."""
+"""Python projects: pytest, with per-test results from its JUnit XML."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
 import sys
 import tempfile
 from pathlib import Path
 
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
 from claudeserver.domain.testrun.junit import TestResult, parse_junit
 
 REGRESSION_DIR = "tests"
 
 
-class TestRunError(Exception):
-    __test__ = False
-
-
 class PytestRunner:
-    def __init__(self, project: Path, *, timeout: float, env: dict[str, str]) -> None:
-        self.project = project
-        self.timeout = timeout
-        self.env = env
+    name = "pytest"
+    test_file_patterns: tuple[str, ...] = ("test_*.py", "*_test.py")
+    framework_hint = (
+        "pytest test functions, in one or more new files named test_*.py "
+        "(put them under tests/ if the project has that directory)"
+    )
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
 
     @property
     def python(self) -> str:
         """The project's own virtualenv if it has one, so its dependencies are importable."""
         for candidate in (".venv/bin/python", "venv/bin/python"):
-            path = self.project / candidate
+            path = self.ctx.project / candidate
             if path.is_file():
                 return str(path)
         return sys.executable
 
     def regression_targets(self) -> list[str]:
-        return [REGRESSION_DIR] if (self.project / REGRESSION_DIR).is_dir() else []
+        return [REGRESSION_DIR] if (self.ctx.project / REGRESSION_DIR).is_dir() else []
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         if not targets:
@@ -46,34 +44,10 @@ class PytestRunner:
                 self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                 "-o", "junit_family=xunit1", f"--junitxml={report}", *targets,
             ]  # fmt: skip
-            output = await self._execute(args)
+            ctx = RunContext(
+                self.ctx.project, self.ctx.timeout, {**self.ctx.env, "PYTHONDONTWRITEBYTECODE": "1"}
+            )
+            _, output = await execute(args, ctx)
             if not report.exists():
                 raise TestRunError(f"pytest produced no report:\n{output[-2000:]}")
             return parse_junit(report.read_text(errors="replace"))
-
-    async def _execute(self, args: list[str]) -> str:
-        env = {**os.environ, **self.env, "PYTHONDONTWRITEBYTECODE": "1"}
-        process = await asyncio.create_subprocess_exec(
-            *args,
-            cwd=self.project,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # so a timeout or cancel can kill the whole group
-        )
-        try:
-            stdout, _ = await asyncio.wait_for(process.communicate(), self.timeout)
-        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
-            kill_group(process.pid)
-            await process.wait()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            raise TestRunError(
-                f"the test run exceeded TEST_TIMEOUT_SECONDS={self.timeout:g}"
-            ) from exc
-        return stdout.decode(errors="replace")
-
-
-def kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,196 @@
+// One task: header, counters, actions, the test table and the live timeline.
+// The timeline grows from the task's event stream; counters and tests are
+// re-read after the events that change them (a turn's result, a status change).
+
+import { call, stream } from "./api.js";
+import { badge, h, money, replace, when } from "./dom.js";
+import { timelineEntry } from "./timeline.js";
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const ACTIVE = new Set(["running", "paused", "testing"]);
+
+export function taskView(taskId, { main, notify, showError }) {
+  const path = `/api/v1/tasks/${encodeURIComponent(taskId)}`;
+  let task = null;
+  let lastSequence = 0;
+  let source = null;
+  let refresh = null;
+  const openOutputs = new Set(); // test ids whose output the user expanded
+
+  const title = h("h1", { class: "clamp" }, "Task");
+  const status = h("span", { id: "task-status", "aria-live": "polite" });
+  const progress = h("p", { id: "task-progress", class: "progress" });
+  const summary = h("div", { id: "task-summary" });
+  const stats = h("dl", { id: "task-stats", class: "stats" });
+  const denials = h("p", { id: "denials", class: "denial-banner", role: "alert", hidden: true });
+  const tests = h("div", { id: "tests", class: "table-wrap" });
+  const timeline = h("ol", { id: "timeline", class: "timeline" });
+  const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
+  const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
+  const message = h("textarea", { id: "message", rows: 2, required: true });
+  const send = h("button", { type: "submit" }, "Send message");
+  const back = h("a", { href: "#/" }, "← Sessions");
+
+  replace(main, back, title,
+    h("div", { class: "row status-row" }, status, progress),
+    denials, summary, stats,
+    h("div", { class: "row actions" }, cancel, retry),
+    h("form", { class: "stack", onsubmit: doSend },
+      h("label", { for: "message" }, "Message to the agent"), message, h("div", {}, send)),
+    h("section", { "aria-labelledby": "tests-h" }, h("h2", { id: "tests-h" }, "Tests"), tests),
+    h("section", { "aria-labelledby": "timeline-h" },
+      h("h2", { id: "timeline-h" }, "Timeline"), timeline));
+
+  function renderTask(next) {
+    task = next;
+    back.setAttribute("href", `#/sessions/${encodeURIComponent(task.session_id)}`);
+    replace(back, "← Session");
+    replace(title, task.description);
+    renderStatus(task.status, task.progress);
+    replace(summary,
+      task.summary ? h("pre", { class: "summary" }, task.summary) : null,
+      task.error && task.error !== task.summary ? h("pre", { class: "error" }, task.error) : null);
+    const s = task.test_summary;
+    replace(stats, [
+      ["Cost", money(task.cost_usd)],
+      ["Tokens", `${task.input_tokens} in / ${task.output_tokens} out`],
+      ["Iterations", `${task.iterations}${task.max_iterations ? ` of ${task.max_iterations}` : ""}`],
+      ["Pauses", task.pauses],
+      ["Test rounds", task.test_rounds],
+      ["Tests", `${s.passed} passed, ${s.failed} failed, ${s.pending} pending`],
+      ["Model", task.model || "default"],
+      ["Attempt", task.attempt],
+      ["Created", when(task.created_at)],
+      ["Finished", when(task.completed_at) || "—"],
+    ].map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))));
+    renderTests(task.test_cases);
+  }
+
+  function renderStatus(value, progressText) {
+    replace(status, badge(value));
+    replace(progress, progressText || "");
+    cancel.disabled = TERMINAL.has(value);
+    retry.disabled = !(value === "failed" || value === "cancelled");
+    send.disabled = !ACTIVE.has(value);
+  }
+
+  function renderTests(cases) {
+    if (!cases.length) return replace(tests, h("p", {}, "No test results yet."));
+    const order = { failed: 0, error: 0, pending: 1, passed: 2 };
+    const sorted = [...cases].sort((a, b) =>
+      (order[a.status] ?? 1) - (order[b.status] ?? 1) || a.name.localeCompare(b.name));
+    replace(tests, h("table", {},
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, "Test"), h("th", { scope: "col" }, "Type"),
+        h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Duration"))),
+      h("tbody", {}, sorted.map((c) => h("tr", { class: `test test-${c.status}` },
+        h("td", {}, testName(c)),
+        h("td", {}, c.type),
+        h("td", {}, badge(c.status)),
+        h("td", {}, c.duration == null ? "—" : `${c.duration.toFixed(2)} s`))))));
+  }
+
+  function testName(c) {
+    if (!c.output || c.status === "passed") return h("span", { class: "mono" }, c.name);
+    const details = h("details", { class: "output", open: openOutputs.has(c.id) },
+      h("summary", { class: "mono" }, c.name),
+      h("pre", {}, c.output));
+    details.addEventListener("toggle", () =>
+      details.open ? openOutputs.add(c.id) : openOutputs.delete(c.id));
+    return details;
+  }
+
+  function addEntry(item) {
+    if (item.sequence <= lastSequence) return;
+    lastSequence = item.sequence;
+    timeline.append(timelineEntry(item));
+    if (item.role === "permission" && item.kind === "deny") countDenials();
+  }
+
+  function countDenials() {
+    const count = timeline.querySelectorAll(".entry.deny").length;
+    denials.hidden = count === 0;
+    replace(denials, `⛔ ${count} permission ${count === 1 ? "request was" : "requests were"}`
+      + " denied — see the red entries in the timeline.");
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refresh);
+    refresh = setTimeout(() => call("GET", path).then(renderTask, showError), 250);
+  }
+
+  function follow() {
+    if (source) source.close();
+    const onEvent = (data) => {
+      addEntry(data);
+      if (data.kind === "status") {
+        renderStatus(data.content, data.data && data.data.progress);
+        scheduleRefresh();
+      } else if (data.kind === "progress") {
+        replace(progress, data.content);
+      } else if (data.kind === "result" || data.kind === "error") {
+        scheduleRefresh();
+      }
+    };
+    source = stream(`${path}/events`, { after: lastSequence }, {
+      status: onEvent,
+      interaction: onEvent,
+      test_result: onEvent,
+      done: (data) => {
+        // The server closes the stream after `done`; without this the browser
+        // would reconnect to it forever.
+        source.close();
+        source = null;
+        renderStatus(data.status, data.progress);
+        scheduleRefresh();
+      },
+    });
+  }
+
+  async function doCancel() {
+    cancel.disabled = true;
+    try {
+      const result = await call("POST", `${path}/cancel`);
+      renderStatus(result.status, result.progress);
+      notify(`Task ${result.status}.`);
+    } catch (error) {
+      showError(error);
+    }
+    scheduleRefresh();
+  }
+
+  async function doRetry() {
+    retry.disabled = true;
+    try {
+      renderTask({ ...task, ...(await call("POST", `${path}/retry`)) });
+      notify("Task queued again.");
+      follow();
+    } catch (error) {
+      showError(error);
+      retry.disabled = false;
+    }
+  }
+
+  async function doSend(event) {
+    event.preventDefault();
+    try {
+      // The message comes back through the event stream, in its place in the order.
+      await call("POST", `${path}/messages`, { content: message.value });
+      message.value = "";
+      notify("Message sent.");
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  call("GET", path).then((detail) => {
+    renderTask(detail);
+    detail.interactions.forEach(addEntry);
+    follow(); // replays whatever the detail capped, then follows live
+  }, showError);
+
+  return () => {
+    clearTimeout(refresh);
+    if (source) source.close();
+  };
+}

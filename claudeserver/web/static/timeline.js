@@ -1,0 +1,83 @@
+// One timeline entry per interaction. Denied permissions get their own loud
+// style and wording; long tool output is folded away.
+
+import { h, when } from "./dom.js";
+
+const LABELS = {
+  "assistant text": "Assistant",
+  "assistant tool_use": "Tool call",
+  "assistant result": "Turn result",
+  "assistant error": "Agent error",
+  "tool tool_result": "Tool output",
+  "tool tool_error": "Tool error",
+  "permission allow": "Permission allowed",
+  "permission deny": "⛔ PERMISSION DENIED",
+  "human prompt": "Simulated human: prompt",
+  "human continuation": "Simulated human",
+  "human answer": "Simulated human: answer",
+  "user message": "You",
+  "test test_result": "Test",
+  "system status": "Status",
+  "system progress": "Progress",
+};
+
+const FOLD_AT = 400; // characters; longer content starts collapsed
+
+export function timelineEntry(item) {
+  const key = `${item.role} ${item.kind}`;
+  const label = LABELS[key] || `${item.role} · ${item.kind}`;
+  return h("li", {
+    class: `entry role-${cssName(item.role)} kind-${cssName(item.kind)}${item.kind === "deny" ? " deny" : ""}`,
+    "data-sequence": item.sequence,
+  },
+  h("div", { class: "entry-head" },
+    h("span", { class: "entry-label" }, label),
+    h("time", { datetime: item.created_at }, when(item.created_at))),
+  body(item));
+}
+
+function body(item) {
+  const data = item.data || {};
+  switch (item.kind) {
+    case "tool_use":
+      return [h("strong", {}, item.content), input(data.input)];
+    case "allow":
+    case "deny":
+      return [
+        h("p", {}, h("strong", {}, data.tool || "tool"), data.category ? ` (${data.category})` : ""),
+        input(data.input),
+        h("p", { class: "reason" }, item.kind === "deny" ? "Reason: " : "", item.content),
+      ];
+    case "status":
+      return h("p", {}, `→ ${item.content}`, data.progress ? ` — ${data.progress}` : "");
+    case "test_result":
+      return h("p", { class: "mono" }, item.content, data.type ? ` [${data.type}]` : "");
+    case "result":
+      return [folded(item.content),
+        data.cost_usd !== undefined ? h("p", { class: "muted" }, `cost so far $${Number(data.cost_usd).toFixed(4)}`) : null];
+    default:
+      return folded(item.content);
+  }
+}
+
+// Shows a tool's input: the command or file when there is one, then the rest as JSON.
+function input(value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "object" && typeof value.command === "string") {
+    return h("pre", { class: "command" }, "$ ", value.command);
+  }
+  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return folded(text);
+}
+
+function folded(text) {
+  if (!text) return null;
+  if (text.length <= FOLD_AT) return h("pre", {}, text);
+  return h("details", {},
+    h("summary", {}, `${text.slice(0, 120).replace(/\s+/g, " ")}… (${text.length} characters)`),
+    h("pre", {}, text));
+}
+
+function cssName(value) {
+  return String(value).replace(/[^a-z0-9_-]/gi, "_");
+}

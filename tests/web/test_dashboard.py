@@ -1,0 +1,133 @@
+"""The dashboard in headless Chromium against a live server and the real agent CLI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from claudeserver.testing import FakeAnthropic
+from claudeserver.testing.fake_anthropic import Model
+from claudeserver.testing.script import bash
+from tests.web.conftest import screenshot
+from tests.web.models import calculator, stalling
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the browser tests need the playwright package"
+)
+expect = sync_api.expect
+Page = sync_api.Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.agent]
+
+FakeModel = Callable[[Model], FakeAnthropic]
+AGENT_TIMEOUT = 60_000  # ms: a whole task with the real CLI
+
+
+def create_task(url: str, project: Path, description: str, **options: Any) -> str:
+    with httpx.Client(base_url=url) as http:
+        session = http.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+        body = {"session_id": session["id"], "description": description, **options}
+        task = http.post("/api/v1/tasks", json=body)
+        assert task.status_code == 201, task.text
+        return str(task.json()["id"])
+
+
+def test_create_a_session_and_task_and_watch_it_complete_live(
+    page: Page, project: Path, fake_model: FakeModel
+) -> None:
+    fake_model(calculator())
+    page.goto("/")
+    page.get_by_label("Project directory").fill(str(project))
+    page.get_by_role("button", name="Create session").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(str(project))
+
+    page.get_by_label("What should the agent do?").fill("Add an add(a, b) function")
+    page.get_by_text("Options").click()
+    page.get_by_label("Max iterations").fill("6")
+    page.get_by_role("button", name="Submit task").click()
+    expect(page).to_have_url(re.compile(r"#/tasks/"))
+    # A page reload would drop this marker: everything below must arrive live.
+    page.evaluate("window.liveMarker = 1")
+
+    expect(page.locator("#task-status")).to_have_text("completed", timeout=AGENT_TIMEOUT)
+    assert page.evaluate("window.liveMarker") == 1
+    expect(page.locator(".entry.kind-tool_use").first).to_contain_text("Write")
+    expect(page.locator(".entry.role-human").first).to_be_visible()
+    rows = page.locator("#tests tbody tr")
+    expect(rows).to_have_count(4)
+    expect(page.locator("#tests")).to_contain_text("regression")
+    expect(page.locator("#tests")).to_contain_text("generated")
+    expect(page.locator("#task-stats")).to_contain_text("of 6")
+    expect(page.locator("#task-stats")).not_to_contain_text("$0.0000")
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled()
+    screenshot(page, "task-completed")
+
+    page.get_by_role("link", name="← Session").click()
+    expect(page.locator("tbody .badge")).to_have_text(["completed"])
+    screenshot(page, "session-tasks")
+
+
+def test_a_denied_permission_stands_out_and_agent_text_stays_text(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> None:
+    hostile = '<img src=x onerror="window.pwned=1">I added add.'
+    fake_model(calculator(task_steps=(bash("sudo rm -rf /"),), done=hostile))
+    task_id = create_task(dashboard, project, "Add an add(a, b) function")
+    page.goto(f"/#/tasks/{task_id}")
+
+    expect(page.locator("#task-status")).to_have_text("completed", timeout=AGENT_TIMEOUT)
+    denial = page.locator(".entry.deny")
+    expect(denial).to_have_count(1)
+    expect(denial).to_contain_text("PERMISSION DENIED")
+    expect(denial).to_contain_text("sudo rm -rf /")
+    expect(page.locator("#denials")).to_have_text(re.compile("1 permission request was denied"))
+    expect(page.locator(".entry.role-assistant", has_text=hostile).first).to_be_visible()
+    assert page.locator("#timeline img").count() == 0
+    assert page.evaluate("window.pwned") is None
+    denial.scroll_into_view_if_needed()
+    screenshot(page, "permission-denied")
+
+
+def test_a_failing_tests_output_expands(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> None:
+    fake_model(calculator(fixed_at_once=False))
+    task_id = create_task(dashboard, project, "Add an add(a, b) function", max_iterations=2)
+    page.goto(f"/#/tasks/{task_id}")
+
+    expect(page.locator("#task-status")).to_have_text("failed", timeout=AGENT_TIMEOUT)
+    row = page.locator("#tests tr", has_text="test_small")
+    expect(row).to_contain_text("generated")
+    expect(row.locator(".badge")).to_have_text("failed")
+    output = row.locator("details pre")
+    expect(output).to_be_hidden()
+    row.locator("summary").focus()
+    page.keyboard.press("Enter")  # expandable from the keyboard too
+    expect(output).to_be_visible()
+    expect(output).to_contain_text("assert")
+    expect(page.get_by_role("button", name="Retry")).to_be_enabled()
+    screenshot(page, "failing-test-output")
+
+
+def test_a_slow_task_takes_a_message_and_can_be_cancelled(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> None:
+    fake_model(stalling(seconds=60))
+    task_id = create_task(dashboard, project, "Think for a long time")
+    page.goto(f"/#/tasks/{task_id}")
+    expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
+
+    page.get_by_label("Message to the agent").fill("Please hurry up")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.locator(".entry.role-user")).to_contain_text("Please hurry up")
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#task-status")).to_have_text("cancelled")
+    expect(page.get_by_role("button", name="Retry")).to_be_enabled()
+    expect(page.get_by_role("button", name="Send message")).to_be_disabled()
+    screenshot(page, "task-cancelled")
