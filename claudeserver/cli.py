@@ -59,7 +59,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # Open event streams must not hold a shutdown beyond a few seconds.
+        timeout_graceful_shutdown=3,
     )
     return 0
 

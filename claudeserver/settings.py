@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_pauses: int = Field(5, ge=0, le=1_000)
     task_timeout_seconds: float = Field(3600, gt=0)
     test_timeout_seconds: float = Field(600, gt=0)
+    # No message from the agent for this long fails the task (API retries count as messages).
+    idle_timeout_seconds: float = Field(600, gt=0)
     # The simulated human "thinks" this long while a task shows `paused`.
     human_think_seconds: float = Field(1.0, ge=0, le=300)
     # Seed for the simulated human's rhythm; unset = a fresh random seed per task.

@@ -52,6 +52,8 @@ def interaction_line(item: dict[str, Any], width: int) -> str:
 
 
 def _describe(role: str, kind: str, content: str, data: dict[str, Any]) -> str:
+    if role == "system" and content == kind:
+        return ""  # a notice such as `init` says all in its label
     if kind == "tool_use":
         return f"{content}: {tool_input_summary(data.get('input'))}"
     if role == "permission":
@@ -95,7 +97,7 @@ TASK_HEADER = f"{'ID':<36}  {'STATUS':<9}  {'CREATED':<19}  {'COST':>9}  DESCRIP
 
 def tests_tally(summary: dict[str, Any]) -> str:
     return (
-        f"{summary.get('total', 0)} tests: {summary.get('passed', 0)} passed, "
+        f"{summary.get('total', 0)} total, {summary.get('passed', 0)} passed, "
         f"{summary.get('failed', 0)} failed, {summary.get('pending', 0)} pending"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.agent import (
     AgentConfig,
     AgentError,
+    AgentEvent,
     AgentSession,
     AssistantText,
     GateDecision,
@@ -65,7 +67,9 @@ class TaskRun:
             await asyncio.wait_for(self._work(), self.settings.task_timeout_seconds)
         except asyncio.CancelledError:
             if self.cancel_reason is None:
-                raise  # shutdown: the task stays active and resumes at the next start
+                # Shutdown: the task stays active and resumes at the next start.
+                self._progress("Interrupted by a server shutdown; resumes at the next start")
+                raise
             self._end(TaskStatus.CANCELLED, f"Cancelled: {self.cancel_reason}")
         except asyncio.TimeoutError:
             limit = self.settings.task_timeout_seconds
@@ -145,6 +149,8 @@ class TaskRun:
     # -- one agent turn --------------------------------------------------------------
 
     async def _turn(self, prompt: str) -> TurnResult:
+        if not self.project.is_dir():
+            raise TaskFailure(f"The project directory {self.project} was deleted during the task")
         if self.task.iterations >= self.max_iterations:
             raise TaskFailure(
                 f"Gave up: the agent used all MAX_ITERATIONS={self.max_iterations} "
@@ -160,14 +166,26 @@ class TaskRun:
         try:
             await self.agent.send(prompt)
             self._progress(f"Task is running - turn {self.task.iterations}")
-            async for event in self.agent.turn():
+            events = aiter(self.agent.turn())
+            while True:
+                event = await self._next_event(events)
                 if isinstance(event, TurnResult):
                     self._account(event)
                     return event
                 self._store(event)
         finally:
             self.in_turn = False
-        raise TaskFailure("Claude Code ended the conversation without a result")
+
+    async def _next_event(self, events: AsyncIterator[AgentEvent]) -> AgentEvent:
+        idle = self.settings.idle_timeout_seconds
+        try:
+            return await asyncio.wait_for(anext(events), idle)
+        except asyncio.TimeoutError:
+            raise TaskFailure(
+                f"Idle timeout: no message from the agent for IDLE_TIMEOUT_SECONDS={idle:g}"
+            ) from None
+        except StopAsyncIteration:
+            raise TaskFailure("Claude Code ended the conversation without a result") from None
 
     def _store(self, event: Any) -> None:
         if isinstance(event, AssistantText):
@@ -181,6 +199,8 @@ class TaskRun:
             kind = "tool_error" if event.is_error else "tool_result"
             self._record("tool", kind, event.content[:20_000], {"id": event.tool_use_id})
         elif isinstance(event, SystemNotice):
+            if event.subtype == "api_retry":
+                self._progress(_retry_progress(event.data))
             if event.subtype == "init":
                 self.task.claude_session_id = event.data.get("session_id")
                 self.task.model = event.data.get("model") or self.task.model
@@ -291,6 +311,8 @@ class TaskRun:
         )
 
     def _end(self, status: TaskStatus, summary: str) -> None:
+        # Counters first: whoever sees the final status must see the final figures too.
+        self._save_counters()
         error = None if status is TaskStatus.COMPLETED else summary
         if status is TaskStatus.FAILED:
             summary = f"Failed: {summary}"
@@ -347,9 +369,20 @@ def describe_error(result: TurnResult) -> str:
     status = result.api_error_status
     if status in (529, 503) or "overloaded" in text.lower():
         return f"Claude API overloaded (HTTP {status or 529}): {text}"
+    if status in (401, 403):
+        return (
+            f"Claude API rejected the credentials (HTTP {status}): {text}. Set ANTHROPIC_API_KEY "
+            "(or log in with `claude` and set CLAUDE_CLI_COMMAND) for the server process"
+        )
     if status:
         return f"Claude API error (HTTP {status}): {text}"
     return f"Claude Code reported an error: {text}"
+
+
+def _retry_progress(data: dict[str, Any]) -> str:
+    status = data.get("error_status")
+    what = "Claude API overloaded" if status in (529, 503) else f"Claude API error {status}"
+    return f"{what}, retry {data.get('attempt')}/{data.get('max_retries')}"
 
 
 def _from_user(message: str) -> str:

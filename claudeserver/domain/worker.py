@@ -67,20 +67,20 @@ class Worker:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(fn)  # type: ignore[arg-type]
 
-    async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Stop taking work, give running tasks a moment, then cancel them.
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking work and interrupt running tasks, waiting at most `timeout` seconds.
 
-        Cancelled this way (no reason given) a task keeps its active status, so the next
-        start requeues it and resumes its Claude conversation.
+        Interrupted this way (no cancel reason) a task keeps its active status, so the next
+        start requeues it and resumes its Claude conversation. Tasks run for minutes, so
+        waiting for them to finish is not an option.
         """
         self._stopping = True
         self._wake.set()
         jobs = [slot.job for slot in self._slots.values()]
+        for job in jobs:
+            job.cancel()
         if jobs:
-            _, pending = await asyncio.wait(jobs, timeout=grace_seconds)
-            for job in pending:
-                job.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.wait(jobs, timeout=timeout)
         if self._main is not None:
             await asyncio.gather(self._main, return_exceptions=True)
 

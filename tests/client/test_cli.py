@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 from collections.abc import Callable
@@ -10,27 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.client import add_commands, dispatch
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
+from tests.client.conftest import Run
 from tests.web.models import calculator
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    """Parse and run one command in-process as `claudeserver ...` would."""
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        parser = argparse.ArgumentParser(prog="claudeserver")
-        add_commands(parser.add_subparsers(dest="command", required=True))
-        code = dispatch(parser.parse_args(argv))
-        assert code is not None
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.mark.agent
@@ -46,7 +28,7 @@ def test_submit_follow_reports_a_completed_task(
     assert "tool call  Write:" in out and "mathutil.py" in out
     assert "tests      4 passed, 0 failed" in out
     assert "task " in out and " completed" in out
-    assert "4 tests: 4 passed, 0 failed" in out
+    assert "tests: 4 total, 4 passed, 0 failed" in out
 
     # A second task for the same directory reuses its session.
     code, out, _ = cli("tasks", "--json", "--server", server)

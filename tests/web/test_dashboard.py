@@ -16,11 +16,8 @@ from claudeserver.testing.script import bash
 from tests.web.conftest import screenshot
 from tests.web.models import calculator, stalling
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the browser tests need the playwright package"
-)
-expect = sync_api.expect
-Page = sync_api.Page
+pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.agent]
 
@@ -28,13 +25,17 @@ FakeModel = Callable[[Model], FakeAnthropic]
 AGENT_TIMEOUT = 60_000  # ms: a whole task with the real CLI
 
 
-def create_task(url: str, project: Path, description: str, **options: Any) -> str:
-    with httpx.Client(base_url=url) as http:
+def create_task(
+    url: str, project: Path, description: str, *, token: str | None = None, **options: Any
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=url, headers=headers) as http:
         session = http.post("/api/v1/sessions", json={"project_path": str(project)}).json()
         body = {"session_id": session["id"], "description": description, **options}
         task = http.post("/api/v1/tasks", json=body)
         assert task.status_code == 201, task.text
-        return str(task.json()["id"])
+        result: dict[str, Any] = task.json()
+        return result
 
 
 def test_create_a_session_and_task_and_watch_it_complete_live(
@@ -77,8 +78,8 @@ def test_a_denied_permission_stands_out_and_agent_text_stays_text(
 ) -> None:
     hostile = '<img src=x onerror="window.pwned=1">I added add.'
     fake_model(calculator(task_steps=(bash("sudo rm -rf /"),), done=hostile))
-    task_id = create_task(dashboard, project, "Add an add(a, b) function")
-    page.goto(f"/#/tasks/{task_id}")
+    task = create_task(dashboard, project, "Add an add(a, b) function")
+    page.goto(f"/#/tasks/{task['id']}")
 
     expect(page.locator("#task-status")).to_have_text("completed", timeout=AGENT_TIMEOUT)
     denial = page.locator(".entry.deny")
@@ -89,16 +90,24 @@ def test_a_denied_permission_stands_out_and_agent_text_stays_text(
     expect(page.locator(".entry.role-assistant", has_text=hostile).first).to_be_visible()
     assert page.locator("#timeline img").count() == 0
     assert page.evaluate("window.pwned") is None
-    denial.scroll_into_view_if_needed()
     screenshot(page, "permission-denied")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    screenshot(page, "permission-denied-narrow")
+    # Tables may scroll sideways inside their own box; nothing else may overflow.
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => !e.closest('.table-wrap table') && e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+    )
+    assert not wide, f"wider than the phone's screen: {wide}"
 
 
 def test_a_failing_tests_output_expands(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
     fake_model(calculator(fixed_at_once=False))
-    task_id = create_task(dashboard, project, "Add an add(a, b) function", max_iterations=2)
-    page.goto(f"/#/tasks/{task_id}")
+    task = create_task(dashboard, project, "Add an add(a, b) function", max_iterations=2)
+    page.goto(f"/#/tasks/{task['id']}")
 
     expect(page.locator("#task-status")).to_have_text("failed", timeout=AGENT_TIMEOUT)
     row = page.locator("#tests tr", has_text="test_small")
@@ -118,8 +127,8 @@ def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
     fake_model(stalling(seconds=60))
-    task_id = create_task(dashboard, project, "Think for a long time")
-    page.goto(f"/#/tasks/{task_id}")
+    task = create_task(dashboard, project, "Think for a long time")
+    page.goto(f"/#/tasks/{task['id']}")
     expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
 
     page.get_by_label("Message to the agent").fill("Please hurry up")
@@ -131,3 +140,19 @@ def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     expect(page.get_by_role("button", name="Retry")).to_be_enabled()
     expect(page.get_by_role("button", name="Send message")).to_be_disabled()
     screenshot(page, "task-cancelled")
+
+
+def test_session_badges_follow_the_tasks_live(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> None:
+    fake_model(stalling(seconds=60))
+    task = create_task(dashboard, project, "Think for a long time")
+    page.goto(f"/#/sessions/{task['session_id']}")
+    page.evaluate("window.liveMarker = 1")
+    badge = page.locator("tbody .badge")
+    expect(badge).to_have_text("running", timeout=AGENT_TIMEOUT)
+
+    with httpx.Client(base_url=dashboard) as http:
+        assert http.post(f"/api/v1/tasks/{task['id']}/cancel").json()["status"] == "cancelled"
+    expect(badge).to_have_text("cancelled")
+    assert page.evaluate("window.liveMarker") == 1

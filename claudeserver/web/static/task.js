@@ -49,7 +49,8 @@ export function taskView(taskId, { main, notify, showError }) {
     renderStatus(task.status, task.progress);
     replace(summary,
       task.summary ? h("pre", { class: "summary" }, task.summary) : null,
-      task.error && task.error !== task.summary ? h("pre", { class: "error" }, task.error) : null);
+      task.error && !(task.summary || "").includes(task.error)
+        ? h("pre", { class: "error" }, task.error) : null);
     const s = task.test_summary;
     replace(stats, [
       ["Cost", money(task.cost_usd)],
@@ -110,7 +111,7 @@ export function taskView(taskId, { main, notify, showError }) {
   function countDenials() {
     const count = timeline.querySelectorAll(".entry.deny").length;
     denials.hidden = count === 0;
-    replace(denials, `⛔ ${count} permission ${count === 1 ? "request was" : "requests were"}`
+    replace(denials, `${count} permission ${count === 1 ? "request was" : "requests were"}`
       + " denied — see the red entries in the timeline.");
   }
 

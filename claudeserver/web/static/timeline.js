@@ -11,7 +11,7 @@ const LABELS = {
   "tool tool_result": "Tool output",
   "tool tool_error": "Tool error",
   "permission allow": "Permission allowed",
-  "permission deny": "⛔ PERMISSION DENIED",
+  "permission deny": "PERMISSION DENIED",
   "human prompt": "Simulated human: prompt",
   "human continuation": "Simulated human",
   "human answer": "Simulated human: answer",
@@ -26,10 +26,12 @@ const FOLD_AT = 400; // characters; longer content starts collapsed
 export function timelineEntry(item) {
   const key = `${item.role} ${item.kind}`;
   const label = LABELS[key] || `${item.role} · ${item.kind}`;
-  return h("li", {
-    class: `entry role-${cssName(item.role)} kind-${cssName(item.kind)}${item.kind === "deny" ? " deny" : ""}`,
-    "data-sequence": item.sequence,
-  },
+  const classes = ["entry", `role-${cssName(item.role)}`, `kind-${cssName(item.kind)}`];
+  if (item.kind === "deny") classes.push("deny");
+  if (item.kind === "test_result" && item.data && item.data.status !== "passed") {
+    classes.push("test-failed");
+  }
+  return h("li", { class: classes.join(" "), "data-sequence": item.sequence },
   h("div", { class: "entry-head" },
     h("span", { class: "entry-label" }, label),
     h("time", { datetime: item.created_at }, when(item.created_at))),
@@ -41,20 +43,21 @@ function body(item) {
   switch (item.kind) {
     case "tool_use":
       return [h("strong", {}, item.content), input(data.input)];
-    case "allow":
+    case "allow": // the input is in the tool call just above
+      return h("p", {}, h("strong", {}, data.tool || "tool"), ": ", item.content);
     case "deny":
       return [
         h("p", {}, h("strong", {}, data.tool || "tool"), data.category ? ` (${data.category})` : ""),
         input(data.input),
-        h("p", { class: "reason" }, item.kind === "deny" ? "Reason: " : "", item.content),
+        h("p", { class: "reason" }, "Reason: ", item.content),
       ];
     case "status":
       return h("p", {}, `→ ${item.content}`, data.progress ? ` — ${data.progress}` : "");
     case "test_result":
       return h("p", { class: "mono" }, item.content, data.type ? ` [${data.type}]` : "");
     case "result":
-      return [folded(item.content),
-        data.cost_usd !== undefined ? h("p", { class: "muted" }, `cost so far $${Number(data.cost_usd).toFixed(4)}`) : null];
+      return [folded(item.content), data.cost_usd === undefined ? null
+        : h("p", { class: "muted" }, `cost so far $${Number(data.cost_usd).toFixed(4)}`)];
     default:
       return folded(item.content);
   }
