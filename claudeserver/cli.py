@@ -1,4 +1,4 @@
-"""The `claudeserver` command: `serve`, `doctor`, `policy check`."""
+"""The `claudeserver` command: the server (`serve`, `doctor`, `policy check`) and a client."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+
+from claudeserver import client
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check", help='read {"tool","input","cwd"} JSON lines on stdin, print decisions'
     )
 
+    client.add_commands(commands)
+
     args = parser.parse_args(argv)
+    handled = client.dispatch(args)
+    if handled is not None:
+        return handled
     try:
         if args.command == "serve":
             return _serve(args)

@@ -5,16 +5,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from claudeserver.api.app import create_app
 from claudeserver.client import add_commands, dispatch
 from claudeserver.settings import Settings
-from tests.web.live import dashboard_app, live_server
+from tests.web.live import live_server
 
 Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
-    with live_server(dashboard_app(settings)) as url:
+    with live_server(create_app(settings)) as url:
         yield url
 
 

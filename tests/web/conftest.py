@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
-from tests.web.live import dashboard_app, live_server
+from tests.web.live import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL = Path(__file__).parents[2] / "scripts" / "install-chromium"
@@ -52,7 +53,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def dashboard(settings: Settings) -> Iterator[str]:
-    with live_server(dashboard_app(settings)) as url:
+    with live_server(create_app(settings)) as url:
         yield url
 
 
@@ -72,7 +73,3 @@ def page(browser: Browser, dashboard: str) -> Iterator[Page]:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives the dashboard in headless Chromium")

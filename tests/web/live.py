@@ -15,18 +15,6 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from claudeserver import web
-from claudeserver.api.app import create_app
-from claudeserver.settings import Settings
-
-
-def dashboard_app(settings: Settings) -> FastAPI:
-    """The server's app, with the dashboard included if create_app does not yet."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/" for route in app.routes):
-        app.include_router(web.router)
-    return app
-
 
 @contextmanager
 def live_server(app: FastAPI) -> Iterator[str]:
