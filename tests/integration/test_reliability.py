@@ -1,0 +1,134 @@
+"""Crashes, shutdowns, timeouts and faults, with the real CLI and a slow fake model."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from claudeserver.domain.processes import task_pids
+from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel, Stall
+from claudeserver.testing.fake_anthropic import Model
+from claudeserver.testing.script import bash
+from tests.conftest import submit, wait_for
+from tests.integration.server_process import ServerProcess
+from tests.integration.test_pipeline import calculator
+
+pytestmark = pytest.mark.agent
+
+FakeFactory = Callable[[Model], FakeAnthropic]
+
+
+def slow_calculator() -> ScriptedModel:
+    """Five slow steps before the implementation, so a test can interrupt it mid-task."""
+    return calculator(task_steps=tuple(Stall(0.7, then=bash(f"echo step {n}")) for n in range(5)))
+
+
+@pytest.fixture
+def server_env(tmp_path: Path, fake_model: FakeFactory) -> Iterator[dict[str, str]]:
+    fake = fake_model(slow_calculator())
+    yield {
+        **fake.env(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}",
+        "HUMAN_THINK_SECONDS": "0.05",
+        "HUMAN_SEED": "7",
+        "MAX_ITERATIONS": "8",
+    }
+
+
+def _get(server: ServerProcess, path: str) -> Any:
+    return httpx.get(f"{server.url}{path}", timeout=10).json()
+
+
+def _submit(server: ServerProcess, project: Path) -> str:
+    session = httpx.post(f"{server.url}/api/v1/sessions", json={"project_path": str(project)})
+    task = httpx.post(
+        f"{server.url}/api/v1/tasks",
+        json={"session_id": session.json()["id"], "description": "Add add(a, b)"},
+    )
+    return str(task.json()["id"])
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def _tool_calls(server: ServerProcess, task_id: str) -> int:
+    task = _get(server, f"/api/v1/tasks/{task_id}")
+    return sum(1 for i in task["interactions"] if i["kind"] == "tool_use")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_task_survives_the_server_going_away(
+    sig: signal.Signals, server_env: dict[str, str], project: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    server = ServerProcess(server_env, log).start()
+    try:
+        task_id = _submit(server, project)
+        _wait_until(lambda: _tool_calls(server, task_id) >= 2)
+        before = _get(server, f"/api/v1/tasks/{task_id}")
+        started = time.monotonic()
+        server.signal(sig)
+        server.wait(timeout=10)
+        assert time.monotonic() - started < 10
+        if sig is signal.SIGTERM:
+            assert "Shutting down" in log.read_text() or "shutdown" in log.read_text().lower()
+
+        server = ServerProcess(server_env, log).start()
+        _wait_until(
+            lambda: _get(server, f"/api/v1/tasks/{task_id}/status")["status"] == "completed"
+        )
+        after = _get(server, f"/api/v1/tasks/{task_id}")
+    finally:
+        server.stop()
+
+    assert after["resumes"] == 1
+    assert after["claude_session_id"] == before["claude_session_id"]
+    sequences = [i["sequence"] for i in after["interactions"]]
+    assert sequences == list(range(1, len(sequences) + 1))  # nothing lost, nothing doubled
+    assert after["interactions"][: len(before["interactions"])] == before["interactions"]
+    assert (project / "mathutil.py").read_text().endswith("a + b\n")
+    assert task_pids(task_id) == []
+
+
+def test_idle_agent_times_out(api: TestClient, project: Path, fake_model: FakeFactory) -> None:
+    api.app.state.settings.idle_timeout_seconds = 1.5  # type: ignore[attr-defined]
+    fake_model(ScriptedModel([Rule("## Task", [Stall(30)])]))
+    task = wait_for(api, submit(api, project, "Stall"))
+    assert task["status"] == "failed"
+    assert "IDLE_TIMEOUT_SECONDS=1.5" in task["summary"]
+
+
+def test_missing_cli_fails_the_task_with_advice(
+    api: TestClient, project: Path, fake_model: FakeFactory, tmp_path: Path
+) -> None:
+    fake_model(calculator())
+    api.app.state.settings.claude_cli_command = str(tmp_path / "no-such-claude")  # type: ignore[attr-defined]
+    task = wait_for(api, submit(api, project, "Add"))
+    assert task["status"] == "failed"
+    assert "CLAUDE_CLI_COMMAND" in task["summary"]
+
+
+def test_deleted_project_fails_clearly(
+    api: TestClient, project: Path, fake_model: FakeFactory
+) -> None:
+    import shutil
+
+    def delete_project(_request: object) -> Any:
+        shutil.rmtree(project)
+        return bash("echo gone")
+
+    fake_model(ScriptedModel([Rule("## Task", [delete_project])]))
+    task = wait_for(api, submit(api, project, "Add"))
+    assert task["status"] == "failed"
+    assert "deleted" in task["summary"] or "does not exist" in task["summary"]
