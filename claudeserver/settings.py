@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     human_think_seconds: float = Field(1.0, ge=0, le=300)
     # Seed for the simulated human's rhythm; unset = a fresh random seed per task.
     human_seed: int | None = None
+    # Where task worktrees and snapshots live; keep it outside your projects.
+    workspaces_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".claudeserver" / "workspaces"
+    )
+    workspace_retention_hours: float = Field(168, gt=0)
+    git_author_name: str = Field("claudeserver", min_length=1)
+    git_author_email: str = Field("claudeserver@localhost", min_length=3)
     api_tokens: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
@@ -63,7 +70,9 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _roots_are_absolute(self) -> Settings:
+    def _paths_are_absolute(self) -> Settings:
+        if not self.workspaces_dir.is_absolute():
+            raise ValueError(f"WORKSPACES_DIR={self.workspaces_dir} must be an absolute path")
         for root in self.project_roots:
             if not root.is_absolute():
                 raise ValueError(f"ALLOWED_PROJECT_ROOTS entry {root} must be an absolute path")

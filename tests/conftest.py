@@ -37,6 +37,7 @@ def settings(tmp_path: Path) -> Settings:
         human_think_seconds=0.05,
         human_seed=7,
         max_iterations=8,
+        workspaces_dir=tmp_path / "workspaces",
     )
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from claudeserver import web
-from claudeserver.api.routes import events, health, sessions, tasks
+from claudeserver.api.routes import events, health, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
 from claudeserver.domain.worker import Worker
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(sessions.router)
     app.include_router(tasks.router)
     app.include_router(events.router)
+    app.include_router(workspace.router)
     app.include_router(web.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=settings.tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,12 +31,23 @@ class SessionCreate(BaseModel):
             raise ValueError(f"project_path {value!r} is not an existing directory")
         return os.path.normpath(value)
 
+    isolation: Literal["worktree", "none"] | None = Field(
+        None,
+        description='"worktree" (default for git repositories): each task in its own git '
+        'worktree and branch; "none": tasks run in the project itself, one at a time',
+    )
+    base_branch: str | None = Field(
+        None, min_length=1, max_length=255, description="default: the current branch"
+    )
+
 
 class SessionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
     project_path: str
+    isolation: str
+    base_branch: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -104,6 +115,8 @@ class TaskOut(BaseModel):
     max_budget_usd: float | None
     test_command: str | None
     priority: int
+    workspace: dict[str, Any] | None
+    workspace_removed_at: datetime | None
     attempt: int
     resumes: int
     iterations: int
@@ -167,6 +180,23 @@ class TaskPage(BaseModel):
 class InteractionPage(BaseModel):
     items: list[InteractionOut]
     next_after: int | None
+
+
+class FileStatOut(BaseModel):
+    path: str
+    added: int | None
+    removed: int | None
+
+
+class DiffStatOut(BaseModel):
+    files: list[FileStatOut]
+
+
+class MergeOut(BaseModel):
+    fast_forward: bool
+    up_to_date: bool
+    commit: str
+    base_branch: str
 
 
 class HealthOut(BaseModel):

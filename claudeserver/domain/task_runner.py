@@ -29,6 +29,15 @@ from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.testrun import PytestRunner, RunContext, TestResult, TestRunError
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
+from claudeserver.domain.workspace import (
+    Workspace,
+    WorkspaceError,
+    commit_all,
+    commit_message,
+    create_snapshot,
+    create_worktree,
+    require,
+)
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 
@@ -52,11 +61,11 @@ class TaskRun:
             task = repo.get_task(s, task_id=task_id)
             assert task is not None
             self.task = task
-            self.project = Path(task.session.project_path)
+            self.origin = Path(task.session.project_path)
+            self.isolation = task.session.isolation
+            self.base_branch = task.session.base_branch
+        self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
-        self.tests = PytestRunner(
-            RunContext(self.project, settings.test_timeout_seconds, task_env(task_id))
-        )
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -94,8 +103,16 @@ class TaskRun:
             self.inbox.append(message)
 
     async def _work(self) -> None:
-        if not self.project.is_dir():
-            raise TaskFailure(f"The project directory {self.project} does not exist any more")
+        if not self.origin.is_dir():
+            raise TaskFailure(f"The project directory {self.origin} does not exist any more")
+        self.workspace = await self._workspace()
+        self.project = self.workspace.path
+        self.tests = PytestRunner(
+            RunContext(
+                self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
+                venv_root=self.origin,
+            )
+        )  # fmt: skip
         self.baseline = await self._baseline()
         config = AgentConfig(
             cwd=self.project,
@@ -109,6 +126,44 @@ class TaskRun:
             self.agent = agent
             self.cost_before_process = self.task.cost_usd
             await self._conversation(self._opening())
+
+    async def _workspace(self) -> Workspace:
+        """The task's own worktree (or a snapshot to diff against), reused on resume."""
+        try:
+            if self.task.workspace is not None:
+                workspace = Workspace.from_json(self.task.workspace)
+                await asyncio.to_thread(require, workspace)
+                return workspace
+            root = self.settings.workspaces_dir
+            if self.isolation == "worktree" and self.base_branch:
+                workspace = await asyncio.to_thread(
+                    create_worktree, self.origin, task_id=self.task_id,
+                    base_branch=self.base_branch, root=root,
+                )  # fmt: skip
+            else:
+                workspace = await asyncio.to_thread(
+                    create_snapshot, self.origin, task_id=self.task_id, root=root
+                )
+        except WorkspaceError as exc:
+            raise TaskFailure(f"Workspace problem: {exc}") from exc
+        with self.db() as s:
+            repo.update_task(s, task_id=self.task_id, workspace=workspace.to_json())
+        return workspace
+
+    async def _commit(self) -> None:
+        """Completed work becomes a commit on the task's branch; the user's checkout is untouched."""
+        if self.workspace.kind != "worktree":
+            return
+        try:
+            sha = await asyncio.to_thread(
+                commit_all, self.workspace, message=commit_message(self.task.description),
+                author_name=self.settings.git_author_name,
+                author_email=self.settings.git_author_email,
+            )  # fmt: skip
+        except WorkspaceError as exc:
+            raise TaskFailure(f"Could not commit the task's changes: {exc}") from exc
+        if sha:
+            self._record("system", "commit", f"{self.workspace.branch} {sha}", {"commit": sha})
 
     async def _baseline(self) -> Baseline:
         if self.task.baseline is not None:
@@ -287,6 +342,7 @@ class TaskRun:
                 f"{total - generated} regression)."
             )
             last = self._last_result_text()
+            await self._commit()
             self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
             return None
         failures = outcome.failures

@@ -92,8 +92,9 @@ class Worker:
 
     def _start_what_fits(self) -> None:
         with self.db() as s:
+            # Worktree tasks have their own copy; others share the folder and take turns.
             pending = [
-                (t.id, str(Path(t.session.project_path)))
+                (t.id, str(Path(t.session.project_path)) if t.session.isolation == "none" else t.id)
                 for t in repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
             ]
         busy = {slot.project for slot in self._slots.values()}

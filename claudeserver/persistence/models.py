@@ -27,6 +27,9 @@ class Session(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     project_path: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    # "worktree": every task in its own git worktree and branch; "none": in the project itself.
+    isolation: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
+    base_branch: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -56,6 +59,9 @@ class Task(Base):
     # What the project looked like before the agent touched it: the pre-existing test
     # files (by digest) and regression test ids. Kept so retries and resumes agree.
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where the task works (see domain.workspace.Workspace.to_json) and when that was removed.
+    workspace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    workspace_removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     iterations: Mapped[int] = mapped_column(Integer, default=0)
     pauses: Mapped[int] = mapped_column(Integer, default=0)
     test_rounds: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,8 +21,10 @@ from claudeserver.persistence.models import (
 )
 
 
-def create_session(db: DB, *, project_path: str) -> Session:
-    row = Session(project_path=project_path)
+def create_session(
+    db: DB, *, project_path: str, isolation: str, base_branch: str | None
+) -> Session:
+    row = Session(project_path=project_path, isolation=isolation, base_branch=base_branch)
     db.add(row)
     db.commit()
     return row

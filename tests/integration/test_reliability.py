@@ -39,6 +39,7 @@ def server_env(tmp_path: Path, fake_model: FakeFactory) -> Iterator[dict[str, st
         "HUMAN_THINK_SECONDS": "0.05",
         "HUMAN_SEED": "7",
         "MAX_ITERATIONS": "8",
+        "WORKSPACES_DIR": str(tmp_path / "workspaces"),
     }
 
 

@@ -23,7 +23,10 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     created = client.post("/api/v1/sessions", json={"project_path": str(project)})
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == {"id", "project_path", "created_at", "updated_at"}
+    assert set(body) == {
+        "id", "project_path", "isolation", "base_branch", "created_at", "updated_at",
+    }  # fmt: skip
+    assert body["isolation"] == "none"  # not a git repository
     assert body["project_path"] == str(project)
     assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
     assert body in client.get("/api/v1/sessions").json()

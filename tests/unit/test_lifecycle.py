@@ -18,7 +18,9 @@ def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path) -> None:
     factory = _db(tmp_path)
     with factory() as db:
-        session = repo.create_session(db, project_path=str(tmp_path))
+        session = repo.create_session(
+            db, project_path=str(tmp_path), isolation="none", base_branch=None
+        )
         task = repo.create_task(db, session_id=session.id, description="d")
         assert not repo.transition(db, task_id=task.id, to=TaskStatus.COMPLETED)
         assert repo.transition(db, task_id=task.id, to=TaskStatus.RUNNING)
@@ -39,7 +41,9 @@ def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path) -> None:
 def test_two_processes_cannot_both_move_a_task(tmp_path: Path) -> None:
     first, second = _db(tmp_path), _db(tmp_path)  # separate engines, like two processes
     with first() as db:
-        session = repo.create_session(db, project_path=str(tmp_path))
+        session = repo.create_session(
+            db, project_path=str(tmp_path), isolation="none", base_branch=None
+        )
         task_id = repo.create_task(db, session_id=session.id, description="d").id
     with first() as a, second() as b:
         won_a = repo.transition(a, task_id=task_id, to=TaskStatus.RUNNING)
@@ -51,7 +55,9 @@ def test_retry_only_from_failed_or_cancelled(tmp_path: Path) -> None:
     factory = _db(tmp_path)
     finished = frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED})
     with factory() as db:
-        session = repo.create_session(db, project_path=str(tmp_path))
+        session = repo.create_session(
+            db, project_path=str(tmp_path), isolation="none", base_branch=None
+        )
         task = repo.create_task(db, session_id=session.id, description="d")
         repo.transition(db, task_id=task.id, to=TaskStatus.RUNNING)
         assert not repo.transition(db, task_id=task.id, to=TaskStatus.PENDING, only_from=finished)

@@ -3,10 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
+from fastapi.exceptions import RequestValidationError
 
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.presenters import task_out
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
+from claudeserver.domain.sessions import SessionError, plan_isolation
 from claudeserver.persistence import repository as repo
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
@@ -23,7 +25,18 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
             f"project_path {body.project_path} (really {real}) is outside "
             f"ALLOWED_PROJECT_ROOTS={allowed}",
         )
-    return SessionOut.model_validate(repo.create_session(db, project_path=body.project_path))
+    try:
+        plan = plan_isolation(
+            Path(body.project_path), mode=body.isolation, base_branch=body.base_branch
+        )
+    except SessionError as exc:
+        raise RequestValidationError(
+            [{"loc": ("body", exc.field), "msg": str(exc), "type": "value_error"}]
+        ) from None
+    session = repo.create_session(
+        db, project_path=body.project_path, isolation=plan.mode, base_branch=plan.base_branch
+    )
+    return SessionOut.model_validate(session)
 
 
 @router.get("", response_model=list[SessionOut])

@@ -24,6 +24,9 @@ class RunContext:
     project: Path
     timeout: float
     env: dict[str, str]
+    # Where the project's own virtualenv (or node_modules …) lives when `project` is a
+    # worktree: ignored directories are not checked out there.
+    venv_root: Path | None = None
 
 
 class TestRunner(Protocol):

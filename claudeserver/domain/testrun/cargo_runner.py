@@ -83,9 +83,10 @@ class CargoRunner:
 def _targets(metadata: str) -> list[_Target]:
     """Build targets from `cargo metadata`; none if the manifest is broken (cargo test
     then fails and says why)."""
-    start = metadata.find("{")
+    # The JSON is one line; stderr (merged in) may hold warnings around it.
+    line = next((x for x in metadata.splitlines() if x.startswith("{")), "{}")
     try:
-        packages = json.loads(metadata[start:])["packages"] if start >= 0 else []
+        packages = json.loads(line)["packages"]
     except (ValueError, KeyError):
         return []
     return [

@@ -14,6 +14,7 @@ from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, pars
 GENERIC_PATTERNS = (
     "test_*.*", "*_test.*", "*.test.*", "*.spec.*", "*Test.java", "*Tests.java", "*Test.kt",
 )  # fmt: skip
+GENERIC_HINT = "tests, in one or more new files named test_<topic>.<ext> or <topic>_test.<ext>"
 
 
 def project_relative(path: str, project: Path) -> str:
@@ -48,8 +49,7 @@ class CommandRunner:
             like.test_file_patterns if like else GENERIC_PATTERNS
         )
         self.framework_hint = (
-            f"{like.framework_hint if like else 'tests, in one or more new test files'} "
-            f"(the tests are run with `{command}`)"
+            f"{like.framework_hint if like else GENERIC_HINT} (the tests are run with `{command}`)"
         )
 
     def regression_targets(self) -> list[str]:

@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
 from claudeserver.domain.testrun.command_runner import tail
@@ -21,6 +21,7 @@ OFFLINE_ENV = {"GOPROXY": "off", "GOTOOLCHAIN": "local"}
 _TEST_FUNC = re.compile(r"^func\s+((?:Test|Example|Fuzz)\w*)\s*\(", re.MULTILINE)
 # Go < 1.24 reports build failures as plain text, not JSON.
 _BUILD_FAILED = re.compile(r"^FAIL\s+(\S+)\s+\[(?:build|setup) failed\]", re.MULTILINE)
+_GO_FILE = re.compile(r"^\s*(\S+\.go):\d+", re.MULTILINE)
 _STATUS = {"pass": "passed", "fail": "failed", "skip": "skipped"}
 
 
@@ -101,10 +102,13 @@ def parse_go_test_json(output: str, project: Path) -> list[TestResult]:
         detail = tail(text) if status != "passed" else None
         results.append(TestResult(name, file, status, detail, test.elapsed))
     for package in sorted(failed_packages):
-        if not any(t.package == package and t.status == "fail" for t in tests.values()):
+        if not any(t.package == package and t.status == "failed" for t in tests.values()):
             # The package failed outside its tests: a compile error, TestMain, a panic.
             text = "".join(plain) + "".join(package_output.get(package, []))
-            results.append(TestResult(f"{package} [package]", None, "error", tail(text), None))
+            file = locate.first_file_in(text, package)
+            what = "build failed" if "[build failed]" in text else "package failed"
+            name = f"{file or locate.directory(package)}::[{what}]"
+            results.append(TestResult(name, file, "error", tail(text), None))
     return results
 
 
@@ -135,3 +139,12 @@ class _Locator:
                     found.setdefault(name, relative)
             self.index[directory] = found
         return self.index[directory].get(test)
+
+    def first_file_in(self, text: str, package: str) -> str | None:
+        """The first of the package's files a compiler message names (`dir/x_test.go:3:1:`)."""
+        directory = PurePosixPath(self.directory(package))
+        for path in _GO_FILE.findall(text):
+            relative = PurePosixPath(path.removeprefix("./"))
+            if relative.parent == directory and (self.project / relative).is_file():
+                return relative.as_posix()
+        return None

@@ -91,7 +91,19 @@ class NodeRunner:
 
     def __init__(self, ctx: RunContext) -> None:
         # CI=true: jest and vitest never start watch mode, even with a terminal on stdin.
-        self.ctx = dataclasses.replace(ctx, env={"CI": "true", **ctx.env})
+        env = {"CI": "true"}
+        self.modules = next(
+            (
+                r / "node_modules"
+                for r in (ctx.project, ctx.venv_root)
+                if r and (r / "node_modules").is_dir()
+            ),
+            None,
+        )
+        if self.modules and self.modules.parent != ctx.project:
+            # A worktree without node_modules: require() finds the origin's packages.
+            env["NODE_PATH"] = str(self.modules)
+        self.ctx = dataclasses.replace(ctx, env={**env, **ctx.env})
         self.tool = detect_tool(ctx.project)
         if self.tool == "node":
             self.test_file_patterns: tuple[str, ...] = NODE_PATTERNS
@@ -118,15 +130,20 @@ class NodeRunner:
 
     async def _run_jest_like(self) -> list[TestResult]:
         """The whole suite: both pick up their config; file arguments would be regexes."""
-        if shutil.which("npx") is None:
+        binary = self.modules / ".bin" / self.tool if self.modules else None
+        if binary and binary.is_file():
+            command = [str(binary)]
+        elif shutil.which("npx"):
+            command = ["npx", "--no", "--", self.tool]  # --no: never download it
+        else:
             raise TestRunError("npx is not installed, so jest/vitest tests cannot run")
         with tempfile.TemporaryDirectory(prefix="claudeserver-node-") as tmp:
             report = Path(tmp, "report.json")
             options = [f"--outputFile={report}"]
             args = (
-                ["npx", "--no", "jest", "--ci", "--json", *options]
+                [*command, "--ci", "--json", *options]
                 if self.tool == "jest"
-                else ["npx", "--no", "vitest", "run", "--reporter=json", *options]
+                else [*command, "run", "--reporter=json", *options]
             )
             _, output = await execute(args, self.ctx)
             if not report.exists():

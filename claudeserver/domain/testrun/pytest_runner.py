@@ -26,10 +26,11 @@ class PytestRunner:
     @property
     def python(self) -> str:
         """The project's own virtualenv if it has one, so its dependencies are importable."""
-        for candidate in (".venv/bin/python", "venv/bin/python"):
-            path = self.ctx.project / candidate
-            if path.is_file():
-                return str(path)
+        for root in (self.ctx.project, self.ctx.venv_root):
+            for candidate in (".venv/bin/python", "venv/bin/python"):
+                path = root / candidate if root else None
+                if path is not None and path.is_file():
+                    return str(path)
         return sys.executable
 
     def regression_targets(self) -> list[str]:

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 07:39:08.644776
+Create Date: 2026-11-24 07:58:46.994614
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0001"
 down_revision = None
@@ -22,6 +23,8 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("project_path", sa.Text(), nullable=False),
+        sa.Column("isolation", sa.String(length=16), nullable=False),
+        sa.Column("base_branch", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -49,6 +52,8 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("resumes", sa.Integer(), nullable=False),
         sa.Column("baseline", sa.JSON(), nullable=True),
+        sa.Column("workspace", sa.JSON(), nullable=True),
+        sa.Column("workspace_removed_at", sa.DateTime(), nullable=True),
         sa.Column("iterations", sa.Integer(), nullable=False),
         sa.Column("pauses", sa.Integer(), nullable=False),
         sa.Column("test_rounds", sa.Integer(), nullable=False),

@@ -1,0 +1,4 @@
+#[test]
+fn adds_small() {
+    assert_eq!(sample::add(1, 2), 3);
+}
