@@ -1,0 +1,156 @@
+"""Every task in its own worktree: parallel tasks, diffs, merges, conflicts, cleanup."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
+from claudeserver.testing.fake_anthropic import Model, ModelRequest
+from claudeserver.testing.script import Reply, ToolUse, write
+from tests.conftest import wait_for
+from tests.integration.test_pipeline import CONFTEST, TESTS
+
+pytestmark = pytest.mark.agent
+
+FakeFactory = Callable[[Model], FakeAnthropic]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(project: Path) -> Path:
+    git(project, "init", "-q", "-b", "main")
+    git(project, "-c", "user.name=u", "-c", "user.email=u@x", "add", "-A")
+    git(project, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "initial")
+    (project / "scratch.txt").write_text("the user's uncommitted work\n")  # a dirty checkout
+    return project
+
+
+def by_task(implementations: dict[str, str]) -> ScriptedModel:
+    """Each task (named in its description) writes its own add() implementation."""
+
+    def implement(request: ModelRequest) -> Reply:
+        for marker, body in implementations.items():
+            if marker in request.conversation_text:
+                path = f"{request.cwd}/mathutil.py"
+                return Reply([ToolUse("Write", {"file_path": path, "content": body})])
+        raise AssertionError("unknown task")
+
+    return ScriptedModel(
+        [
+            Rule("## Task", [implement], done="Implemented."),
+            Rule(
+                "write tests",
+                [write("tests/conftest.py", CONFTEST), write("tests/test_mathutil.py", TESTS)],
+                done="Tests written.",
+            ),
+        ]
+    )
+
+
+def _session(api: TestClient, path: Path, **extra: object) -> dict[str, object]:
+    response = api.post("/api/v1/sessions", json={"project_path": str(path), **extra})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _task(api: TestClient, session_id: object, description: str) -> str:
+    response = api.post(
+        "/api/v1/tasks", json={"session_id": session_id, "description": description}
+    )
+    return str(response.json()["id"])
+
+
+def test_parallel_tasks_diff_merge_conflict_and_cleanup(
+    api: TestClient, repo: Path, fake_model: FakeFactory
+) -> None:
+    fake_model(
+        by_task(
+            {
+                "variant A": "def add(a, b):\n    return a + b\n",
+                "variant B": "def add(a, b):\n    return sum((a, b))\n",
+            }
+        )
+    )
+    session = _session(api, repo)
+    assert (session["isolation"], session["base_branch"]) == ("worktree", "main")
+    first, second = _task(api, session["id"], "variant A"), _task(api, session["id"], "variant B")
+    a, b = wait_for(api, first), wait_for(api, second)
+
+    assert (a["status"], b["status"]) == ("completed", "completed"), (a["summary"], b["summary"])
+    assert b["started_at"] < a["completed_at"]  # they ran side by side
+    assert {a["workspace"]["branch"], b["workspace"]["branch"]} == {
+        f"claudeserver/{first[:8]}",
+        f"claudeserver/{second[:8]}",
+    }
+    # The user's checkout is untouched: same branch, no new files, dirty file kept.
+    assert git(repo, "branch", "--show-current") == "main"
+    assert not (repo / "mathutil.py").exists()
+    assert (repo / "scratch.txt").read_text() == "the user's uncommitted work\n"
+
+    stat = api.get(f"/api/v1/tasks/{first}/diff", params={"format": "stat"}).json()
+    assert sorted(f["path"] for f in stat["files"]) == [
+        "mathutil.py",
+        "tests/conftest.py",
+        "tests/test_mathutil.py",
+    ]
+    patch = api.get(f"/api/v1/tasks/{first}/diff")
+    assert patch.headers["content-type"].startswith("text/x-diff")
+    assert "+    return a + b" in patch.text
+
+    merged = api.post(f"/api/v1/tasks/{first}/merge")
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["fast_forward"] is True
+    assert git(repo, "show", "main:mathutil.py") == "def add(a, b):\n    return a + b"
+
+    main_before = git(repo, "rev-parse", "main")
+    conflict = api.post(f"/api/v1/tasks/{second}/merge")
+    assert conflict.status_code == 409
+    assert "mathutil.py" in conflict.json()["files"]
+    assert git(repo, "rev-parse", "main") == main_before
+    assert not (repo / ".git" / "MERGE_HEAD").exists()
+
+    for task_id in (first, second):
+        assert api.delete(f"/api/v1/tasks/{task_id}/workspace").status_code == 204
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert api.get(f"/api/v1/tasks/{first}/diff").status_code == 410
+
+
+def test_plain_folder_runs_in_place_with_a_snapshot_diff(
+    api: TestClient, project: Path, fake_model: FakeFactory
+) -> None:
+    fake_model(by_task({"variant A": "def add(a, b):\n    return a + b\n"}))
+    session = _session(api, project)
+    assert session["isolation"] == "none"
+    task = wait_for(api, _task(api, session["id"], "variant A"))
+    assert task["status"] == "completed", task["summary"]
+    assert (project / "mathutil.py").exists()
+    stat = api.get(f"/api/v1/tasks/{task['id']}/diff", params={"format": "stat"}).json()
+    assert "mathutil.py" in [f["path"] for f in stat["files"]]
+    assert api.post(f"/api/v1/tasks/{task['id']}/merge").status_code == 409
+
+
+def test_bad_isolation_requests_are_422(api: TestClient, project: Path, repo: Path) -> None:
+    response = api.post(
+        "/api/v1/sessions", json={"project_path": str(repo), "base_branch": "nope"}
+    )
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"][-1] == "base_branch" and "main" in error["msg"]
+    git(repo, "checkout", "-q", "--detach")
+    detached = api.post("/api/v1/sessions", json={"project_path": str(repo)})
+    assert detached.status_code == 422
+    assert detached.json()["detail"][0]["loc"][-1] == "base_branch"
+    plain = api.post(
+        "/api/v1/sessions", json={"project_path": str(project.parent), "isolation": "worktree"}
+    )
+    assert plain.status_code == 422
