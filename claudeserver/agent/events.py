@@ -42,6 +42,7 @@ class TurnResult:
     session_id: str | None
     # The CLI reports what its process has spent so far, not what this turn cost.
     process_cost_usd: float
+    process_model_costs: dict[str, float]
     input_tokens: int
     output_tokens: int
     api_error_status: int | None = None

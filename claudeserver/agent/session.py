@@ -53,6 +53,7 @@ class AgentConfig:
     cwd: Path
     cli_path: str | None = None
     model: str | None = None
+    fallback_model: str | None = None
     resume: str | None = None
     system_prompt_append: str = ""
     sandbox: bool = False
@@ -142,6 +143,10 @@ class AgentSession:
                     text=message.result or "",
                     session_id=message.session_id,
                     process_cost_usd=message.total_cost_usd or 0.0,
+                    process_model_costs={
+                        name: float(usage.get("costUSD") or 0.0)
+                        for name, usage in (message.model_usage or {}).items()
+                    },
                     input_tokens=int(usage.get("input_tokens") or 0),
                     output_tokens=int(usage.get("output_tokens") or 0),
                     api_error_status=message.api_error_status,
@@ -161,6 +166,7 @@ class AgentSession:
             cwd=str(config.cwd),
             cli_path=config.cli_path,
             model=config.model,
+            fallback_model=config.fallback_model,
             resume=config.resume,
             add_dirs=[str(d) for d in config.extra_dirs],
             max_budget_usd=config.max_budget_usd,

@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from claudeserver.domain.status import TaskStatus
 
+MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
+
 
 class SessionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     project_path: str = Field(
         min_length=1, max_length=4096, description="Absolute path of an existing directory"
@@ -39,15 +41,30 @@ class SessionCreate(BaseModel):
     base_branch: str | None = Field(
         None, min_length=1, max_length=255, description="default: the current branch"
     )
+    test_runner: Literal["pytest", "node", "go", "cargo", "command"] | None = Field(
+        None, description="how tests run; default: detected from the project's files"
+    )
+    test_command: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="shell command that runs the tests and writes JUnit XML to $JUNIT_XML",
+    )
+    model: str | None = Field(None, min_length=1, max_length=128, pattern=MODEL_PATTERN)
+    fallback_model: str | None = Field(None, min_length=1, max_length=128, pattern=MODEL_PATTERN)
 
 
 class SessionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, protected_namespaces=())
 
     id: str
     project_path: str
     isolation: str
     base_branch: str | None
+    test_runner: str | None
+    test_command: str | None
+    model: str | None
+    fallback_model: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -58,12 +75,14 @@ class TaskCreate(BaseModel):
     session_id: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=100_000)
     model: str | None = Field(
-        None,
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:\[\]/-]+$",
-        description="Claude model for this task (default: CLAUDE_MODEL or the CLI's default)",
-    )
+        None, min_length=1, max_length=128, pattern=MODEL_PATTERN,
+        description="Claude model for this task (default: the session's, CLAUDE_MODEL, "
+        "or the CLI's default)",
+    )  # fmt: skip
+    fallback_model: str | None = Field(
+        None, min_length=1, max_length=128, pattern=MODEL_PATTERN,
+        description="model to switch to when the main one is overloaded",
+    )  # fmt: skip
     max_iterations: int | None = Field(None, ge=1, le=10_000, description="agent turns allowed")
     max_budget_usd: float | None = Field(None, gt=0, le=10_000, description="spend limit")
     test_command: str | None = Field(None, min_length=1, max_length=4096)
@@ -111,6 +130,8 @@ class TaskOut(BaseModel):
     error: str | None
     claude_session_id: str | None
     model: str | None
+    fallback_model: str | None
+    model_costs: dict[str, float] | None
     max_iterations: int | None
     max_budget_usd: float | None
     test_command: str | None

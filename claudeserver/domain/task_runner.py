@@ -27,7 +27,7 @@ from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.status import TaskStatus
-from claudeserver.domain.testrun import PytestRunner, RunContext, TestResult, TestRunError
+from claudeserver.domain.testrun import RunContext, TestResult, TestRunError, detect_runner
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
 from claudeserver.domain.workspace import (
     Workspace,
@@ -64,6 +64,11 @@ class TaskRun:
             self.origin = Path(task.session.project_path)
             self.isolation = task.session.isolation
             self.base_branch = task.session.base_branch
+            session = task.session
+            self.test_runner = session.test_runner
+            self.test_command = task.test_command or session.test_command
+            self.model = task.model or session.model or settings.claude_model
+            self.fallback_model = task.fallback_model or session.fallback_model
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
 
@@ -107,17 +112,19 @@ class TaskRun:
             raise TaskFailure(f"The project directory {self.origin} does not exist any more")
         self.workspace = await self._workspace()
         self.project = self.workspace.path
-        self.tests = PytestRunner(
-            RunContext(
-                self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
-                venv_root=self.origin,
-            )
+        context = RunContext(
+            self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
+            venv_root=self.origin,
         )  # fmt: skip
+        self.tests = detect_runner(
+            context, test_command=self.test_command, preferred=self.test_runner
+        )
         self.baseline = await self._baseline()
         config = AgentConfig(
             cwd=self.project,
             cli_path=self.settings.claude_cli_command,
-            model=self.task.model or self.settings.claude_model,
+            model=self.model,
+            fallback_model=self.fallback_model,
             resume=self.task.claude_session_id,
             max_budget_usd=self.task.max_budget_usd,
             env=task_env(self.task_id),
@@ -125,6 +132,7 @@ class TaskRun:
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent
             self.cost_before_process = self.task.cost_usd
+            self.costs_before_process = dict(self.task.model_costs or {})
             await self._conversation(self._opening())
 
     async def _workspace(self) -> Workspace:
@@ -151,7 +159,7 @@ class TaskRun:
         return workspace
 
     async def _commit(self) -> None:
-        """Completed work becomes a commit on the task's branch; the user's checkout is untouched."""
+        """Completed work is committed on the task's branch; the user's checkout stays as is."""
         if self.workspace.kind != "worktree":
             return
         try:
@@ -265,6 +273,10 @@ class TaskRun:
     def _account(self, result: TurnResult) -> None:
         self.task.claude_session_id = result.session_id or self.task.claude_session_id
         self.task.cost_usd = self.cost_before_process + result.process_cost_usd
+        costs = dict(self.costs_before_process)
+        for name, cost in result.process_model_costs.items():
+            costs[name] = costs.get(name, 0.0) + cost
+        self.task.model_costs = costs
         self.task.input_tokens += result.input_tokens
         self.task.output_tokens += result.output_tokens
         data: dict[str, Any] = {"subtype": result.subtype, "cost_usd": self.task.cost_usd}
@@ -332,22 +344,24 @@ class TaskRun:
         outcome = await run_round(self.tests, self.project, self.baseline)
         self._save_results("regression", outcome.regression)
         self._save_results("generated", outcome.generated)
+        # Failures first: a test file that does not even load also yields too few tests,
+        # and the agent needs to see why rather than be asked to write more.
+        if outcome.failures:
+            failures = outcome.failures
+            self._move(TaskStatus.RUNNING, progress=f"{len(failures)} test(s) failing; fixing")
+            return self.human.failure_feedback(failures)
         if not outcome.count_ok:
             self._move(TaskStatus.RUNNING, progress="Asking the agent to adjust its tests")
             return self.human.test_count_fix(len(outcome.generated))
-        if outcome.passed:
-            total, generated = len(outcome.generated + outcome.regression), len(outcome.generated)
-            summary = (
-                f"Completed: all {total} tests passed ({generated} generated, "
-                f"{total - generated} regression)."
-            )
-            last = self._last_result_text()
-            await self._commit()
-            self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
-            return None
-        failures = outcome.failures
-        self._move(TaskStatus.RUNNING, progress=f"{len(failures)} test(s) failing; fixing")
-        return self.human.failure_feedback(failures)
+        total, generated = len(outcome.generated + outcome.regression), len(outcome.generated)
+        summary = (
+            f"Completed: all {total} tests passed ({generated} generated, "
+            f"{total - generated} regression)."
+        )
+        last = self._last_result_text()
+        await self._commit()
+        self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
+        return None
 
     def _save_results(self, test_type: str, results: list[TestResult]) -> None:
         with self.db() as s:
@@ -417,6 +431,7 @@ class TaskRun:
                 output_tokens=task.output_tokens,
                 claude_session_id=task.claude_session_id,
                 model=task.model,
+                model_costs=task.model_costs,
             )
 
 

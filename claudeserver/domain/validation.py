@@ -45,10 +45,6 @@ class Round:
     def count_ok(self) -> bool:
         return MIN_TESTS <= len(self.generated) <= MAX_TESTS
 
-    @property
-    def passed(self) -> bool:
-        return self.count_ok and not self.failures
-
 
 async def take_baseline(runner: TestRunner, project: Path) -> tuple[Baseline, list[TestResult]]:
     snapshot = TestFileSnapshot.take(project, runner.test_file_patterns)

@@ -30,6 +30,11 @@ class Session(Base):
     # "worktree": every task in its own git worktree and branch; "none": in the project itself.
     isolation: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
     base_branch: Mapped[str | None] = mapped_column(Text)
+    # How tests run (pytest, node, go, cargo, command; unset = detected) and model defaults.
+    test_runner: Mapped[str | None] = mapped_column(String(16))
+    test_command: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(128))
+    fallback_model: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -50,6 +55,9 @@ class Task(Base):
     claude_session_id: Mapped[str | None] = mapped_column(String(64))
     # Requested at creation (or the server default); replaced by the model the CLI reports.
     model: Mapped[str | None] = mapped_column(String(128))
+    fallback_model: Mapped[str | None] = mapped_column(String(128))
+    # Cost in USD per model, from the CLI's usage reports.
+    model_costs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     max_iterations: Mapped[int | None] = mapped_column(Integer)
     max_budget_usd: Mapped[float | None] = mapped_column(Float)
     test_command: Mapped[str | None] = mapped_column(Text)

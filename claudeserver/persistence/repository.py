@@ -22,9 +22,11 @@ from claudeserver.persistence.models import (
 
 
 def create_session(
-    db: DB, *, project_path: str, isolation: str, base_branch: str | None
+    db: DB, *, project_path: str, isolation: str, base_branch: str | None, **options: Any
 ) -> Session:
-    row = Session(project_path=project_path, isolation=isolation, base_branch=base_branch)
+    row = Session(
+        project_path=project_path, isolation=isolation, base_branch=base_branch, **options
+    )
     db.add(row)
     db.commit()
     return row

@@ -140,9 +140,7 @@ def test_plain_folder_runs_in_place_with_a_snapshot_diff(
 
 
 def test_bad_isolation_requests_are_422(api: TestClient, project: Path, repo: Path) -> None:
-    response = api.post(
-        "/api/v1/sessions", json={"project_path": str(repo), "base_branch": "nope"}
-    )
+    response = api.post("/api/v1/sessions", json={"project_path": str(repo), "base_branch": "nope"})
     assert response.status_code == 422
     error = response.json()["detail"][0]
     assert error["loc"][-1] == "base_branch" and "main" in error["msg"]

@@ -11,10 +11,6 @@ SAMPLES = Path(__file__).parent / "samples"
 INSTALL = Path(__file__).parents[2] / "scripts" / "install-toolchains"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "toolchain: runs a real go, cargo or node toolchain")
-
-
 @pytest.fixture(scope="session")
 def toolchain() -> Callable[[str], None]:
     """require(tool): installs Go and Rust once if missing, skips when that is impossible."""

@@ -10,13 +10,9 @@ import pytest
 
 from claudeserver.domain.testrun import RunContext
 from claudeserver.domain.testrun.cargo_runner import CargoRunner, parse_cargo_output
+from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.go_runner import parse_go_test_json
-from claudeserver.domain.testrun.node_runner import (
-    NODE_PATTERNS,
-    NodeRunner,
-    find_files,
-    parse_jest_json,
-)
+from claudeserver.domain.testrun.node_runner import NODE_PATTERNS, NodeRunner, parse_jest_json
 
 REPORTS = Path(__file__).parent / "samples" / "reports"
 

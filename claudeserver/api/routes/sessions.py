@@ -34,7 +34,14 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
             [{"loc": ("body", exc.field), "msg": str(exc), "type": "value_error"}]
         ) from None
     session = repo.create_session(
-        db, project_path=body.project_path, isolation=plan.mode, base_branch=plan.base_branch
+        db,
+        project_path=body.project_path,
+        isolation=plan.mode,
+        base_branch=plan.base_branch,
+        test_runner=body.test_runner,
+        test_command=body.test_command,
+        model=body.model,
+        fallback_model=body.fallback_model,
     )
     return SessionOut.model_validate(session)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from claudeserver.domain.testrun.base import RunContext, TestRunError, TestRunner
 from claudeserver.domain.testrun.cargo_runner import CargoRunner
 from claudeserver.domain.testrun.command_runner import CommandRunner
+from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.go_runner import GoRunner
-from claudeserver.domain.testrun.node_runner import NodeRunner, find_files
+from claudeserver.domain.testrun.node_runner import NodeRunner
 from claudeserver.domain.testrun.pytest_runner import PytestRunner
 
 RUNNERS: dict[str, Callable[[RunContext], TestRunner]] = {
@@ -51,7 +52,8 @@ def detect_runner(
                 f"Unknown test_runner {preferred!r}; use one of: {', '.join(RUNNER_NAMES)}"
             )
         return RUNNERS[preferred](ctx)
-    detected = _detect(ctx.project)
+    # A project started from nothing gets the seed's default, pytest.
+    detected = _detect(ctx.project) or ("pytest" if _is_empty(ctx.project) else None)
     if detected is None:
         raise TestRunError(UNKNOWN_LAYOUT)
     return RUNNERS[detected](ctx)
@@ -62,6 +64,10 @@ def _detect(project: Path) -> str | None:
         if any((project / f).is_file() for f in files):
             return name
     return "pytest" if _has_python_tests(project) else None
+
+
+def _is_empty(project: Path) -> bool:
+    return not any(not entry.name.startswith(".") for entry in project.iterdir())
 
 
 def _has_python_tests(project: Path) -> bool:

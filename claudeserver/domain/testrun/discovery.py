@@ -22,18 +22,23 @@ class TestFileSnapshot:
 
     @classmethod
     def take(cls, root: Path, patterns: tuple[str, ...]) -> TestFileSnapshot:
-        digests: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
-            for filename in filenames:
-                if any(fnmatch(filename, p) for p in patterns):
-                    path = Path(dirpath, filename)
-                    digests[path.relative_to(root).as_posix()] = _digest(path)
-        return cls(digests)
+        return cls({path: _digest(root / path) for path in find_files(root, patterns)})
 
     def changed_since(self, earlier: TestFileSnapshot) -> list[str]:
         """Files that are new or whose content differs from `earlier`."""
         return sorted(p for p, d in self.digests.items() if earlier.digests.get(p) != d)
+
+
+def find_files(root: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Relative paths of files matching a pattern: by name, or by relative path if it has '/'."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+        for filename in filenames:
+            relative = Path(dirpath, filename).relative_to(root).as_posix()
+            if any(fnmatch(relative if "/" in p else filename, p) for p in patterns):
+                found.append(relative)
+    return sorted(found)
 
 
 def _digest(path: Path) -> str:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import tempfile
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
 from claudeserver.domain.testrun.command_runner import project_relative, tail
-from claudeserver.domain.testrun.discovery import SKIP_DIRS
+from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.junit import TestResult
 
 _JS = ("js", "mjs", "cjs")
@@ -172,18 +170,6 @@ class NodeRunner:
             if not report.exists():
                 raise TestRunError(f"node --test wrote no report:\n{output[-2000:]}")
             return parse_node_events(report.read_text(errors="replace"), self.ctx.project)
-
-
-def find_files(root: Path, patterns: tuple[str, ...]) -> list[str]:
-    """Relative paths of files matching a pattern: by name, or by relative path if it has '/'."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
-        for filename in filenames:
-            relative = Path(dirpath, filename).relative_to(root).as_posix()
-            if any(fnmatch(relative if "/" in p else filename, p) for p in patterns):
-                found.append(relative)
-    return sorted(found)
 
 
 def parse_node_events(jsonl: str, project: Path) -> list[TestResult]:

@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 07:58:46.994614
+Create Date: 2026-11-24 08:03:29.083605
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = "0001"
 down_revision = None
@@ -25,6 +24,10 @@ def upgrade() -> None:
         sa.Column("project_path", sa.Text(), nullable=False),
         sa.Column("isolation", sa.String(length=16), nullable=False),
         sa.Column("base_branch", sa.Text(), nullable=True),
+        sa.Column("test_runner", sa.String(length=16), nullable=True),
+        sa.Column("test_command", sa.Text(), nullable=True),
+        sa.Column("model", sa.String(length=128), nullable=True),
+        sa.Column("fallback_model", sa.String(length=128), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -45,6 +48,8 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("claude_session_id", sa.String(length=64), nullable=True),
         sa.Column("model", sa.String(length=128), nullable=True),
+        sa.Column("fallback_model", sa.String(length=128), nullable=True),
+        sa.Column("model_costs", sa.JSON(), nullable=True),
         sa.Column("max_iterations", sa.Integer(), nullable=True),
         sa.Column("max_budget_usd", sa.Float(), nullable=True),
         sa.Column("test_command", sa.Text(), nullable=True),
