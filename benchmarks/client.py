@@ -93,9 +93,9 @@ async def wait_terminal(
         response.raise_for_status()
         async for event in aiter_sse(response):
             data = event.data
-            if data.get("kind") == "status" and data.get("content") in TERMINAL:
-                if data.get("task_id") in task_ids:
-                    ended[str(data["task_id"])] = (str(data["content"]), event.received)
+            finished = data.get("kind") == "status" and data.get("content") in TERMINAL
+            if finished and data.get("task_id") in task_ids:
+                ended[str(data["task_id"])] = (str(data["content"]), event.received)
             if len(ended) == len(task_ids) or time.perf_counter() > deadline:
                 break
     return ended
@@ -144,9 +144,11 @@ class EventRecorder:
     def _follow(self, since: datetime, cursor: int) -> int:
         # A short read timeout bounds how long stop() waits on a quiet stream.
         with httpx.stream(
-            "GET", f"{self.url}/api/v1/events", params={"after": cursor},
+            "GET",
+            f"{self.url}/api/v1/events",
+            params={"after": cursor},
             timeout=httpx.Timeout(5, read=1.5),
-        ) as response:  # fmt: skip
+        ) as response:
             response.raise_for_status()
             self._connected.set()
             block: list[str] = []

@@ -25,16 +25,36 @@ class Size:
 
 SIZES = {
     "full": Size(
-        name="full", overhead_tasks=10, warmup=True, throughput_tasks=20, concurrency=4,
-        latency_requests=600, request_rate=50, load_clients=50, load_seconds=20,
-        scale_tasks=10_000, scale_interactions=1_000_000, scale_requests=200, startup_runs=5,
+        name="full",
+        overhead_tasks=10,
+        warmup=True,
+        throughput_tasks=20,
+        concurrency=4,
+        latency_requests=600,
+        request_rate=50,
+        load_clients=50,
+        load_seconds=20,
+        scale_tasks=10_000,
+        scale_interactions=1_000_000,
+        scale_requests=200,
+        startup_runs=5,
     ),
     "tiny": Size(
-        name="tiny", overhead_tasks=2, warmup=False, throughput_tasks=4, concurrency=4,
-        latency_requests=100, request_rate=50, load_clients=10, load_seconds=3,
-        scale_tasks=200, scale_interactions=20_000, scale_requests=40, startup_runs=1,
+        name="tiny",
+        overhead_tasks=2,
+        warmup=False,
+        throughput_tasks=2,
+        concurrency=2,
+        latency_requests=100,
+        request_rate=50,
+        load_clients=10,
+        load_seconds=3,
+        scale_tasks=200,
+        scale_interactions=20_000,
+        scale_requests=40,
+        startup_runs=1,
     ),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)

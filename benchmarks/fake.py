@@ -17,9 +17,8 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from claudeserver.testing import FakeAnthropic
-
 from benchmarks import scenario
+from claudeserver.testing import FakeAnthropic
 
 START_TIMEOUT_SECONDS = 30
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +36,8 @@ class FakeProcess:
             [sys.executable, "-m", "benchmarks.fake"],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
+            # Cancelled tasks hang up mid-answer; the fake's broken-pipe tracebacks are noise.
+            stderr=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
         )

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
-from claudeserver.domain.human import SimulatedHuman
-from claudeserver.domain.testrun.pytest_runner import PytestRunner
 
 from benchmarks import scenario
+from claudeserver.domain.human import SimulatedHuman
+from claudeserver.domain.testrun.pytest_runner import PytestRunner
 
 # The tools the script uses run without asking, as the server's gate would allow them.
 ALLOWED_TOOLS = ["Write", "Edit", "Read", "Bash"]
@@ -28,13 +28,21 @@ async def pytest_run(project: Path, targets: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-junit-") as tmp:
         report = Path(tmp, "report.xml")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-o", "junit_family=xunit1", f"--junitxml={report}", *targets,
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={report}",
+            *targets,
             cwd=project,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         await process.communicate()
         if not report.exists():
             raise RuntimeError(f"floor: pytest produced no report in {project}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,13 +64,18 @@ def table(results: list[CaseResult]) -> str:
     return "\n".join(rows)
 
 
-def write_json(results: list[CaseResult], size: str, path: Path) -> dict[str, Any]:
+def write_json(
+    results: list[CaseResult], size: str, path: Path, load_before: tuple[float, ...]
+) -> dict[str, Any]:
     body = {
         "size": size,
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": _cpus(),
+            # Other work on the machine skews every figure; these say how busy it was.
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },
         "cases": {case.name: case.to_json() for case in results},
     }
@@ -80,8 +86,6 @@ def write_json(results: list[CaseResult], size: str, path: Path) -> dict[str, An
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 

@@ -42,9 +42,7 @@ def make_project(root: Path) -> Path:
 
 
 def model() -> ScriptedModel:
-    busy = tuple(
-        Stall(BUSY_STEP_SECONDS, then=bash(f"echo check {n}")) for n in range(BUSY_STEPS)
-    )
+    busy = tuple(Stall(BUSY_STEP_SECONDS, then=bash(f"echo check {n}")) for n in range(BUSY_STEPS))
     return ScriptedModel(
         [
             Rule("## Task", [write("mathutil.py", IMPLEMENTATION)], done="I implemented add."),

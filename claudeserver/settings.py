@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     workspace_retention_hours: float = Field(168, gt=0)
     git_author_name: str = Field("claudeserver", min_length=1)
     git_author_email: str = Field("claudeserver@localhost", min_length=3)
+    # Signs webhook bodies (HMAC-SHA256, header X-Claudeserver-Signature).
+    webhook_secret: str = ""
+    webhook_attempts: int = Field(5, ge=1, le=20)
+    webhook_retry_seconds: float = Field(2.0, ge=0, le=3600)
     api_tokens: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)

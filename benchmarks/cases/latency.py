@@ -11,11 +11,19 @@ import itertools
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from benchmarks import scenario
-from benchmarks.client import EventRecorder, Paced, create_session, paced_requests, submit, wait_done
+from benchmarks.client import (
+    EventRecorder,
+    Paced,
+    create_session,
+    paced_requests,
+    submit,
+    wait_done,
+)
 from benchmarks.config import Context
 from benchmarks.report import CaseResult, Target
 from benchmarks.server import BenchServer, command_line, rss_bytes, server_env
@@ -37,35 +45,53 @@ def _paths(task_ids: list[str]) -> Callable[[int], tuple[str, str]]:
     return path
 
 
-def _measure(server: BenchServer, ctx: Context, task_ids: list[str]) -> tuple[Paced, list[int]]:
-    """The paced loop, sampling the server's RSS between requests (every ~0.25 s)."""
-    samples: list[int] = []
+@dataclass
+class Memory:
+    server: list[int] = field(default_factory=list)
+    clis: list[int] = field(default_factory=list)  # one figure per CLI process per sample
+
+
+def _cli_pids(server: BenchServer) -> list[int]:
+    # The SDK also runs short `claude -v` checks; only agent CLIs stream JSON.
+    return [p for p in server.children() if "stream-json" in command_line(p)]
+
+
+def _measure(server: BenchServer, ctx: Context, task_ids: list[str]) -> tuple[Paced, Memory]:
+    """The paced loop, sampling RSS between requests (every ~0.25 s)."""
+    memory = Memory()
     last = [0.0]
 
     def sample() -> None:
         now = time.perf_counter()
         if now - last[0] >= 0.25:
             last[0] = now
-            samples.append(server.rss_bytes())
+            memory.server.append(server.rss_bytes())
+            memory.clis += [r for r in map(rss_bytes, _cli_pids(server)) if r]
 
     size = ctx.size
     paced = paced_requests(
-        server.url, _paths(task_ids), rate=size.request_rate, count=size.latency_requests,
-        max_seconds=size.latency_requests / size.request_rate * 3, on_tick=sample,
-    )  # fmt: skip
-    return paced, samples
+        server.url,
+        _paths(task_ids),
+        rate=size.request_rate,
+        count=size.latency_requests,
+        max_seconds=size.latency_requests / size.request_rate * 3,
+        on_tick=sample,
+    )
+    return paced, memory
 
 
-async def _wait_busy(client: httpx.AsyncClient, server: BenchServer, count: int) -> list[int]:
-    """Until `count` tasks run an agent (a CLI per task); returns the CLI pids."""
+async def _wait_busy(client: httpx.AsyncClient, task_ids: list[str]) -> None:
+    """Until every busy task's agent has made a tool call (its CLI is up and working)."""
     deadline = time.perf_counter() + BUSY_START_TIMEOUT_SECONDS
-    while time.perf_counter() < deadline:
-        running = (await client.get("/api/v1/tasks", params={"status": "running"})).json()
-        clis = [p for p in server.children() if "claude" in command_line(p)]
-        if len(running["items"]) >= count and len(clis) >= count:
-            return clis
+    waiting = set(task_ids)
+    while waiting and time.perf_counter() < deadline:
+        for task_id in list(waiting):
+            page = await client.get(f"/api/v1/tasks/{task_id}/interactions", params={"limit": 200})
+            if any(i["kind"] == "tool_use" for i in page.json()["items"]):
+                waiting.discard(task_id)
         await asyncio.sleep(0.2)
-    raise RuntimeError(f"{count} busy tasks did not start in time")
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} busy task(s) did not start working in time")
 
 
 async def run(ctx: Context) -> CaseResult:
@@ -86,9 +112,8 @@ async def run(ctx: Context) -> CaseResult:
                     project = scenario.make_project(ctx.workdir / "projects" / f"latency-busy-{i}")
                     session = await create_session(client, project)
                     busy.append(await submit(client, session, scenario.BUSY_DESCRIPTION))
-                clis = await _wait_busy(client, server, size.concurrency)
+                await _wait_busy(client, busy)
                 loaded, loaded_rss = await asyncio.to_thread(_measure, server, ctx, busy)
-                cli_rss = [rss_bytes(p) for p in clis]
                 running = (await client.get("/api/v1/tasks", params={"status": "running"})).json()
                 still_running = sum(1 for t in running["items"] if t["id"] in busy)
             finally:
@@ -96,16 +121,15 @@ async def run(ctx: Context) -> CaseResult:
                 for task_id in busy:
                     await client.post(f"/api/v1/tasks/{task_id}/cancel")
 
-    return _result(ctx, idle, loaded, idle_rss, loaded_rss, cli_rss, recorder, still_running)
+    return _result(ctx, idle, loaded, idle_rss, loaded_rss, recorder, still_running)
 
 
 def _result(
     ctx: Context,
     idle: Paced,
     loaded: Paced,
-    idle_rss: list[int],
-    loaded_rss: list[int],
-    cli_rss: list[int],
+    idle_rss: Memory,
+    loaded_rss: Memory,
     recorder: EventRecorder,
     still_running: int,
 ) -> CaseResult:
@@ -119,10 +143,11 @@ def _result(
     }
     events = latency_summary(recorder.delays)
     memory = {
-        "server_idle_mb": round(statistics.median(idle_rss) / MB, 1) if idle_rss else None,
-        "server_loaded_mb": round(max(loaded_rss) / MB, 1) if loaded_rss else None,
-        "cli_process_mb": round(statistics.median(cli_rss) / MB, 1) if cli_rss else None,
-        "cli_processes": len(cli_rss),
+        "server_idle_mb": _mb(idle_rss.server, statistics.median),
+        "server_loaded_max_mb": _mb(loaded_rss.server, max),
+        "server_loaded_median_mb": _mb(loaded_rss.server, statistics.median),
+        "cli_process_median_mb": _mb(loaded_rss.clis, statistics.median),
+        "cli_process_max_mb": _mb(loaded_rss.clis, max),
     }
     status_p99 = percentile(loaded.latencies.get("status", []), 99) * 1000
     return CaseResult(
@@ -134,7 +159,13 @@ def _result(
             Target("event latency p95", events["p95_ms"], 50, "ms"),
             Target(
                 f"server RSS, {ctx.size.concurrency} tasks running",
-                max(loaded_rss) / MB if loaded_rss else float("nan"), 150, "MB",
+                memory["server_loaded_max_mb"],
+                150,
+                "MB",
             ),
         ],
     )
+
+
+def _mb(values: list[int], how: Callable[[list[int]], float]) -> float:
+    return round(how(values) / MB, 1) if values else float("nan")

@@ -51,8 +51,8 @@ async def run(ctx: Context) -> CaseResult:
                 else:
                     servers.append(await server_task(client, ctx, f"overhead-{i}-server"))
                     floors.append(await floor_task(ctx, f"overhead-{i}-floor"))
-    ratios = [s / f for s, f in zip(servers, floors)]
-    extra = [s - f for s, f in zip(servers, floors)]
+    ratios = [s / f for s, f in zip(servers, floors, strict=True)]
+    extra = [s - f for s, f in zip(servers, floors, strict=True)]
     floor_median = percentile(floors, 50)
     allowed = max(1.10, 1 + ABSOLUTE_ALLOWANCE_SECONDS / floor_median)
     return CaseResult(
@@ -71,6 +71,6 @@ async def run(ctx: Context) -> CaseResult:
             "allowed_ratio": round(allowed, 3),
         },
         targets=[
-            Target("median server/floor", percentile(ratios, 50), round(allowed, 3), "×"),
+            Target("median server/floor", percentile(ratios, 50), round(allowed, 3), "x"),
         ],
     )

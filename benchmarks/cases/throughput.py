@@ -18,9 +18,7 @@ RUN_TIMEOUT_SECONDS = 300.0
 async def server_run(ctx: Context) -> tuple[float, dict[str, int]]:
     """Seconds from the first POST /tasks to the last task's end, and the end states."""
     size = ctx.size
-    env = server_env(
-        ctx.dir("throughput"), ctx.fake_env, max_concurrent_tasks=size.concurrency
-    )
+    env = server_env(ctx.dir("throughput"), ctx.fake_env, max_concurrent_tasks=size.concurrency)
     projects = [
         scenario.make_project(ctx.workdir / "projects" / f"throughput-server-{i}")
         for i in range(size.throughput_tasks)
@@ -71,5 +69,5 @@ async def run(ctx: Context) -> CaseResult:
             "floor_seconds": round(floor_seconds, 3),
             "server_end_states": statuses,
         },
-        targets=[Target("server/floor tasks per min", server_tpm / floor_tpm, 0.9, "×", "min")],
+        targets=[Target("server/floor tasks per min", server_tpm / floor_tpm, 0.9, "x", "min")],
     )

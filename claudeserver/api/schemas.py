@@ -5,13 +5,22 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from claudeserver.domain.status import TaskStatus
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
+
+
+def _http_url(url: str) -> str:
+    HttpUrl(url)  # raises a validation error naming the problem
+    return url
+
+
+# Validated as an http(s) URL, kept as the string the user gave.
+WebhookUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class SessionCreate(BaseModel):
@@ -52,6 +61,9 @@ class SessionCreate(BaseModel):
     )
     model: str | None = Field(None, min_length=1, max_length=128, pattern=MODEL_PATTERN)
     fallback_model: str | None = Field(None, min_length=1, max_length=128, pattern=MODEL_PATTERN)
+    webhook_url: WebhookUrl | None = Field(
+        None, description="POSTed the task status when a task of this session ends"
+    )
 
 
 class SessionOut(BaseModel):
@@ -65,6 +77,7 @@ class SessionOut(BaseModel):
     test_command: str | None
     model: str | None
     fallback_model: str | None
+    webhook_url: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -87,6 +100,9 @@ class TaskCreate(BaseModel):
     max_budget_usd: float | None = Field(None, gt=0, le=10_000, description="spend limit")
     test_command: str | None = Field(None, min_length=1, max_length=4096)
     priority: int = Field(0, ge=-100, le=100, description="higher runs first")
+    webhook_url: WebhookUrl | None = Field(
+        None, description="POSTed the task status when it ends (overrides the session's)"
+    )
 
     @field_validator("description")
     @classmethod
@@ -136,6 +152,7 @@ class TaskOut(BaseModel):
     max_budget_usd: float | None
     test_command: str | None
     priority: int
+    webhook_url: str | None
     workspace: dict[str, Any] | None
     workspace_removed_at: datetime | None
     attempt: int

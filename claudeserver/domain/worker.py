@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain import webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import TaskRun
@@ -37,6 +38,8 @@ class Worker:
         self._slots: dict[str, _Slot] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._announced: set[tuple[str, int]] = set()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -63,6 +66,35 @@ class Worker:
 
         self._call(deliver)
 
+    def task_ended(self, task_id: str) -> None:
+        """A task reached a final status: tell its webhook, if it has one."""
+        self._call(lambda: self._track(asyncio.create_task(self._announce(task_id))))
+
+    async def _announce(self, task_id: str) -> None:
+        with self.db() as s:
+            task = repo.get_task(s, task_id=task_id)
+            key = (task_id, task.attempt if task else 0)
+        # Both the cancel endpoint and the task's own ending may report one ending.
+        if key in self._announced:
+            return
+        self._announced.add(key)
+        settings = self.settings
+        try:
+            await webhooks.deliver(
+                self.db,
+                task_id,
+                secret=settings.webhook_secret,
+                attempts=settings.webhook_attempts,
+                base_delay=settings.webhook_retry_seconds,
+            )
+        except Exception:
+            log.exception("webhook delivery for task %s failed", task_id)
+
+    def _track(self, job: asyncio.Task[None]) -> None:
+        # Keep a reference so the job is not garbage-collected, and cancel it on stop.
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+
     def _call(self, fn: object) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(fn)  # type: ignore[arg-type]
@@ -76,7 +108,7 @@ class Worker:
         """
         self._stopping = True
         self._wake.set()
-        jobs = [slot.job for slot in self._slots.values()]
+        jobs = [slot.job for slot in self._slots.values()] + list(self._background)
         for job in jobs:
             job.cancel()
         if jobs:
@@ -118,6 +150,11 @@ class Worker:
         finally:
             self._slots.pop(run.task_id, None)
             self._wake.set()
+        with self.db() as s:
+            task = repo.get_task(s, task_id=run.task_id)
+            ended = task is not None and TaskStatus(task.status).is_terminal
+        if ended:
+            self.task_ended(run.task_id)
 
     def _requeue_interrupted(self) -> None:
         """Tasks a previous process left active go back to the queue and resume."""

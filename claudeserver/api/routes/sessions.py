@@ -42,6 +42,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         test_command=body.test_command,
         model=body.model,
         fallback_model=body.fallback_model,
+        webhook_url=body.webhook_url,
     )
     return SessionOut.model_validate(session)
 

@@ -95,6 +95,7 @@ async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
         )  # fmt: skip
     if moved and worker is not None:
         worker.cancel(task_id, reason)  # stops the agent and its processes
+        worker.task_ended(task_id)
     for _ in range(int(CANCEL_WAIT_SECONDS / 0.05)):
         with factory() as db:
             task = _task_or_404(db, task_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:03:29.083605
+Create Date: 2026-11-24 08:08:58.600775
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("test_command", sa.Text(), nullable=True),
         sa.Column("model", sa.String(length=128), nullable=True),
         sa.Column("fallback_model", sa.String(length=128), nullable=True),
+        sa.Column("webhook_url", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.Column("max_budget_usd", sa.Float(), nullable=True),
         sa.Column("test_command", sa.Text(), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("webhook_url", sa.Text(), nullable=True),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("resumes", sa.Integer(), nullable=False),
         sa.Column("baseline", sa.JSON(), nullable=True),

@@ -1,0 +1,60 @@
+"""The benchmark suite end to end at its tiny size, and the concurrent-client load test."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cases.load import load_test
+from benchmarks.run import CASES, run_suite
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.agent, pytest.mark.timeout(240)]
+
+
+def _numbers(value: object) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+def test_tiny_suite_reports_every_case(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    report = run_suite("tiny", out)
+
+    assert out.is_file()
+    cases = report["cases"]
+    assert isinstance(cases, dict)
+    assert set(cases) == set(CASES)
+    for name, case in cases.items():
+        assert case["error"] is None, f"{name}: {case['error']}"
+        assert case["targets"], name
+        for target in case["targets"]:
+            value = target["value"]
+            assert isinstance(value, (int, float)) and not math.isnan(value), (name, target)
+            assert target["passed"] in (True, False)
+        assert _numbers(case["metrics"]), name
+    assert cases["overhead"]["metrics"]["tasks"] == 2
+    assert cases["throughput"]["metrics"]["server_end_states"] == {"completed": 2}
+    assert cases["latency"]["metrics"]["events"]["count"] > 0
+    assert cases["latency"]["metrics"]["memory"]["cli_process_median_mb"] > 0
+
+
+def test_concurrent_clients_get_no_errors_and_lose_no_task(tmp_path: Path) -> None:
+    result = asyncio.run(load_test(tmp_path, {}, clients=10, seconds=5))
+
+    assert result.requests > 100
+    assert result.errors == []
+    assert result.locked_in_log == 0
+    assert result.tracebacks_in_log == 0
+    assert result.submitted
+    assert result.accounted == len(result.submitted)
+    assert result.unfinished == 0
