@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
@@ -26,6 +29,40 @@ def project(tmp_path: Path) -> Path:
         "def test_existing():\n    assert 1 + 1 == 2\n"
     )
     return root
+
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+START_POSTGRES = Path(__file__).parents[1] / "scripts" / "start-postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """Makes sure the loopback PostgreSQL runs (scripts/start-postgres), or skips."""
+    started = subprocess.run([START_POSTGRES], capture_output=True, text=True, timeout=300)
+    if started.returncode != 0:
+        pytest.skip(f"PostgreSQL unavailable: {started.stderr.strip()}")
+    return PG_ADMIN
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"claudeserver_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs a test against both supported databases."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tasks.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

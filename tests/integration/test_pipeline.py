@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from claudeserver.api.app import create_app
+from claudeserver.settings import Settings
 from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
@@ -68,6 +70,20 @@ def test_happy_path_with_fix_loop(
     )
     # The failing output reached the model in the fix request.
     assert any("test_small" in r.conversation_text for r in fake.agent_requests())
+
+
+def test_happy_path_on_postgresql(
+    settings: Settings,
+    postgres_url: str,
+    project: Path,
+    fake_model: Callable[[Model], FakeAnthropic],
+) -> None:
+    settings.database_url = postgres_url
+    fake_model(calculator())
+    with TestClient(create_app(settings)) as api:
+        task = wait_for(api, submit(api, project, "Add an add(a, b) function in mathutil.py"))
+    assert task["status"] == "completed", task["summary"]
+    assert task["test_summary"] == {"total": 4, "passed": 4, "failed": 0, "pending": 0}
 
 
 def test_agent_that_never_fixes_its_bug_fails(

@@ -13,8 +13,10 @@ from claudeserver.settings import Settings
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    # No worker: tasks stay pending, so the API can be checked on its own.
+def client(settings: Settings, database_url: str) -> Iterator[TestClient]:
+    # No worker: tasks stay pending, so the API can be checked on its own. Every test here
+    # runs on SQLite and on PostgreSQL.
+    settings.database_url = database_url
     with TestClient(create_app(settings, run_worker=False)) as c:
         yield c
 

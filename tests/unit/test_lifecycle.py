@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 
 
-def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+def _db(url: str) -> sessionmaker[Session]:
+    engine = make_engine(url)
     migrate(engine)
     return make_sessionmaker(engine)
 
 
-def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path) -> None:
-    factory = _db(tmp_path)
+def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path, database_url: str) -> None:
+    factory = _db(database_url)
     with factory() as db:
         session = repo.create_session(
             db, project_path=str(tmp_path), isolation="none", base_branch=None
@@ -38,8 +40,8 @@ def test_only_legal_moves_happen_and_each_is_an_event(tmp_path: Path) -> None:
         assert row is not None and row.started_at and row.completed_at
 
 
-def test_two_processes_cannot_both_move_a_task(tmp_path: Path) -> None:
-    first, second = _db(tmp_path), _db(tmp_path)  # separate engines, like two processes
+def test_two_processes_cannot_both_move_a_task(tmp_path: Path, database_url: str) -> None:
+    first, second = _db(database_url), _db(database_url)  # separate engines, like two processes
     with first() as db:
         session = repo.create_session(
             db, project_path=str(tmp_path), isolation="none", base_branch=None
@@ -51,8 +53,8 @@ def test_two_processes_cannot_both_move_a_task(tmp_path: Path) -> None:
     assert (won_a, won_b) == (True, False)
 
 
-def test_retry_only_from_failed_or_cancelled(tmp_path: Path) -> None:
-    factory = _db(tmp_path)
+def test_retry_only_from_failed_or_cancelled(tmp_path: Path, database_url: str) -> None:
+    factory = _db(database_url)
     finished = frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED})
     with factory() as db:
         session = repo.create_session(
