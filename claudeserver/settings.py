@@ -39,6 +39,8 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.home() / ".claudeserver" / "workspaces"
     )
     workspace_retention_hours: float = Field(168, gt=0)
+    # How often finished workspaces past their retention are looked for.
+    workspace_cleanup_seconds: float = Field(600, gt=0)
     git_author_name: str = Field("claudeserver", min_length=1)
     git_author_email: str = Field("claudeserver@localhost", min_length=3)
     # Signs webhook bodies (HMAC-SHA256, header X-Claudeserver-Signature).

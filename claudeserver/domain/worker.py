@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session as DB
@@ -14,7 +16,9 @@ from claudeserver.domain import webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import TaskRun
+from claudeserver.domain.workspace import Workspace, remove_expired
 from claudeserver.persistence import repository as repo
+from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,7 @@ class Worker:
         self._main: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._announced: set[tuple[str, int]] = set()
+        self._next_cleanup = utcnow()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -120,7 +125,28 @@ class Worker:
         while not self._stopping:
             self._wake.clear()
             self._start_what_fits()
-            await self._wake.wait()
+            await self._remove_old_workspaces()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.workspace_cleanup_seconds)
+
+    async def _remove_old_workspaces(self) -> None:
+        now = utcnow()
+        if now < self._next_cleanup:
+            return
+        self._next_cleanup = now + timedelta(seconds=self.settings.workspace_cleanup_seconds)
+        max_age = timedelta(hours=self.settings.workspace_retention_hours)
+        with self.db() as s:
+            rows = [
+                (t.id, Path(t.session.project_path), Workspace.from_json(t.workspace), at)
+                for t in repo.expired_workspaces(s, before=now - max_age)
+                if t.workspace is not None and (at := t.completed_at) is not None
+            ]
+        owner = {str(ws.path): task_id for task_id, _, ws, _ in rows}
+        finished = [(project, ws, at) for _, project, ws, at in rows]
+        removed = await asyncio.to_thread(remove_expired, finished, max_age=max_age, now=now)
+        with self.db() as s:
+            for ws in removed:
+                repo.update_task(s, task_id=owner[str(ws.path)], workspace_removed_at=now)
 
     def _start_what_fits(self) -> None:
         with self.db() as s:

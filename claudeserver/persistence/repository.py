@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
 from claudeserver.domain.redact import redact, redact_data
-from claudeserver.domain.status import TaskStatus, allowed_sources
+from claudeserver.domain.status import TERMINAL, TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
     ClaudeInteraction,
     Session,
@@ -170,6 +170,17 @@ def interactions_after(
         if session_id is not None:
             stmt = stmt.join(Task).where(Task.session_id == session_id)
     return db.scalars(stmt.limit(limit)).all()
+
+
+def expired_workspaces(db: DB, *, before: datetime) -> Sequence[Task]:
+    """Finished tasks whose workspace still exists and that ended before `before`."""
+    stmt = select(Task).where(
+        Task.status.in_([s.value for s in TERMINAL]),
+        Task.workspace.is_not(None),
+        Task.workspace_removed_at.is_(None),
+        Task.completed_at < before,
+    )
+    return db.scalars(stmt).all()
 
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from claudeserver.api.app import create_app
+from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model, ModelRequest
 from claudeserver.testing.script import Reply, ToolUse, write
@@ -123,6 +126,24 @@ def test_parallel_tasks_diff_merge_conflict_and_cleanup(
         assert api.delete(f"/api/v1/tasks/{task_id}/workspace").status_code == 204
     assert len(git(repo, "worktree", "list").splitlines()) == 1
     assert api.get(f"/api/v1/tasks/{first}/diff").status_code == 410
+
+
+def test_finished_workspaces_are_removed_after_retention(
+    settings: Settings, repo: Path, fake_model: FakeFactory
+) -> None:
+    settings.workspace_retention_hours = 0.5 / 3600  # half a second
+    settings.workspace_cleanup_seconds = 0.2
+    fake_model(by_task({"variant A": "def add(a, b):\n    return a + b\n"}))
+    with TestClient(create_app(settings)) as api:
+        session = _session(api, repo)
+        task = wait_for(api, _task(api, session["id"], "variant A"))
+        assert task["status"] == "completed"
+        deadline = time.monotonic() + 10
+        while api.get(f"/api/v1/tasks/{task['id']}").json()["workspace_removed_at"] is None:
+            assert time.monotonic() < deadline, "the workspace was never cleaned up"
+            time.sleep(0.1)
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert git(repo, "branch", "--list", task["workspace"]["branch"])  # the branch stays
 
 
 def test_plain_folder_runs_in_place_with_a_snapshot_diff(
