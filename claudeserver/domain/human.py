@@ -25,7 +25,8 @@ CONTINUATIONS = (
 ENCOURAGEMENTS = (
     "You have everything you need to finish this on your own. Please make the decision "
     "yourself and complete the task without waiting for confirmation.",
-    "Don't stop here: you can do this. Choose the most reasonable approach and finish the task.",
+    "Don't stop here: you can do this. Choose the most reasonable approach and finish the "
+    "task without waiting for confirmation.",
 )
 _HEDGES = re.compile(
     r"\b(should I|shall I|would you like|do you want|let me know|I can't|I cannot|"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
 from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel
-from claudeserver.testing.fake_anthropic import Model
-from claudeserver.testing.script import bash, write
+from claudeserver.testing.fake_anthropic import Model, ModelRequest
+from claudeserver.testing.script import Reply, ToolUse, bash, write
 from tests.conftest import submit, wait_for
 
 pytestmark = pytest.mark.agent
@@ -147,3 +147,60 @@ def test_pause_rhythm_is_visible(
     continuations = [i for i in task["interactions"] if i["kind"] == "continuation"]
     assert continuations and task["pauses"] == len(continuations)
     assert task["status"] == "completed", task["summary"]
+
+
+def test_question_is_answered_and_hedging_is_encouraged(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    question = {
+        "questions": [
+            {
+                "question": "Which name should the function have?",
+                "header": "Name",
+                "multiSelect": False,
+                "options": [
+                    {"label": "add", "description": "short"},
+                    {"label": "plus", "description": "alternative"},
+                ],
+            }
+        ]
+    }
+    model = calculator(task_steps=(Reply([ToolUse("AskUserQuestion", question)]),))
+    # The agent hedges instead of finishing, until the human encourages it.
+    model.rules[0].done = "I implemented add. Should I also add subtraction?"
+    encouraged_reply = Rule("without waiting for confirmation", done="Done: add() is complete.")
+    model.rules = [*model.rules, encouraged_reply]
+    fake = fake_model(model)
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
+
+    assert task["status"] == "completed", task["summary"]
+    answers = [i for i in task["interactions"] if i["kind"] == "answer"]
+    assert answers and "add" in answers[0]["content"]
+    # The CLI handed the answer back to the model as the tool's result.
+    assert any("add" in str(r.tool_results_since(0)) for r in fake.agent_requests())
+    encouraged = [i for i in task["interactions"] if i["role"] == "human"]
+    assert any("without waiting for confirmation" in i["content"] for i in encouraged)
+
+
+def test_transient_overload_is_recovered(
+    api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    calls = {"n": 0}
+
+    def overloaded_once(request: ModelRequest) -> Reply | ApiError:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return ApiError(529)
+        return Reply(
+            [ToolUse("Write", {"file_path": f"{request.cwd}/mathutil.py", "content": FIXED})]
+        )
+
+    model = calculator()
+    model.rules[0].steps = [overloaded_once]
+    fake_model(model)
+    task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
+    assert task["status"] == "completed", task["summary"]
+    errors = [i for i in task["interactions"] if i["kind"] == "error"]
+    assert len(errors) == 1 and task["pauses"] >= 1
+    guidance = [i for i in task["interactions"] if "The last step failed" in i["content"]]
+    assert guidance
