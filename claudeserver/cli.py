@@ -102,9 +102,12 @@ def _policy_check() -> int:
 
     from claudeserver.domain.policy import PolicyConfig
     from claudeserver.domain.policy.audit import run_audit
+    from claudeserver.settings import Settings
+
+    defaults = Settings().policy_defaults()
 
     def config_for(cwd: Path) -> PolicyConfig:
-        return PolicyConfig(project_dir=cwd.resolve())
+        return defaults.config(cwd)
 
     for line in run_audit(sys.stdin, config_for=config_for):
         print(line, flush=True)

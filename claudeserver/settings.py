@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from claudeserver.domain.policy import PolicyOptions
+
 
 def default_cli_command() -> str | None:
     """A logged-in `claude` on PATH wins; otherwise the SDK's bundled CLI is used (None)."""
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_attempts: int = Field(5, ge=1, le=20)
     webhook_retry_seconds: float = Field(2.0, ge=0, le=3600)
+    # JSON with server-wide policy defaults: extra_dirs, allow_rules, deny_rules,
+    # allow_git_push, allow_db_destroy. Sessions add to them.
+    policy_file: Path | None = None
     api_tokens: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
@@ -79,10 +84,14 @@ class Settings(BaseSettings):
     def _paths_are_absolute(self) -> Settings:
         if not self.workspaces_dir.is_absolute():
             raise ValueError(f"WORKSPACES_DIR={self.workspaces_dir} must be an absolute path")
+        self.policy_defaults()  # a broken POLICY_FILE stops the server at start
         for root in self.project_roots:
             if not root.is_absolute():
                 raise ValueError(f"ALLOWED_PROJECT_ROOTS entry {root} must be an absolute path")
         return self
+
+    def policy_defaults(self) -> PolicyOptions:
+        return PolicyOptions.from_file(self.policy_file) if self.policy_file else PolicyOptions()
 
     @property
     def tokens(self) -> list[str]:

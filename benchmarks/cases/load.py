@@ -25,7 +25,7 @@ from benchmarks.server import BenchServer, server_env
 from benchmarks.stats import latency_summary
 
 POLL_SECONDS = 0.1  # each client's pause between status polls
-DRAIN_SECONDS = 60.0  # after the clients stop, how long the queue may take to empty
+DRAIN_SECONDS = 45.0  # after the clients stop, how long the queue may take to empty
 REQUEST_TIMEOUT_SECONDS = 30.0
 FAILING_CLI = "#!/bin/sh\nexit 1\n"
 
@@ -39,6 +39,7 @@ class LoadResult:
     submitted: set[str] = field(default_factory=set)
     accounted: int = 0
     unfinished: int = 0
+    unfinished_states: list[str] = field(default_factory=list)
     locked_in_log: int = 0
     tracebacks_in_log: int = 0
 
@@ -58,6 +59,7 @@ class LoadResult:
             "tasks_submitted": len(self.submitted),
             "tasks_accounted": self.accounted,
             "tasks_unfinished": self.unfinished,
+            "unfinished_states": self.unfinished_states,
             "database_locked_in_log": self.locked_in_log,
             "tracebacks_in_log": self.tracebacks_in_log,
         }
@@ -123,15 +125,22 @@ async def _all_tasks(client: httpx.AsyncClient) -> list[dict[str, Any]]:
 async def _account(client: httpx.AsyncClient, result: LoadResult) -> None:
     """Wait (bounded) for the queue to drain, then check every task is there and ended."""
     deadline = time.perf_counter() + DRAIN_SECONDS
-    while True:
-        tasks = await _all_tasks(client)
+    mine: list[dict[str, Any]] = []
+    unfinished: list[dict[str, Any]] = []
+    while time.perf_counter() < deadline:
+        try:
+            tasks = await _all_tasks(client)
+        except httpx.HTTPError as exc:  # a stuck server is a finding, not a crash
+            result.errors.append(f"GET /api/v1/tasks (accounting): {type(exc).__name__}: {exc}")
+            continue
         mine = [t for t in tasks if t["id"] in result.submitted]
         unfinished = [t for t in mine if t["status"] not in TERMINAL]
-        if not unfinished or time.perf_counter() > deadline:
+        if not unfinished:
             break
         await asyncio.sleep(0.25)
     result.accounted = len(mine)
-    result.unfinished = len(unfinished)
+    result.unfinished = len(unfinished) if mine else len(result.submitted)
+    result.unfinished_states = sorted({t["status"] for t in unfinished})
 
 
 async def load_test(

@@ -60,6 +60,8 @@ class AgentConfig:
     extra_dirs: list[Path] = field(default_factory=list)
     max_budget_usd: float | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Project-level settings can run hooks and MCP servers: only when the user trusts them.
+    trust_project_settings: bool = False
 
 
 class AgentSession:
@@ -171,8 +173,7 @@ class AgentSession:
             add_dirs=[str(d) for d in config.extra_dirs],
             max_budget_usd=config.max_budget_usd,
             env=config.env,
-            # Project-level settings can run hooks and MCP servers: untrusted by default.
-            setting_sources=[],
+            setting_sources=["project", "local"] if config.trust_project_settings else [],
             system_prompt={
                 "type": "preset",
                 "preset": "claude_code",

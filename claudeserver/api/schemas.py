@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from claudeserver.domain.policy import PolicyOptions
 from claudeserver.domain.status import TaskStatus
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
@@ -64,6 +65,20 @@ class SessionCreate(BaseModel):
     webhook_url: WebhookUrl | None = Field(
         None, description="POSTed the task status when a task of this session ends"
     )
+    policy: dict[str, Any] | None = Field(
+        None,
+        description="additions to the server's permission policy: extra_dirs, allow_rules, "
+        "deny_rules (Claude Code rule syntax), allow_git_push, allow_db_destroy",
+    )
+    trust_project_settings: bool = Field(
+        False,
+        description="load the project's .claude settings, hooks and .mcp.json (they run code)",
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _valid_policy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else PolicyOptions.from_json(value).to_json()
 
 
 class SessionOut(BaseModel):
@@ -78,6 +93,8 @@ class SessionOut(BaseModel):
     model: str | None
     fallback_model: str | None
     webhook_url: str | None
+    policy: dict[str, Any] | None
+    trust_project_settings: bool
     created_at: datetime
     updated_at: datetime
 

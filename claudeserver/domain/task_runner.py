@@ -24,7 +24,7 @@ from claudeserver.agent import (
 )
 from claudeserver.domain import gate
 from claudeserver.domain.human import SimulatedHuman
-from claudeserver.domain.policy import PolicyConfig
+from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.testrun import RunContext, TestResult, TestRunError, detect_runner
@@ -40,6 +40,8 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
+
+MAX_INSTRUCTIONS_CHARS = 20_000
 
 
 class TaskFailure(Exception):
@@ -69,6 +71,10 @@ class TaskRun:
             self.test_command = task.test_command or session.test_command
             self.model = task.model or session.model or settings.claude_model
             self.fallback_model = task.fallback_model or session.fallback_model
+            self.trust_project_settings = session.trust_project_settings
+            self.policy_options = PolicyOptions.from_json(session.policy or {}).over(
+                settings.policy_defaults()
+            )
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
 
@@ -128,12 +134,23 @@ class TaskRun:
             resume=self.task.claude_session_id,
             max_budget_usd=self.task.max_budget_usd,
             env=task_env(self.task_id),
+            extra_dirs=list(self.policy_options.extra_dirs),
+            trust_project_settings=self.trust_project_settings,
+            system_prompt_append=self._project_instructions(),
         )
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent
             self.cost_before_process = self.task.cost_usd
             self.costs_before_process = dict(self.task.model_costs or {})
             await self._conversation(self._opening())
+
+    def _project_instructions(self) -> str:
+        """Untrusted projects' CLAUDE.md still guides the agent, as plain text."""
+        path = self.project / "CLAUDE.md"
+        if self.trust_project_settings or not path.is_file():
+            return ""
+        text = path.read_text(errors="replace")[:MAX_INSTRUCTIONS_CHARS]
+        return f"\n\nThe project's CLAUDE.md says:\n\n{text}"
 
     async def _workspace(self) -> Workspace:
         """The task's own worktree (or a snapshot to diff against), reused on resume."""
@@ -375,10 +392,8 @@ class TaskRun:
     # -- bookkeeping -----------------------------------------------------------------
 
     def _policy(self) -> PolicyConfig:
-        return PolicyConfig(
-            project_dir=self.project.resolve(),
-            protected_paths=self.baseline.protected(self.project.resolve()),
-        )
+        project = self.project.resolve()
+        return self.policy_options.config(project, self.baseline.protected(project))
 
     def _end(self, status: TaskStatus, summary: str) -> None:
         # Counters first: whoever sees the final status must see the final figures too.

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,6 +36,10 @@ class Session(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     fallback_model: Mapped[str | None] = mapped_column(String(128))
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # Additions to the server's policy (domain.policy.PolicyOptions.to_json).
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Load the project's own .claude settings, hooks and MCP servers (they run code).
+    trust_project_settings: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -93,10 +93,11 @@ class ScriptedModel:
 
 
 def write(path: str, content: str) -> Step:
-    """A Write tool call for `path` relative to the working directory the CLI reports."""
+    """A Write tool call; a relative `path` is taken from the working directory the CLI reports."""
 
     def step(request: ModelRequest) -> Reply:
-        return Reply([ToolUse("Write", {"file_path": f"{request.cwd}/{path}", "content": content})])
+        target = path if path.startswith("/") else f"{request.cwd}/{path}"
+        return Reply([ToolUse("Write", {"file_path": target, "content": content})])
 
     return step
 

@@ -43,6 +43,8 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         model=body.model,
         fallback_model=body.fallback_model,
         webhook_url=body.webhook_url,
+        policy=body.policy,
+        trust_project_settings=body.trust_project_settings,
     )
     return SessionOut.model_validate(session)
 

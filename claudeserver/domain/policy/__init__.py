@@ -2,5 +2,6 @@
 
 from .engine import decide
 from .model import Decision, PolicyConfig
+from .options import PolicyOptions
 
-__all__ = ["Decision", "PolicyConfig", "decide"]
+__all__ = ["Decision", "PolicyConfig", "PolicyOptions", "decide"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:08:58.600775
+Create Date: 2026-11-24 08:15:48.469895
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=128), nullable=True),
         sa.Column("fallback_model", sa.String(length=128), nullable=True),
         sa.Column("webhook_url", sa.Text(), nullable=True),
+        sa.Column("policy", sa.JSON(), nullable=True),
+        sa.Column("trust_project_settings", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
