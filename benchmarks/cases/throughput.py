@@ -38,10 +38,10 @@ async def server_run(ctx: Context) -> tuple[float, dict[str, int]]:
     return last - started, statuses
 
 
-async def floor_run(ctx: Context) -> float:
+async def floor_run(ctx: Context, name: str) -> float:
     size = ctx.size
     projects = [
-        scenario.make_project(ctx.workdir / "projects" / f"throughput-floor-{i}")
+        scenario.make_project(ctx.workdir / "projects" / f"throughput-{name}-{i}")
         for i in range(size.throughput_tasks)
     ]
     started = time.perf_counter()
@@ -51,8 +51,12 @@ async def floor_run(ctx: Context) -> float:
 
 async def run(ctx: Context) -> CaseResult:
     tasks = ctx.size.throughput_tasks
-    floor_seconds = await floor_run(ctx)
+    # Floor, server, floor: a machine that speeds up or slows down during the case
+    # (a busy neighbour) then moves both sides alike.
+    floor_before = await floor_run(ctx, "floor-a")
     server_seconds, statuses = await server_run(ctx)
+    floor_after = await floor_run(ctx, "floor-b")
+    floor_seconds = (floor_before + floor_after) / 2
     completed = statuses.get("completed", 0)
     server_tpm = completed / server_seconds * 60
     floor_tpm = tasks / floor_seconds * 60
@@ -66,7 +70,7 @@ async def run(ctx: Context) -> CaseResult:
             "floor_tasks_per_min": round(floor_tpm, 2),
             "ratio": round(server_tpm / floor_tpm, 3),
             "server_seconds": round(server_seconds, 3),
-            "floor_seconds": round(floor_seconds, 3),
+            "floor_seconds": [round(floor_before, 3), round(floor_after, 3)],
             "server_end_states": statuses,
         },
         targets=[Target("server/floor tasks per min", server_tpm / floor_tpm, 0.9, "x", "min")],

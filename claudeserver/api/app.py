@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from claudeserver import web
+from claudeserver.api.errors import method_not_allowed
 from claudeserver.api.routes import events, health, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
 from claudeserver.domain.worker import Worker
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(events.router)
     app.include_router(workspace.router)
     app.include_router(web.router)
+    app.add_exception_handler(405, method_not_allowed)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=settings.tokens)
     return app

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from claudeserver.api.errors import invalid, responses
 from claudeserver.api.event_stream import Event, all_events, task_events
 from claudeserver.persistence import repository as repo
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=responses(401, 404))
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -19,7 +20,7 @@ def _cursor(after: int | None, last_event_id: str | None) -> int:
         try:
             return max(int(last_event_id), 0)
         except ValueError:
-            raise HTTPException(422, "Last-Event-ID must be an integer event id") from None
+            raise invalid("header", "last-event-id", "must be an integer event id") from None
     return after or 0
 
 

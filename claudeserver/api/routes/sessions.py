@@ -3,18 +3,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.exceptions import RequestValidationError
 
 from claudeserver.api.deps import SessionDep, SettingsDep
+from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_out
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.domain.sessions import SessionError, plan_isolation
 from claudeserver.persistence import repository as repo
 
-router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+router = APIRouter(
+    prefix="/api/v1/sessions", tags=["sessions"], responses=responses(400, 401, 404, 413)
+)
 
 
-@router.post("", status_code=201, response_model=SessionOut)
+@router.post("", status_code=201, response_model=SessionOut, responses=responses(403))
 def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -> SessionOut:
     roots = settings.project_roots
     real = Path(body.project_path).resolve()
@@ -30,9 +32,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
             Path(body.project_path), mode=body.isolation, base_branch=body.base_branch
         )
     except SessionError as exc:
-        raise RequestValidationError(
-            [{"loc": ("body", exc.field), "msg": str(exc), "type": "value_error"}]
-        ) from None
+        raise invalid("body", exc.field, str(exc)) from None
     session = repo.create_session(
         db,
         project_path=body.project_path,

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from claudeserver.api.deps import SessionDep, WorkerDep
+from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_status
 from claudeserver.api.schemas import (
     InteractionOut,
@@ -22,7 +23,9 @@ from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(
+    prefix="/api/v1/tasks", tags=["tasks"], responses=responses(400, 401, 404, 409, 413)
+)
 
 CANCEL_WAIT_SECONDS = 5.0
 
@@ -157,4 +160,6 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         created, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(created), task_id
     except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, "cursor is not a next_cursor value from this API") from None
+        raise invalid(
+            "query", "cursor", "cursor is not a next_cursor value from this API"
+        ) from None

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from claudeserver.api.errors import ErrorOut, responses
 from claudeserver.api.schemas import DiffStatOut, FileStatOut, MergeOut
 from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import (
@@ -21,7 +22,9 @@ from claudeserver.domain.workspace import (
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["workspaces"])
+router = APIRouter(
+    prefix="/api/v1/tasks", tags=["workspaces"], responses=responses(400, 401, 404, 409, 410, 413)
+)
 
 
 def _load(request: Request, task_id: str) -> tuple[Workspace, Path, str]:
@@ -71,7 +74,8 @@ async def merge_task(task_id: str, request: Request) -> MergeOut | JSONResponse:
             author_name=settings.git_author_name, author_email=settings.git_author_email,
         )  # fmt: skip
     except MergeConflict as exc:
-        return JSONResponse(status_code=409, content={"detail": str(exc), "files": exc.files})
+        conflict = ErrorOut(detail=str(exc), files=exc.files)
+        return JSONResponse(status_code=409, content=conflict.model_dump())
     except WorkspaceError as exc:
         raise HTTPException(409, str(exc)) from None
     return MergeOut(
