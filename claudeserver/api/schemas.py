@@ -174,6 +174,7 @@ class TaskOut(BaseModel):
     workspace_removed_at: datetime | None
     attempt: int
     resumes: int
+    worker: str | None
     iterations: int
     pauses: int
     test_rounds: int

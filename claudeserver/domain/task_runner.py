@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,9 @@ from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 
 MAX_INSTRUCTIONS_CHARS = 20_000
+WATCH_SECONDS = 0.3
+# Recorded on each task it runs, so a fleet of workers can be told apart.
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class TaskFailure(Exception):
@@ -81,10 +86,17 @@ class TaskRun:
     # -- lifecycle -------------------------------------------------------------------
 
     async def run(self) -> None:
-        if not self._move(TaskStatus.RUNNING, progress="Starting", error=None, summary=None):
+        started = self._move(
+            TaskStatus.RUNNING, progress="Starting", error=None, summary=None, worker=WORKER_NAME
+        )
+        if not started:
             return
+        work = asyncio.ensure_future(
+            asyncio.wait_for(self._work(), self.settings.task_timeout_seconds)
+        )
+        watcher = asyncio.ensure_future(self._watch(work))
         try:
-            await asyncio.wait_for(self._work(), self.settings.task_timeout_seconds)
+            await work
         except asyncio.CancelledError:
             if self.cancel_reason is None:
                 # Shutdown: the task stays active and resumes at the next start.
@@ -100,16 +112,36 @@ class TaskRun:
             self._end(TaskStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
             raise
         finally:
+            watcher.cancel()
+            work.cancel()
             kill_task_processes(self.task_id)
             self._save_counters()
 
-    def cancel(self, reason: str) -> None:
-        self.cancel_reason = reason
+    async def _watch(self, work: asyncio.Future[None]) -> None:
+        """Follow what others write about this task: a cancel, a person's messages.
 
-    def deliver(self, message: str) -> None:
-        """A real person's message: into the running turn now, else with the next prompt."""
+        Through the database, so it works whichever process or machine the API runs on.
+        """
+        seen = 0
+        while not work.done():
+            await asyncio.sleep(WATCH_SECONDS)
+            with self.db() as s:
+                status, error = repo.status_of(s, task_id=self.task_id)
+                messages = repo.interactions_after(
+                    s, task_id=self.task_id, after=seen, limit=100, role="user"
+                )
+            if status == TaskStatus.CANCELLED.value:
+                self.cancel_reason = error or "cancelled"
+                work.cancel()
+                return
+            for message in messages:
+                seen = message.sequence
+                await self._deliver(message.content)
+
+    async def _deliver(self, message: str) -> None:
+        """Into the running turn now, else with the next prompt."""
         if self.agent is not None and self.in_turn:
-            asyncio.get_running_loop().create_task(self.agent.send(_from_user(message)))
+            await self.agent.send(_from_user(message))
         else:
             self.inbox.append(message)
 

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Slot:
     job: asyncio.Task[None]
-    run: TaskRun
     project: str
 
 
@@ -53,23 +52,6 @@ class Worker:
 
     def notify(self) -> None:
         self._call(self._wake.set)
-
-    def cancel(self, task_id: str, reason: str) -> None:
-        def cancel() -> None:
-            slot = self._slots.get(task_id)
-            if slot is not None:
-                slot.run.cancel(reason)
-                slot.job.cancel()
-
-        self._call(cancel)
-
-    def deliver(self, task_id: str, message: str) -> None:
-        def deliver() -> None:
-            slot = self._slots.get(task_id)
-            if slot is not None:
-                slot.run.deliver(message)
-
-        self._call(deliver)
 
     def task_ended(self, task_id: str) -> None:
         """A task reached a final status: tell its webhook, if it has one."""
@@ -164,7 +146,7 @@ class Worker:
             busy.add(project)
             run = TaskRun(task_id, settings=self.settings, db=self.db)
             job = asyncio.create_task(self._run(run), name=f"task-{task_id}")
-            self._slots[task_id] = _Slot(job, run, project)
+            self._slots[task_id] = _Slot(job, project)
 
     async def _run(self, run: TaskRun) -> None:
         try:

@@ -70,6 +70,8 @@ class Task(Base):
     webhook_url: Mapped[str | None] = mapped_column(Text)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     resumes: Mapped[int] = mapped_column(Integer, default=0)
+    # host:pid of the process that last ran the task.
+    worker: Mapped[str | None] = mapped_column(String(255))
     # What the project looked like before the agent touched it: the pre-existing test
     # files (by digest) and regression test ids. Kept so retries and resumes agree.
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)

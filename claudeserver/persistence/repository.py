@@ -156,8 +156,20 @@ def set_progress(db: DB, *, task_id: str, progress: str) -> None:
     db.commit()
 
 
+def status_of(db: DB, *, task_id: str) -> tuple[str | None, str | None]:
+    """The task's status and error, read fresh from the database."""
+    row = db.execute(select(Task.status, Task.error).where(Task.id == task_id)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def interactions_after(
-    db: DB, *, task_id: str | None, after: int, limit: int, session_id: str | None = None
+    db: DB,
+    *,
+    task_id: str | None,
+    after: int,
+    limit: int,
+    session_id: str | None = None,
+    role: str | None = None,
 ) -> Sequence[ClaudeInteraction]:
     """Per task, `after` is a sequence number; across tasks it is the global row id."""
     stmt = select(ClaudeInteraction)
@@ -169,6 +181,8 @@ def interactions_after(
         stmt = stmt.where(ClaudeInteraction.id > after).order_by(ClaudeInteraction.id)
         if session_id is not None:
             stmt = stmt.join(Task).where(Task.session_id == session_id)
+    if role is not None:
+        stmt = stmt.where(ClaudeInteraction.role == role)
     return db.scalars(stmt.limit(limit)).all()
 
 

@@ -97,7 +97,7 @@ async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
             summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
         )  # fmt: skip
     if moved and worker is not None:
-        worker.cancel(task_id, reason)  # stops the agent and its processes
+        # The task's runner sees the status and stops its agent and processes.
         worker.task_ended(task_id)
     for _ in range(int(CANCEL_WAIT_SECONDS / 0.05)):
         with factory() as db:
@@ -110,17 +110,14 @@ async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
 
 
 @router.post("/{task_id}/messages", status_code=202, response_model=InteractionOut)
-def send_message(
-    task_id: str, body: MessageCreate, db: SessionDep, worker: WorkerDep
-) -> InteractionOut:
+def send_message(task_id: str, body: MessageCreate, db: SessionDep) -> InteractionOut:
     task = _task_or_404(db, task_id)
     if TaskStatus(task.status) not in ACTIVE:
         raise HTTPException(409, f"task {task_id} is {task.status}; messages need a running task")
+    # The task's runner picks it up from the database and hands it to the agent.
     row = repo.add_interaction(
         db, task_id=task_id, role="user", kind="message", content=body.content
     )
-    if worker is not None:
-        worker.deliver(task_id, body.content)
     return InteractionOut.model_validate(row)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:15:48.469895
+Create Date: 2026-11-24 08:22:11.779176
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("webhook_url", sa.Text(), nullable=True),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("resumes", sa.Integer(), nullable=False),
+        sa.Column("worker", sa.String(length=255), nullable=True),
         sa.Column("baseline", sa.JSON(), nullable=True),
         sa.Column("workspace", sa.JSON(), nullable=True),
         sa.Column("workspace_removed_at", sa.DateTime(), nullable=True),
