@@ -26,14 +26,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         migrate(engine)
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.notifier.attach(app.state.sessionmaker)
-        app.state.worker = Worker(settings, app.state.sessionmaker) if run_worker else None
-        if app.state.worker is not None:
-            app.state.worker.start()
+        app.state.executor = Worker(settings, app.state.sessionmaker) if run_worker else None
+        if app.state.executor is not None:
+            app.state.executor.start()
         try:
             yield
         finally:
-            if app.state.worker is not None:
-                await app.state.worker.stop()
+            if app.state.executor is not None:
+                await app.state.executor.stop()
             engine.dispose()
 
     app = FastAPI(

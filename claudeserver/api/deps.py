@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session as DB
 
-from claudeserver.domain.worker import Worker
+from claudeserver.domain.executor import Executor
 from claudeserver.settings import Settings
 
 
@@ -22,11 +22,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _worker(request: Request) -> Worker | None:
-    worker: Worker | None = request.app.state.worker
-    return worker
+def _executor(request: Request) -> Executor | None:
+    executor: Executor | None = request.app.state.executor
+    return executor
 
 
 SessionDep = Annotated[DB, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-WorkerDep = Annotated["Worker | None", Depends(_worker)]
+ExecutorDep = Annotated["Executor | None", Depends(_executor)]

@@ -31,7 +31,10 @@ class _Slot:
 
 
 class Worker:
-    """Owns the asyncio tasks that run agent tasks. Public methods are safe from any thread."""
+    """The in-process executor: owns the asyncio tasks that run agent tasks.
+
+    Public methods are safe from any thread (routes run in a thread pool).
+    """
 
     def __init__(self, settings: Settings, db: sessionmaker[DB]) -> None:
         self.settings = settings
@@ -50,7 +53,8 @@ class Worker:
         self._requeue_interrupted()
         self._main = asyncio.create_task(self._dispatch(), name="claudeserver-worker")
 
-    def notify(self) -> None:
+    def submit(self, task_id: str) -> None:
+        """A task became pending (created or retried): look for work."""
         self._call(self._wake.set)
 
     def task_ended(self, task_id: str) -> None:

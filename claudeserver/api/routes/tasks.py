@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from claudeserver.api.deps import SessionDep, WorkerDep
+from claudeserver.api.deps import ExecutorDep, SessionDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_status
 from claudeserver.api.schemas import (
@@ -31,12 +31,12 @@ CANCEL_WAIT_SECONDS = 5.0
 
 
 @router.post("", status_code=201, response_model=TaskOut)
-def create_task(body: TaskCreate, db: SessionDep, worker: WorkerDep) -> TaskOut:
+def create_task(body: TaskCreate, db: SessionDep, executor: ExecutorDep) -> TaskOut:
     if repo.get_session(db, session_id=body.session_id) is None:
         raise HTTPException(404, f"session {body.session_id} not found; create it first")
     task = repo.create_task(db, **body.model_dump())
-    if worker is not None:
-        worker.notify()
+    if executor is not None:
+        executor.submit(task.id)
     return task_out(db, task)
 
 
@@ -84,7 +84,7 @@ def list_interactions(
 async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
     """Ends a pending or active task as `cancelled`; answers once it has (at most ~5 s)."""
     factory = request.app.state.sessionmaker
-    worker = request.app.state.worker
+    executor = request.app.state.executor
     reason = "cancelled by the user"
     with factory() as db:
         task = _task_or_404(db, task_id)
@@ -96,9 +96,9 @@ async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
             db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
             summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
         )  # fmt: skip
-    if moved and worker is not None:
+    if moved and executor is not None:
         # The task's runner sees the status and stops its agent and processes.
-        worker.task_ended(task_id)
+        executor.task_ended(task_id)
     for _ in range(int(CANCEL_WAIT_SECONDS / 0.05)):
         with factory() as db:
             task = _task_or_404(db, task_id)
@@ -122,7 +122,7 @@ def send_message(task_id: str, body: MessageCreate, db: SessionDep) -> Interacti
 
 
 @router.post("/{task_id}/retry", response_model=TaskOut)
-def retry_task(task_id: str, db: SessionDep, worker: WorkerDep) -> TaskOut:
+def retry_task(task_id: str, db: SessionDep, executor: ExecutorDep) -> TaskOut:
     task = _task_or_404(db, task_id)
     moved = repo.transition(
         db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
@@ -134,8 +134,8 @@ def retry_task(task_id: str, db: SessionDep, worker: WorkerDep) -> TaskOut:
         raise HTTPException(
             409, f"task {task_id} is {task.status}; only failed or cancelled tasks can be retried"
         )
-    if worker is not None:
-        worker.notify()
+    if executor is not None:
+        executor.submit(task.id)
     return task_out(db, _task_or_404(db, task_id))
 
 
