@@ -70,6 +70,9 @@ class SessionCreate(BaseModel):
         description="additions to the server's permission policy: extra_dirs, allow_rules, "
         "deny_rules (Claude Code rule syntax), allow_git_push, allow_db_destroy",
     )
+    review: bool = Field(
+        False, description="after the tests pass, a read-only agent reviews the diff"
+    )
     trust_project_settings: bool = Field(
         False,
         description="load the project's .claude settings, hooks and .mcp.json (they run code)",
@@ -95,6 +98,7 @@ class SessionOut(BaseModel):
     webhook_url: str | None
     policy: dict[str, Any] | None
     trust_project_settings: bool
+    review: bool
     created_at: datetime
     updated_at: datetime
 
@@ -119,6 +123,9 @@ class TaskCreate(BaseModel):
     priority: int = Field(0, ge=-100, le=100, description="higher runs first")
     webhook_url: WebhookUrl | None = Field(
         None, description="POSTed the task status when it ends (overrides the session's)"
+    )
+    review: bool | None = Field(
+        None, description="review the diff after the tests pass (default: the session's)"
     )
 
     @field_validator("description")
@@ -170,6 +177,8 @@ class TaskOut(BaseModel):
     test_command: str | None
     priority: int
     webhook_url: str | None
+    review: bool | None
+    review_findings: list[dict[str, Any]] | None
     workspace: dict[str, Any] | None
     workspace_removed_at: datetime | None
     attempt: int

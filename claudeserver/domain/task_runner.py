@@ -28,6 +28,7 @@ from claudeserver.domain import gate
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
+from claudeserver.domain.review import READ_ONLY_TOOLS, Finding, parse_findings, review_prompt
 from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.testrun import RunContext, TestResult, TestRunError, detect_runner
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
@@ -40,6 +41,7 @@ from claudeserver.domain.workspace import (
     create_worktree,
     require,
 )
+from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 
@@ -77,6 +79,7 @@ class TaskRun:
             self.model = task.model or session.model or settings.claude_model
             self.fallback_model = task.fallback_model or session.fallback_model
             self.trust_project_settings = session.trust_project_settings
+            self.review = session.review if task.review is None else task.review
             self.policy_options = PolicyOptions.from_json(session.policy or {}).over(
                 settings.policy_defaults()
             )
@@ -221,6 +224,34 @@ class TaskRun:
             raise TaskFailure(f"Could not commit the task's changes: {exc}") from exc
         if sha:
             self._record("system", "commit", f"{self.workspace.branch} {sha}", {"commit": sha})
+
+    async def _review(self) -> None:
+        """A second, read-only agent reviews the diff; its findings go on the task."""
+        self._progress("Reviewing the change")
+        try:
+            change = await asyncio.to_thread(workspace_diff, self.workspace)
+            self.cost_before_process = self.task.cost_usd
+            self.costs_before_process = dict(self.task.model_costs or {})
+            config = AgentConfig(
+                cwd=self.project, cli_path=self.settings.claude_cli_command, model=self.model,
+                env=task_env(self.task_id),
+            )  # fmt: skip
+            async with AgentSession(config, _read_only, self._answer) as reviewer:
+                await reviewer.send(review_prompt(self.task.description, change))
+                text = ""
+                async for event in reviewer.turn():
+                    if isinstance(event, TurnResult):
+                        self._account(event)
+                        text = event.text
+                    else:
+                        self._store(event)
+            findings = parse_findings(text)
+        except (AgentError, WorkspaceError) as exc:
+            findings = [Finding("info", None, None, f"The review could not run: {exc}")]
+        with self.db() as s:
+            repo.update_task(
+                s, task_id=self.task_id, review_findings=[f.to_json() for f in findings]
+            )
 
     async def _baseline(self) -> Baseline:
         if self.task.baseline is not None:
@@ -408,6 +439,8 @@ class TaskRun:
             f"{total - generated} regression)."
         )
         last = self._last_result_text()
+        if self.review:
+            await self._review()
         await self._commit()
         self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
         return None
@@ -480,6 +513,12 @@ class TaskRun:
                 model=task.model,
                 model_costs=task.model_costs,
             )
+
+
+async def _read_only(tool_name: str, _tool_input: dict[str, Any]) -> GateDecision:
+    if tool_name in READ_ONLY_TOOLS:
+        return GateDecision(True, "allowed: reading during the review")
+    return GateDecision(False, "denied: the review is read-only; answer with your findings")
 
 
 def describe_error(result: TurnResult) -> str:

@@ -40,6 +40,8 @@ class Session(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Load the project's own .claude settings, hooks and MCP servers (they run code).
     trust_project_settings: Mapped[bool] = mapped_column(Boolean, default=False)
+    # After the tests pass, a read-only agent pass reviews the diff.
+    review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -68,6 +70,8 @@ class Task(Base):
     test_command: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    review: Mapped[bool | None] = mapped_column(Boolean)  # None: the session decides
+    review_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     resumes: Mapped[int] = mapped_column(Integer, default=0)
     # host:pid of the process that last ran the task.

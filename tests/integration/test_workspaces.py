@@ -173,3 +173,34 @@ def test_bad_isolation_requests_are_422(api: TestClient, project: Path, repo: Pa
         "/api/v1/sessions", json={"project_path": str(project.parent), "isolation": "worktree"}
     )
     assert plain.status_code == 422
+
+
+def test_review_pass_stores_findings_and_cannot_write(
+    api: TestClient, repo: Path, fake_model: FakeFactory
+) -> None:
+    findings = (
+        '[{"severity": "warning", "file": "mathutil.py", "line": 2, '
+        '"comment": "add() accepts strings too."}]'
+    )
+    model = by_task({"variant A": "def add(a, b):\n    return a + b\n"})
+    reviewer = Rule(
+        "Review this change",
+        [write("mathutil.py", "# the reviewer must not write\n")],
+        done=f"My findings:\n{findings}",
+    )
+    model.rules = [*model.rules, reviewer]
+    fake = fake_model(model)
+    session = _session(api, repo, review=True)
+    task = wait_for(api, _task(api, session["id"], "variant A"))
+
+    assert task["status"] == "completed", task["summary"]
+    assert task["review_findings"] == [
+        {"severity": "warning", "file": "mathutil.py", "line": 2,
+         "comment": "add() accepts strings too."}
+    ]  # fmt: skip
+    review_request = next(
+        r for r in fake.agent_requests() if "Review this change" in r.conversation_text
+    )
+    assert "+    return a + b" in review_request.conversation_text  # the diff was shown
+    # The reviewer's write was refused: the committed file is the implementation.
+    assert git(repo, "show", f"{task['workspace']['branch']}:mathutil.py").endswith("a + b")

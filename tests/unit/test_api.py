@@ -27,7 +27,7 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     body = created.json()
     assert set(body) == {
         "id", "project_path", "isolation", "base_branch", "test_runner", "test_command",
-        "model", "fallback_model", "webhook_url", "policy", "trust_project_settings",
+        "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
         "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository

@@ -45,6 +45,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         webhook_url=body.webhook_url,
         policy=body.policy,
         trust_project_settings=body.trust_project_settings,
+        review=body.review,
     )
     return SessionOut.model_validate(session)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:22:11.779176
+Create Date: 2026-11-24 08:28:32.615509
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("webhook_url", sa.Text(), nullable=True),
         sa.Column("policy", sa.JSON(), nullable=True),
         sa.Column("trust_project_settings", sa.Boolean(), nullable=False),
+        sa.Column("review", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -58,6 +59,8 @@ def upgrade() -> None:
         sa.Column("test_command", sa.Text(), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("webhook_url", sa.Text(), nullable=True),
+        sa.Column("review", sa.Boolean(), nullable=True),
+        sa.Column("review_findings", sa.JSON(), nullable=True),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("resumes", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=255), nullable=True),
