@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import shutil
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,13 @@ class Settings(BaseSettings):
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
     log_level: str = "info"
+    # What runs tasks: "local" (in this process) or "procrastinate" (a PostgreSQL job queue
+    # served by `claudeserver worker` processes on any machine that reaches the database).
+    executor: Literal["local", "procrastinate"] = "local"
+    # Queue workers prove they are alive this often; one silent for WORKER_STALLED_SECONDS
+    # is taken for dead and its tasks resume on another worker.
+    worker_heartbeat_seconds: float = Field(10.0, gt=0, le=3600)
+    worker_stalled_seconds: float = Field(30.0, gt=0, le=86_400)
 
     @field_validator("host")
     @classmethod
@@ -79,6 +87,20 @@ class Settings(BaseSettings):
         if shutil.which(value) is None and not Path(value).is_file():
             raise ValueError(f"CLAUDE_CLI_COMMAND={value!r} is neither on PATH nor a file")
         return value
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Settings:
+        if self.executor == "procrastinate" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "EXECUTOR=procrastinate needs a PostgreSQL DATABASE_URL "
+                f"(postgresql+psycopg://user@host/db), not {self.database_url.split(':')[0]}"
+            )
+        if self.worker_stalled_seconds <= 2 * self.worker_heartbeat_seconds:
+            raise ValueError(
+                "WORKER_STALLED_SECONDS must exceed twice WORKER_HEARTBEAT_SECONDS, or live "
+                "workers would be taken for dead"
+            )
+        return self
 
     @model_validator(mode="after")
     def _paths_are_absolute(self) -> Settings:

@@ -7,7 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+)
 
 from claudeserver.domain.policy import PolicyOptions
 from claudeserver.domain.status import TaskStatus
@@ -27,9 +35,22 @@ WebhookUrl = Annotated[str, AfterValidator(_http_url)]
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    project_path: str = Field(
-        min_length=1, max_length=4096, description="Absolute path of an existing directory"
+    project_path: str | None = Field(
+        None, min_length=1, max_length=4096, description="Absolute path of an existing directory"
     )
+    repo_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="instead of project_path: a git URL (or path) the server clones; each "
+        "finished task's branch is pushed back to it",
+    )
+
+    @model_validator(mode="after")
+    def _one_project(self) -> SessionCreate:
+        if (self.project_path is None) == (self.repo_url is None):
+            raise ValueError("give exactly one of project_path and repo_url")
+        return self
 
     @field_validator("project_path")
     @classmethod
@@ -89,6 +110,7 @@ class SessionOut(BaseModel):
 
     id: str
     project_path: str
+    repo_url: str | None
     isolation: str
     base_branch: str | None
     test_runner: str | None

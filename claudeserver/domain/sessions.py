@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from claudeserver.domain.workspace import branch_exists, branches, current_branch, is_git_repo
+from claudeserver.domain.workspace import (
+    WorkspaceError,
+    branch_exists,
+    branches,
+    current_branch,
+    default_branch,
+    is_git_repo,
+    sync_clone,
+)
 
 
 class SessionError(ValueError):
@@ -14,6 +22,31 @@ class SessionError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class OutsideRoots(PermissionError):
+    """The project is outside ALLOWED_PROJECT_ROOTS."""
+
+
+def local_project(project_path: str, *, roots: list[Path]) -> Path:
+    """The project directory, if the server's configuration lets sessions point there."""
+    real = Path(project_path).resolve()  # `..` and symlinks cannot escape the roots
+    if roots and not any(real.is_relative_to(root.resolve()) for root in roots):
+        allowed = ":".join(str(r) for r in roots)
+        raise OutsideRoots(
+            f"project_path {project_path} (really {real}) is outside "
+            f"ALLOWED_PROJECT_ROOTS={allowed}"
+        )
+    return Path(project_path)
+
+
+def cloned_project(repo_url: str, *, workspaces_dir: Path) -> tuple[Path, str | None]:
+    """The server's up-to-date clone of `repo_url`, and the remote's default branch."""
+    try:
+        clone = sync_clone(repo_url, workspaces_dir)
+    except WorkspaceError as exc:
+        raise SessionError("repo_url", str(exc)) from None
+    return clone, default_branch(clone)
 
 
 @dataclass(frozen=True)

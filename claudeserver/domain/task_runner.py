@@ -39,7 +39,9 @@ from claudeserver.domain.workspace import (
     commit_message,
     create_snapshot,
     create_worktree,
+    push_branch,
     require,
+    sync_clone,
 )
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
@@ -72,6 +74,7 @@ class TaskRun:
             self.task = task
             self.origin = Path(task.session.project_path)
             self.isolation = task.session.isolation
+            self.repo_url = task.session.repo_url
             self.base_branch = task.session.base_branch
             session = task.session
             self.test_runner = session.test_runner
@@ -195,6 +198,8 @@ class TaskRun:
                 await asyncio.to_thread(require, workspace)
                 return workspace
             root = self.settings.workspaces_dir
+            if self.repo_url:  # start from the repository's latest base branch
+                await asyncio.to_thread(sync_clone, self.repo_url, root)
             if self.isolation == "worktree" and self.base_branch:
                 workspace = await asyncio.to_thread(
                     create_worktree, self.origin, task_id=self.task_id,
@@ -224,6 +229,15 @@ class TaskRun:
             raise TaskFailure(f"Could not commit the task's changes: {exc}") from exc
         if sha:
             self._record("system", "commit", f"{self.workspace.branch} {sha}", {"commit": sha})
+        if self.repo_url and self.workspace.branch:
+            try:
+                await asyncio.to_thread(push_branch, self.origin, self.workspace.branch)
+            except WorkspaceError as exc:
+                raise TaskFailure(f"Could not push {self.workspace.branch}: {exc}") from exc
+            self._record(
+                "system", "push", f"pushed {self.workspace.branch} to {self.repo_url}",
+                {"branch": self.workspace.branch, "repo_url": self.repo_url},
+            )  # fmt: skip
 
     async def _review(self) -> None:
         """A second, read-only agent reviews the diff; its findings go on the task."""

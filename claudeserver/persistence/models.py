@@ -27,6 +27,9 @@ class Session(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     project_path: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    # Set when the session was made from a repository URL: project_path is then the
+    # server's clone of it, and finished branches are pushed back there.
+    repo_url: Mapped[str | None] = mapped_column(Text)
     # "worktree": every task in its own git worktree and branch; "none": in the project itself.
     isolation: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
     base_branch: Mapped[str | None] = mapped_column(Text)

@@ -204,3 +204,40 @@ def test_review_pass_stores_findings_and_cannot_write(
     assert "+    return a + b" in review_request.conversation_text  # the diff was shown
     # The reviewer's write was refused: the committed file is the implementation.
     assert git(repo, "show", f"{task['workspace']['branch']}:mathutil.py").endswith("a + b")
+
+
+def test_repo_url_session_pushes_the_task_branch_back(
+    api: TestClient, repo: Path, tmp_path: Path, fake_model: FakeFactory
+) -> None:
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(origin)], check=True)
+    fake_model(by_task({"variant A": "def add(a, b):\n    return a + b\n"}))
+    session = _session_from_url(api, f"file://{origin}")
+    assert (session["isolation"], session["base_branch"]) == ("worktree", "main")
+    task = wait_for(api, _task(api, session["id"], "variant A"))
+
+    assert task["status"] == "completed", task["summary"]
+    branch = task["workspace"]["branch"]
+    assert git(origin, "show", f"{branch}:mathutil.py").endswith("a + b")
+    assert git(origin, "rev-parse", "main") == git(repo, "rev-parse", "main")  # base untouched
+    stat = api.get(f"/api/v1/tasks/{task['id']}/diff", params={"format": "stat"}).json()
+    assert "mathutil.py" in [f["path"] for f in stat["files"]]
+
+
+def _session_from_url(api: TestClient, url: str) -> dict[str, object]:
+    response = api.post("/api/v1/sessions", json={"repo_url": url})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"repo_url": "--upload-pack=touch /tmp/pwned"},
+        {"repo_url": "file:///does/not/exist.git"},
+        {},
+    ],
+)
+def test_bad_repo_url_requests_are_422(api: TestClient, body: dict[str, str]) -> None:
+    response = api.post("/api/v1/sessions", json=body)
+    assert response.status_code == 422, response.text

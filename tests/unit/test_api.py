@@ -26,7 +26,7 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     assert created.status_code == 201
     body = created.json()
     assert set(body) == {
-        "id", "project_path", "isolation", "base_branch", "test_runner", "test_command",
+        "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
         "created_at", "updated_at",
     }  # fmt: skip
@@ -104,7 +104,7 @@ def test_task_for_unknown_session_is_404(client: TestClient) -> None:
         ({"project_path": "relative/dir"}, "project_path", "absolute"),
         ({"project_path": "/does/not/exist"}, "project_path", "existing directory"),
         ({"project_path": "/tmp/\x00x"}, "project_path", "NUL"),
-        ({}, "project_path", "required"),
+        ({}, "body", "exactly one of project_path and repo_url"),
         ({"project_path": 5}, "project_path", "string"),
     ],
 )

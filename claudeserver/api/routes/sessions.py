@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, HTTPException
 
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_out
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
-from claudeserver.domain.sessions import SessionError, plan_isolation
+from claudeserver.domain.sessions import (
+    OutsideRoots,
+    SessionError,
+    cloned_project,
+    local_project,
+    plan_isolation,
+)
 from claudeserver.persistence import repository as repo
 
 router = APIRouter(
@@ -18,24 +22,24 @@ router = APIRouter(
 
 @router.post("", status_code=201, response_model=SessionOut, responses=responses(403))
 def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -> SessionOut:
-    roots = settings.project_roots
-    real = Path(body.project_path).resolve()
-    if roots and not any(real.is_relative_to(root.resolve()) for root in roots):
-        allowed = ":".join(str(r) for r in roots)
-        raise HTTPException(
-            403,
-            f"project_path {body.project_path} (really {real}) is outside "
-            f"ALLOWED_PROJECT_ROOTS={allowed}",
-        )
+    base_branch, isolation = body.base_branch, body.isolation
     try:
-        plan = plan_isolation(
-            Path(body.project_path), mode=body.isolation, base_branch=body.base_branch
-        )
+        if body.repo_url is not None:
+            project, remote_default = cloned_project(
+                body.repo_url, workspaces_dir=settings.workspaces_dir
+            )
+            base_branch, isolation = base_branch or remote_default, "worktree"
+        else:
+            project = local_project(str(body.project_path), roots=settings.project_roots)
+        plan = plan_isolation(project, mode=isolation, base_branch=base_branch)
+    except OutsideRoots as exc:
+        raise HTTPException(403, str(exc)) from None
     except SessionError as exc:
         raise invalid("body", exc.field, str(exc)) from None
     session = repo.create_session(
         db,
-        project_path=body.project_path,
+        project_path=str(project),
+        repo_url=body.repo_url,
         isolation=plan.mode,
         base_branch=plan.base_branch,
         test_runner=body.test_runner,

@@ -9,6 +9,7 @@ from claudeserver.domain.workspace.errors import MergeConflict, WorkspaceError
 from claudeserver.domain.workspace.git import branch_exists, branches, current_branch, is_git_repo
 from claudeserver.domain.workspace.merge import merge
 from claudeserver.domain.workspace.model import FileStat, MergeResult, Workspace
+from claudeserver.domain.workspace.remote import default_branch, push_branch, sync_clone
 from claudeserver.domain.workspace.snapshot import create_snapshot
 from claudeserver.domain.workspace.worktree import (
     commit_all,
@@ -30,11 +31,14 @@ __all__ = [
     "create_snapshot",
     "create_worktree",
     "current_branch",
+    "default_branch",
     "diff",
     "diff_stat",
     "is_git_repo",
     "merge",
+    "push_branch",
     "remove",
     "remove_expired",
     "require",
+    "sync_clone",
 ]

@@ -10,14 +10,27 @@ export const token = {
 };
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  // `data` is the error body as the server sent it (a merge conflict lists its files there).
+  constructor(status, message, data = null) {
     super(message);
     this.status = status;
+    this.data = data;
   }
 }
 
+// JSON in, JSON out; null for an empty answer such as 204.
 export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
+  const response = await send(method, path, body, "application/json");
+  return response.json().catch(() => null);
+}
+
+// GET of a plain-text resource such as a unified diff.
+export async function text(path) {
+  return (await send("GET", path, undefined, "text/plain, text/x-diff")).text();
+}
+
+async function send(method, path, body, accept) {
+  const headers = { Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token.get()) headers.Authorization = `Bearer ${token.get()}`;
   let response;
@@ -33,9 +46,11 @@ export async function call(method, path, body) {
   if (response.status === 401) {
     throw new ApiError(401, "The server rejected the token: enter a valid API token above.");
   }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, detail(data, response));
-  return data;
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new ApiError(response.status, detail(data, response), data);
+  }
+  return response;
 }
 
 function detail(data, response) {

@@ -1,9 +1,12 @@
-// One task: header, counters, actions, the test table and the live timeline.
-// The timeline grows from the task's event stream; counters and tests are
-// re-read after the events that change them (a turn's result, a status change).
+// One task: header, counters, actions, the test table, review findings, the
+// changes and the live timeline. The timeline grows from the task's event stream;
+// counters, tests and changes are re-read after the events that change them (a
+// turn's result, a status change).
 
 import { call, stream } from "./api.js";
+import { changesSection } from "./changes.js";
 import { badge, h, money, replace, when } from "./dom.js";
+import { findingsList } from "./findings.js";
 import { timelineEntry } from "./timeline.js";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -24,6 +27,11 @@ export function taskView(taskId, { main, notify, showError }) {
   const stats = h("dl", { id: "task-stats", class: "stats" });
   const denials = h("p", { id: "denials", class: "denial-banner", role: "alert", hidden: true });
   const tests = h("div", { id: "tests", class: "table-wrap" });
+  const findings = h("div", { id: "findings" });
+  const review = h("section", { "aria-labelledby": "review-h", hidden: true },
+    h("h2", { id: "review-h" }, "Review findings"), findings);
+  const changes = changesSection(path, { notify, showError,
+    onWorkspaceRemoved: () => scheduleRefresh() });
   const timeline = h("ol", { id: "timeline", class: "timeline" });
   const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
   const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
@@ -38,6 +46,7 @@ export function taskView(taskId, { main, notify, showError }) {
     h("form", { class: "stack", onsubmit: doSend },
       h("label", { for: "message" }, "Message to the agent"), message, h("div", {}, send)),
     h("section", { "aria-labelledby": "tests-h" }, h("h2", { id: "tests-h" }, "Tests"), tests),
+    review, changes.element,
     h("section", { "aria-labelledby": "timeline-h" },
       h("h2", { id: "timeline-h" }, "Timeline"), timeline));
 
@@ -52,19 +61,39 @@ export function taskView(taskId, { main, notify, showError }) {
       task.error && !(task.summary || "").includes(task.error)
         ? h("pre", { class: "error" }, task.error) : null);
     const s = task.test_summary;
+    const ws = task.workspace || {};
     replace(stats, [
       ["Cost", money(task.cost_usd)],
+      ["Cost by model", modelCosts(task.model_costs)],
       ["Tokens", `${task.input_tokens} in / ${task.output_tokens} out`],
       ["Iterations", `${task.iterations}${task.max_iterations ? ` of ${task.max_iterations}` : ""}`],
       ["Pauses", task.pauses],
       ["Test rounds", task.test_rounds],
       ["Tests", `${s.passed} passed, ${s.failed} failed, ${s.pending} pending`],
       ["Model", task.model || "default"],
-      ["Attempt", task.attempt],
+      ["Attempt", `${task.attempt} (${task.resumes} ${task.resumes === 1 ? "resume" : "resumes"})`],
+      ["Worker", task.worker ? h("span", { class: "mono" }, task.worker) : "—"],
+      // A task in a plain folder works in place: there is no branch to name.
+      ["Branch", ws.branch ? h("span", { class: "mono" }, ws.branch)
+        : ws.kind === "snapshot" ? "none (in place)" : "—"],
+      ["Base branch", ws.base_branch ? h("span", { class: "mono" }, ws.base_branch) : "—"],
       ["Created", when(task.created_at)],
       ["Finished", when(task.completed_at) || "—"],
     ].map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))));
     renderTests(task.test_cases);
+    review.hidden = !task.review_findings;
+    if (task.review_findings) {
+      replace(findings, task.review_findings.length ? findingsList(task.review_findings)
+        : h("p", {}, "The review found nothing worth mentioning."));
+    }
+    changes.update(task);
+  }
+
+  function modelCosts(costs) {
+    const entries = Object.entries(costs || {});
+    if (!entries.length) return "—";
+    return entries.map(([model, cost]) =>
+      h("span", { class: "model-cost" }, h("span", { class: "mono" }, model), ` ${money(cost)}`));
   }
 
   function renderStatus(value, progressText) {
@@ -127,6 +156,8 @@ export function taskView(taskId, { main, notify, showError }) {
       if (data.kind === "status") {
         renderStatus(data.content, data.data && data.data.progress);
         scheduleRefresh();
+        // The changes are worth a look once the agent hands them to the tests, and final at the end.
+        if (data.content === "testing" || TERMINAL.has(data.content)) changes.refresh();
       } else if (data.kind === "progress") {
         replace(progress, data.content);
       } else if (data.kind === "result" || data.kind === "error") {
@@ -144,6 +175,7 @@ export function taskView(taskId, { main, notify, showError }) {
         source = null;
         renderStatus(data.status, data.progress);
         scheduleRefresh();
+        changes.refresh();
       },
     });
   }
@@ -186,12 +218,14 @@ export function taskView(taskId, { main, notify, showError }) {
 
   call("GET", path).then((detail) => {
     renderTask(detail);
+    changes.refresh(); // a note when there is no workspace yet
     detail.interactions.forEach(addEntry);
     follow(); // replays whatever the detail capped, then follows live
   }, showError);
 
   return () => {
     clearTimeout(refresh);
+    changes.dispose();
     if (source) source.close();
   };
 }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:28:32.615509
+Create Date: 2026-11-24 08:30:23.113739
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("project_path", sa.Text(), nullable=False),
+        sa.Column("repo_url", sa.Text(), nullable=True),
         sa.Column("isolation", sa.String(length=16), nullable=False),
         sa.Column("base_branch", sa.Text(), nullable=True),
         sa.Column("test_runner", sa.String(length=16), nullable=True),
