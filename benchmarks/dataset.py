@@ -94,7 +94,7 @@ def build(path: Path, *, tasks: int, interactions: int) -> Dataset:
     with engine.begin() as conn:
         session_id = str(uuid.uuid4())
         conn.execute(
-            insert(Session.__table__),
+            insert(Session),
             [
                 {
                     "id": session_id,
@@ -105,7 +105,7 @@ def build(path: Path, *, tasks: int, interactions: int) -> Dataset:
             ],
         )
         conn.execute(
-            insert(Task.__table__),
+            insert(Task),
             [
                 {
                     "id": tid,
@@ -126,7 +126,7 @@ def build(path: Path, *, tasks: int, interactions: int) -> Dataset:
             ],
         )
         conn.execute(
-            insert(TestCase.__table__),
+            insert(TestCase),
             [
                 {
                     "task_id": tid,
@@ -168,7 +168,7 @@ def build(path: Path, *, tasks: int, interactions: int) -> Dataset:
 def _flush(conn: Any, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    conn.execute(insert(ClaudeInteraction.__table__), rows)
+    conn.execute(insert(ClaudeInteraction), rows)
     conn.commit()
     done = len(rows)
     rows.clear()

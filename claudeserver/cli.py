@@ -1,4 +1,5 @@
-"""The `claudeserver` command: the server (`serve`, `doctor`, `policy check`) and a client."""
+"""The `claudeserver` command: the server (`serve`, `worker`, `doctor`, `policy check`) and a
+client."""
 
 from __future__ import annotations
 
@@ -23,6 +24,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="serve a non-loopback HOST without API_TOKENS (anyone who reaches it runs code)",
     )
+    serve.add_argument(
+        "--no-executor",
+        action="store_true",
+        help="serve the API only; `claudeserver worker` processes run the tasks "
+        "(EXECUTOR=procrastinate)",
+    )
+
+    worker = commands.add_parser(
+        "worker", help="run queued tasks (EXECUTOR=procrastinate), no HTTP server"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, help="tasks at once (default: MAX_CONCURRENT_TASKS)"
+    )
+    worker.add_argument(
+        "--queues",
+        default="tasks",
+        help="comma-separated queues to take tasks from (default: tasks)",
+    )
 
     commands.add_parser("doctor", help="check the database and the Claude Code CLI")
 
@@ -41,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "worker":
+            return _worker(args)
         if args.command == "doctor":
             return _doctor()
         return _policy_check()
@@ -65,8 +86,15 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.no_executor and settings.executor != "procrastinate":
+        print(
+            "claudeserver: --no-executor needs EXECUTOR=procrastinate (and a PostgreSQL "
+            "DATABASE_URL), so that `claudeserver worker` processes run the tasks.",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, run_worker=not args.no_executor),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -74,6 +102,29 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=3,
     )
     return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from claudeserver.domain.executors.process import main as run_worker
+    from claudeserver.settings import Settings
+
+    settings = Settings()
+    if settings.executor != "procrastinate":
+        print(
+            "claudeserver: `worker` needs EXECUTOR=procrastinate and a PostgreSQL DATABASE_URL, "
+            "set the same way for the API processes.",
+            file=sys.stderr,
+        )
+        return 2
+    concurrency = args.concurrency or settings.max_concurrent_tasks
+    if concurrency < 1:
+        print("claudeserver: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    if not queues:
+        print("claudeserver: --queues names no queue", file=sys.stderr)
+        return 2
+    return run_worker(settings, concurrency=concurrency, queues=queues)
 
 
 def _doctor() -> int:

@@ -11,13 +11,15 @@ from claudeserver import web
 from claudeserver.api.errors import method_not_allowed
 from claudeserver.api.routes import events, health, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
-from claudeserver.domain.worker import Worker
+from claudeserver.domain.executors import make_executor
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 from claudeserver.persistence.notify import CommitNotifier
 from claudeserver.settings import Settings
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    """`run_worker=False`: this process only serves the API (with EXECUTOR=procrastinate
+    it still queues tasks for `claudeserver worker` processes)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -26,7 +28,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         migrate(engine)
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.notifier.attach(app.state.sessionmaker)
-        app.state.executor = Worker(settings, app.state.sessionmaker) if run_worker else None
+        app.state.executor = make_executor(
+            settings, engine, app.state.sessionmaker, run_worker=run_worker
+        )
         if app.state.executor is not None:
             app.state.executor.start()
         try:

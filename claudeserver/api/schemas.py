@@ -54,7 +54,9 @@ class SessionCreate(BaseModel):
 
     @field_validator("project_path")
     @classmethod
-    def _existing_absolute_dir(cls, value: str) -> str:
+    def _existing_absolute_dir(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if "\x00" in value:
             raise ValueError("project_path must not contain NUL bytes")
         path = Path(value)

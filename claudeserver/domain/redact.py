@@ -17,7 +17,7 @@ _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
 MASK = "[REDACTED]"
 
 
-def _env_secrets() -> list[str]:
+def env_secrets() -> list[str]:
     # Values of secret-looking variables in our environment, e.g. ANTHROPIC_API_KEY.
     return sorted(
         (v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= 8),
@@ -26,19 +26,21 @@ def _env_secrets() -> list[str]:
     )
 
 
-def redact(text: str) -> str:
-    for value in _env_secrets():
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    for value in env_secrets() if secrets is None else secrets:
         text = text.replace(value, MASK)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
     return text
 
 
-def redact_data(value: Any) -> Any:
+def redact_data(value: Any, secrets: list[str] | None = None) -> Any:
+    # The environment is scanned once per call, not once per string inside `value`.
+    secrets = env_secrets() if secrets is None else secrets
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, secrets)
     if isinstance(value, dict):
-        return {k: redact_data(v) for k, v in value.items()}
+        return {k: redact_data(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_data(v) for v in value]
+        return [redact_data(v, secrets) for v in value]
     return value

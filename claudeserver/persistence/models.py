@@ -53,7 +53,10 @@ class Session(Base):
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_session_created", "session_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_tasks_session_created", "session_id", "created_at"),
+        Index("ix_tasks_created", "created_at", "id"),  # the newest-first task list
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), nullable=False)

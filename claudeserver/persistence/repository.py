@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
-from claudeserver.domain.redact import redact, redact_data
+from claudeserver.domain.redact import env_secrets, redact, redact_data
 from claudeserver.domain.status import TERMINAL, TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
     ClaudeInteraction,
@@ -59,11 +59,8 @@ def create_task(db: DB, *, session_id: str, description: str, **options: Any) ->
 def get_task(db: DB, *, task_id: str, with_details: bool = False) -> Task | None:
     if not with_details:
         return db.get(Task, task_id)
-    stmt = (
-        select(Task)
-        .where(Task.id == task_id)
-        .options(selectinload(Task.interactions), selectinload(Task.test_cases))
-    )
+    # Interactions are paged separately: a long history must not be loaded whole.
+    stmt = select(Task).where(Task.id == task_id).options(selectinload(Task.test_cases))
     return db.scalars(stmt).first()
 
 
@@ -228,8 +225,8 @@ def _append_interaction(
         sequence=(last or 0) + 1,
         role=role,
         kind=kind,
-        content=redact(content),
-        data=redact_data(data),
+        content=redact(content, secrets := env_secrets()),
+        data=redact_data(data, secrets),
         created_at=utcnow(),
     )
     db.add(row)

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 ]
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 
 def _ensure_chromium() -> None:
@@ -70,6 +70,11 @@ def page(browser: Browser, dashboard: str) -> Iterator[Page]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, part: Locator | None = None) -> None:
+    """The whole page, or just `part` of it where the whole is too long to read."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    path = str(ARTIFACTS / f"{name}.png")
+    if part is None:
+        page.screenshot(path=path, full_page=True)
+    else:
+        part.screenshot(path=path)

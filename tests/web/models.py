@@ -37,3 +37,9 @@ def calculator(
 def stalling(seconds: float = 60) -> ScriptedModel:
     """Keeps the task running (the model "thinks" for `seconds`) until it is cancelled."""
     return ScriptedModel([Rule("## Task", [Stall(seconds, Reply([Text("Still here.")]))])])
+
+
+def reviewed(model: ScriptedModel, findings: str) -> ScriptedModel:
+    """`model` plus a reviewer that answers the review prompt with `findings` (JSON text)."""
+    model.rules = [*model.rules, Rule("Review this change", [], done=findings)]
+    return model

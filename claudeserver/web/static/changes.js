@@ -4,9 +4,8 @@
 
 import { ApiError, call, text } from "./api.js";
 import { diffText, fileTable } from "./diff.js";
-import { h, replace } from "./dom.js";
+import { TERMINAL, h, replace } from "./dom.js";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 // Why there is nothing to show, by the status the diff endpoint answers with.
 const NO_DIFF = {
   409: "No changes to show yet: the task has no workspace.",
@@ -80,13 +79,12 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
         : `Merged into ${result.base_branch} (${result.fast_forward ? "fast-forward"
           : "merge commit"} ${result.commit.slice(0, 10)})`;
       replace(outcome, h("p", { class: "ok" }, `${how}.`));
-      notify(`${how}.`);
     } catch (error) {
       const conflicted = (error.data && error.data.files) || [];
       replace(outcome, h("div", { class: "conflict", role: "alert" },
         h("p", {}, error.message),
-        conflicted.length ? h("ul", {}, conflicted.map((f) => h("li", { class: "mono" }, f)))
-          : null));
+        conflicted.length ? [h("p", {}, "Files in conflict:"),
+          h("ul", {}, conflicted.map((f) => h("li", { class: "mono" }, f)))] : null));
       if (error.status !== 409) showError(error);
     }
     merge.disabled = false;

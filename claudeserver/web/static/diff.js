@@ -27,9 +27,11 @@ export function diffText(text) {
     shown.map((line) => {
       // Between "diff --git" and the first "@@" every line is a file header; only
       // there do "--- a/x" and "+++ b/x" name files rather than remove or add lines.
-      if (line.startsWith("diff ")) inHeader = true;
+      const starts = line.startsWith("diff ");
+      if (starts) inHeader = true;
       else if (line.startsWith("@@")) inHeader = false;
-      return h("span", { class: inHeader ? "meta" : lineClass(line) }, line, "\n");
+      const kind = starts ? "meta file" : inHeader ? "meta" : lineClass(line);
+      return h("span", { class: kind }, line, "\n");
     }),
     lines.length > shown.length
       ? h("span", { class: "muted" }, `… ${lines.length - shown.length} more lines not shown`)

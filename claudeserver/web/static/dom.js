@@ -38,6 +38,9 @@ export function money(value) {
   return `$${Number(value || 0).toFixed(4)}`;
 }
 
+// Statuses a task never leaves (except by an explicit retry).
+export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
 export function badge(status) {
   return h("span", { class: `badge status-${status}` }, status);
 }

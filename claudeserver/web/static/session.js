@@ -6,6 +6,7 @@ import { badge, h, money, replace, when } from "./dom.js";
 
 export function sessionView(sessionId, { main, showError }) {
   const title = h("h1", {}, "Session");
+  const info = h("p", { id: "session-info", class: "muted" });
   const tbody = h("tbody");
   const rows = new Map(); // task id -> {badge cell, progress cell}
   let source = null;
@@ -21,6 +22,14 @@ export function sessionView(sessionId, { main, showError }) {
     placeholder: "discovered automatically" });
   const priority = h("input", { id: "task-priority", type: "number", min: -100, max: 100,
     value: 0 });
+  const fallback = h("input", { id: "task-fallback-model", autocomplete: "off",
+    placeholder: "the session's" });
+  const webhook = h("input", { id: "task-webhook", type: "url", autocomplete: "off",
+    placeholder: "the session's" });
+  const review = h("select", { id: "task-review" },
+    h("option", { value: "" }, "as the session says"),
+    h("option", { value: "yes" }, "yes"),
+    h("option", { value: "no" }, "no"));
   const form = h("form", { class: "stack", onsubmit: submit },
     field("task-description", "What should the agent do?", description),
     h("details", { class: "options" }, h("summary", {}, "Options"),
@@ -29,7 +38,10 @@ export function sessionView(sessionId, { main, showError }) {
         field("task-iterations", "Max iterations", iterations),
         field("task-budget", "Max budget (USD)", budget),
         field("task-test-command", "Test command", testCommand),
-        field("task-priority", "Priority (higher runs first)", priority))),
+        field("task-priority", "Priority (higher runs first)", priority),
+        field("task-fallback-model", "Fallback model", fallback),
+        field("task-webhook", "Webhook URL", webhook),
+        field("task-review", "Review the change", review))),
     h("div", {}, h("button", { type: "submit" }, "Submit task")),
   );
   const table = h("table", {},
@@ -39,7 +51,7 @@ export function sessionView(sessionId, { main, showError }) {
       h("th", { scope: "col" }, "Created"))),
     tbody);
   const empty = h("p", {}, "No tasks yet.");
-  replace(main, title,
+  replace(main, title, info,
     h("section", { "aria-labelledby": "new-task" }, h("h2", { id: "new-task" }, "New task"), form),
     h("section", { "aria-labelledby": "tasks" }, h("h2", { id: "tasks" }, "Tasks"),
       empty, h("div", { class: "table-wrap" }, table)));
@@ -52,6 +64,9 @@ export function sessionView(sessionId, { main, showError }) {
     if (budget.value) body.max_budget_usd = Number(budget.value);
     if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
     if (priority.value && Number(priority.value) !== 0) body.priority = Number(priority.value);
+    if (fallback.value.trim()) body.fallback_model = fallback.value.trim();
+    if (webhook.value.trim()) body.webhook_url = webhook.value.trim();
+    if (review.value) body.review = review.value === "yes";
     try {
       const task = await call("POST", "/api/v1/tasks", body);
       location.hash = `#/tasks/${encodeURIComponent(task.id)}`;
@@ -97,6 +112,7 @@ export function sessionView(sessionId, { main, showError }) {
   call("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}`)
     .then((session) => {
       replace(title, "Session: ", h("span", { class: "mono" }, session.project_path));
+      replace(info, sessionInfo(session));
       return load();
     })
     .then(() => {
@@ -108,4 +124,15 @@ export function sessionView(sessionId, { main, showError }) {
     clearTimeout(reload);
     if (source) source.close();
   };
+}
+
+// What decides how this session's tasks run, in one line under the title.
+function sessionInfo(session) {
+  const parts = [session.isolation === "worktree"
+    ? `Each task on its own branch from ${session.base_branch}`
+    : "Tasks change the project in place"];
+  if (session.test_runner) parts.push(`tests: ${session.test_runner}`);
+  if (session.test_command) parts.push(`test command: ${session.test_command}`);
+  if (session.review) parts.push("changes are reviewed");
+  return parts.join(" · ");
 }

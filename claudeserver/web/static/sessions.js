@@ -9,9 +9,32 @@ export function sessionsView({ main, showError }) {
     id: "project-path", name: "project_path", required: true, autocomplete: "off",
     placeholder: "/abs/path/to/project", spellcheck: "false",
   });
+  const field = (id, label, input) =>
+    h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const option = (value, label) => h("option", { value }, label);
+  const isolation = h("select", { id: "session-isolation" },
+    option("", "default"),
+    option("worktree", "worktree (a branch per task)"),
+    option("none", "none (in place)"));
+  const baseBranch = h("input", { id: "session-base-branch", autocomplete: "off",
+    spellcheck: "false", placeholder: "the current branch" });
+  const runner = h("select", { id: "session-test-runner" },
+    option("", "detect"),
+    ["pytest", "node", "go", "cargo", "command"].map((name) => option(name, name)));
+  const testCommand = h("input", { id: "session-test-command", autocomplete: "off",
+    spellcheck: "false", placeholder: "the runner's" });
+  const review = h("input", { id: "session-review", type: "checkbox" });
   const form = h("form", { class: "stack", onsubmit: create },
     h("label", { for: "project-path" }, "Project directory (absolute path on the server)"),
     h("div", { class: "row" }, path, h("button", { type: "submit" }, "Create session")),
+    h("details", { class: "options" }, h("summary", {}, "Options"),
+      h("div", { class: "grid" },
+        field("session-isolation", "Isolation", isolation),
+        field("session-base-branch", "Base branch", baseBranch),
+        field("session-test-runner", "Test runner", runner),
+        field("session-test-command", "Test command", testCommand),
+        h("div", { class: "check" }, review,
+          h("label", { for: "session-review" }, "Review each change")))),
   );
   replace(main,
     h("h1", {}, "Sessions"),
@@ -23,8 +46,15 @@ export function sessionsView({ main, showError }) {
 
   async function create(event) {
     event.preventDefault();
+    // Only what the user set: the server's defaults depend on the project.
+    const body = { project_path: path.value.trim() };
+    if (isolation.value) body.isolation = isolation.value;
+    if (baseBranch.value.trim()) body.base_branch = baseBranch.value.trim();
+    if (runner.value) body.test_runner = runner.value;
+    if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
+    if (review.checked) body.review = true;
     try {
-      const session = await call("POST", "/api/v1/sessions", { project_path: path.value.trim() });
+      const session = await call("POST", "/api/v1/sessions", body);
       location.hash = `#/sessions/${encodeURIComponent(session.id)}`;
     } catch (error) {
       showError(error);

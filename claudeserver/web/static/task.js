@@ -5,11 +5,10 @@
 
 import { call, stream } from "./api.js";
 import { changesSection } from "./changes.js";
-import { badge, h, money, replace, when } from "./dom.js";
+import { TERMINAL, badge, h, money, replace, when } from "./dom.js";
 import { findingsList } from "./findings.js";
 import { timelineEntry } from "./timeline.js";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const ACTIVE = new Set(["running", "paused", "testing"]);
 
 export function taskView(taskId, { main, notify, showError }) {
@@ -156,7 +155,7 @@ export function taskView(taskId, { main, notify, showError }) {
       if (data.kind === "status") {
         renderStatus(data.content, data.data && data.data.progress);
         scheduleRefresh();
-        // The changes are worth a look once the agent hands them to the tests, and final at the end.
+        // Worth a look once the agent hands its work to the tests; final at the end.
         if (data.content === "testing" || TERMINAL.has(data.content)) changes.refresh();
       } else if (data.kind === "progress") {
         replace(progress, data.content);

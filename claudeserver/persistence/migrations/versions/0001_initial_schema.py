@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:30:23.113739
+Create Date: 2026-11-24 08:33:52.905674
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_tasks_created", ["created_at", "id"], unique=False)
         batch_op.create_index(
             "ix_tasks_session_created", ["session_id", "created_at"], unique=False
         )
@@ -144,6 +145,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tasks_status"))
         batch_op.drop_index("ix_tasks_session_created")
+        batch_op.drop_index("ix_tasks_created")
 
     op.drop_table("tasks")
     with op.batch_alter_table("sessions", schema=None) as batch_op:

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from claudeserver.testing import FakeAnthropic
+from claudeserver.testing.fake_anthropic import Model
+from tests.integration.test_reliability import slow_calculator
+from tests.scaleout.cluster import Cluster
+
+# Short heartbeats, so a killed worker is found dead within seconds.
+HEARTBEAT_SECONDS = 0.5
+STALLED_SECONDS = 3.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "scaleout: API and worker processes on PostgreSQL (EXECUTOR=procrastinate)"
+    )
+
+
+@pytest.fixture
+def cluster_env(
+    tmp_path: Path, postgres_url: str, fake_model: Callable[[Model], FakeAnthropic]
+) -> dict[str, str]:
+    fake = fake_model(slow_calculator())
+    return {
+        **fake.env(),
+        "EXECUTOR": "procrastinate",
+        "DATABASE_URL": postgres_url,
+        "WORKER_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+        "WORKER_STALLED_SECONDS": str(STALLED_SECONDS),
+        "HUMAN_THINK_SECONDS": "0.05",
+        "HUMAN_SEED": "7",
+        "MAX_ITERATIONS": "8",
+        "WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+
+
+@pytest.fixture
+def cluster(cluster_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
+    """An API-only process and two workers with two task slots each."""
+    running = Cluster(cluster_env, tmp_path)
+    try:
+        yield running.start(workers=2, concurrency=2)
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Callable[[int], list[Path]]:
+    """`n` small Python projects, each with one regression test."""
+
+    def make(n: int) -> list[Path]:
+        made = []
+        for i in range(n):
+            root = tmp_path / f"project{i}"
+            (root / "tests").mkdir(parents=True)
+            (root / "tests" / "test_existing.py").write_text(
+                "def test_existing():\n    assert 1 + 1 == 2\n"
+            )
+            made.append(root)
+        return made
+
+    return make
