@@ -131,6 +131,7 @@ def _doctor() -> int:
     from sqlalchemy import text
 
     from claudeserver.agent.locate import cli_status
+    from claudeserver.domain import sandbox
     from claudeserver.persistence.db import make_engine
     from claudeserver.settings import Settings
 
@@ -143,9 +144,12 @@ def _doctor() -> int:
     except Exception as exc:
         checks.append(("database", f"error: {exc}"))
     checks.append(("claude cli", cli_status(settings.claude_cli_command)))
-    for name, result in checks:
+    box = sandbox.describe(settings.sandbox)
+    for name, result in [*checks, ("sandbox", box)]:
         print(f"{name:12} {result}")
-    return 0 if all(r.startswith("ok") for _, r in checks) else 1
+    # SANDBOX=auto falls back to the policy alone by design; only "required" must run.
+    box_ok = settings.sandbox != "required" or box.startswith("ok")
+    return 0 if box_ok and all(r.startswith("ok") for _, r in checks) else 1
 
 
 def _policy_check() -> int:

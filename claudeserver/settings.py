@@ -18,6 +18,13 @@ def default_cli_command() -> str | None:
     return shutil.which("claude")
 
 
+# Package registries, so installing dependencies into the project works from Bash.
+DEFAULT_SANDBOX_DOMAINS = (
+    "pypi.org,files.pythonhosted.org,registry.npmjs.org,proxy.golang.org,sum.golang.org,"
+    "crates.io,index.crates.io,static.crates.io"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -53,6 +60,12 @@ class Settings(BaseSettings):
     # JSON with server-wide policy defaults: extra_dirs, allow_rules, deny_rules,
     # allow_git_push, allow_db_destroy. Sessions add to them.
     policy_file: Path | None = None
+    # Claude Code's Bash sandbox: "auto" uses it where it can run and otherwise runs Bash
+    # under the permission policy alone; "required" fails tasks when it cannot run.
+    sandbox: Literal["auto", "required", "off"] = "auto"
+    # Comma-separated domains sandboxed commands may reach, e.g. pypi.org,github.com;
+    # any other host is denied.
+    sandbox_allowed_domains: str = DEFAULT_SANDBOX_DOMAINS
     api_tokens: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
@@ -114,6 +127,10 @@ class Settings(BaseSettings):
 
     def policy_defaults(self) -> PolicyOptions:
         return PolicyOptions.from_file(self.policy_file) if self.policy_file else PolicyOptions()
+
+    @property
+    def sandbox_domains(self) -> list[str]:
+        return [d.strip() for d in self.sandbox_allowed_domains.split(",") if d.strip()]
 
     @property
     def tokens(self) -> list[str]:

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from claude_agent_sdk import (
     AssistantMessage,
@@ -28,7 +28,7 @@ from claude_agent_sdk import (
     ToolUseBlock,
     UserMessage,
 )
-from claude_agent_sdk.types import SyncHookJSONOutput
+from claude_agent_sdk.types import SandboxSettings, SyncHookJSONOutput
 
 from claudeserver.agent.events import (
     AgentError,
@@ -44,6 +44,8 @@ from claudeserver.agent.events import (
 Gate = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
 Answerer = Callable[[list[dict[str, Any]]], Awaitable[dict[str, str]]]
 
+# What the CLI asks can_use_tool when a sandboxed command reaches a host not allowlisted.
+SANDBOX_NETWORK = "SandboxNetworkAccess"
 # The gate may hold a call while the simulated human "thinks"; give it room.
 HOOK_TIMEOUT_SECONDS = 900
 
@@ -56,7 +58,8 @@ class AgentConfig:
     fallback_model: str | None = None
     resume: str | None = None
     system_prompt_append: str = ""
-    sandbox: bool = False
+    # `ClaudeAgentOptions.sandbox` (see domain/sandbox.py); None runs Bash unsandboxed.
+    sandbox: dict[str, Any] | None = None
     extra_dirs: list[Path] = field(default_factory=list)
     max_budget_usd: float | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -159,11 +162,6 @@ class AgentSession:
 
     def _options(self) -> ClaudeAgentOptions:
         config = self._config
-        sandbox: Any = (
-            {"enabled": True, "autoAllowBashIfSandboxed": False, "allowUnsandboxedCommands": False}
-            if config.sandbox
-            else None
-        )
         return ClaudeAgentOptions(
             cwd=str(config.cwd),
             cli_path=config.cli_path,
@@ -190,7 +188,7 @@ class AgentSession:
                 ]
             },
             can_use_tool=self._can_use_tool,
-            sandbox=sandbox,
+            sandbox=cast("SandboxSettings | None", config.sandbox),
             stderr=self._stderr.append,
         )
 
@@ -217,6 +215,13 @@ class AgentSession:
             questions = list(tool_input.get("questions") or [])
             answers = await self._answer_questions(questions)
             return PermissionResultAllow(updated_input={"questions": questions, "answers": answers})
+        if tool_name == SANDBOX_NETWORK:
+            # The sandbox asks only for hosts outside its allowedDomains.
+            host = tool_input.get("host", "?")
+            return PermissionResultDeny(
+                message=f"denied: sandboxed commands may not reach {host}; it is not in "
+                "SANDBOX_ALLOWED_DOMAINS"
+            )
         decision = await self._gate(tool_name, tool_input)
         if decision.allowed:
             return PermissionResultAllow()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,10 +13,13 @@ from claudeserver import web
 from claudeserver.api.errors import method_not_allowed
 from claudeserver.api.routes import events, health, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
+from claudeserver.domain import sandbox
 from claudeserver.domain.executors import make_executor
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 from claudeserver.persistence.notify import CommitNotifier
 from claudeserver.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
@@ -26,6 +31,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         migrate(engine)
+        box = await asyncio.to_thread(sandbox.describe, settings.sandbox)
+        (log.info if box.startswith(("ok", "off")) else log.warning)("Bash sandbox: %s", box)
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.notifier.attach(app.state.sessionmaker)
         app.state.executor = make_executor(

@@ -292,3 +292,5 @@ class HealthOut(BaseModel):
     status: str
     database: str
     cli: str
+    # "ok: bubblewrap 0.8.0", "unavailable: <why>. SANDBOX=...: <consequence>" or "off: ..."
+    sandbox: str

@@ -73,7 +73,8 @@ class SimulatedHuman:
             "decisions yourself and finish the job.\n\n"
             f"## Task\n{description}\n\n"
             "Implement the task in this project now. Work only inside the project directory. "
-            "Do not modify existing tests. You will be asked for tests afterwards."
+            "Do not modify existing tests, and do not commit: your changes are committed for "
+            "you. You will be asked for tests afterwards."
         )
 
     @staticmethod

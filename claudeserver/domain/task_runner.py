@@ -24,7 +24,7 @@ from claudeserver.agent import (
     ToolOutcome,
     TurnResult,
 )
-from claudeserver.domain import gate
+from claudeserver.domain import gate, sandbox
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
@@ -154,6 +154,7 @@ class TaskRun:
     async def _work(self) -> None:
         if not self.origin.is_dir():
             raise TaskFailure(f"The project directory {self.origin} does not exist any more")
+        sandbox_settings = self._sandbox()
         self.workspace = await self._workspace()
         self.project = self.workspace.path
         context = RunContext(
@@ -175,6 +176,7 @@ class TaskRun:
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
+            sandbox=sandbox_settings,
         )
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent
@@ -189,6 +191,19 @@ class TaskRun:
             return ""
         text = path.read_text(errors="replace")[:MAX_INSTRUCTIONS_CHARS]
         return f"\n\nThe project's CLAUDE.md says:\n\n{text}"
+
+    def _sandbox(self) -> dict[str, Any] | None:
+        """The Bash sandbox settings, or None for the permission policy alone."""
+        mode = self.settings.sandbox
+        if mode == "off":
+            return None
+        status = sandbox.probe()
+        if status.available:
+            return sandbox.sandbox_settings(self.settings.sandbox_domains)
+        if mode == "required":
+            raise TaskFailure(f"SANDBOX=required, but the Bash sandbox is {status.detail}")
+        self._record("system", "sandbox", f"Bash runs without the sandbox: {status.detail}")
+        return None
 
     async def _workspace(self) -> Workspace:
         """The task's own worktree (or a snapshot to diff against), reused on resume."""

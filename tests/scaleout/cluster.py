@@ -17,6 +17,11 @@ from sqlalchemy import create_engine, text
 from tests.integration.server_process import free_port
 
 TERMINAL = {"completed", "failed", "cancelled"}
+STALLED_SECONDS = 3.0  # WORKER_STALLED_SECONDS of the test fleet
+REGISTERED = text(
+    "SELECT count(*) FROM procrastinate_workers"
+    " WHERE last_heartbeat > now() - make_interval(secs => :fresh)"
+)
 
 
 class Process:
@@ -34,6 +39,11 @@ class Process:
     @property
     def pid(self) -> int:
         return self.popen.pid
+
+    def terminate(self, timeout: float) -> int:
+        """SIGTERM, as a service manager stops it; its exit code."""
+        self.popen.send_signal(signal.SIGTERM)
+        return self.popen.wait(timeout)
 
     def kill(self) -> None:
         """SIGKILL the whole group, as if its machine died."""
@@ -53,16 +63,24 @@ class Cluster:
         self.api: Process | None = None
 
     def start(self, workers: int, concurrency: int) -> Cluster:
+        """All at once on the empty database, as a fleet (re)starting would."""
         self.api = Process(["serve", "--no-executor"], self.env, self.logs / "api.log")
-        self._until(self._healthy, "the API did not start", self.logs / "api.log")
         for n in range(workers):
             log = self.logs / f"worker{n}.log"
             self.workers.append(
                 Process(["worker", "--concurrency", str(concurrency)], self.env, log)
             )
-        # Each worker process registers two procrastinate workers: tasks and maintenance.
-        self._until(lambda: self._registered() >= 2 * workers, "workers did not start", log)
+        self._until(self._healthy, "the API did not start", self.logs / "api.log")
+        self._until(lambda: self._registered() >= workers, "workers did not start", log)
         return self
+
+    def add_worker(self, concurrency: int) -> Process:
+        log = self.logs / f"worker{len(self.workers)}.log"
+        worker = Process(["worker", "--concurrency", str(concurrency)], self.env, log)
+        live = sum(1 for w in self.workers if w.popen.poll() is None)
+        self.workers.append(worker)
+        self._until(lambda: self._registered() > live, "the worker did not start", log)
+        return worker
 
     def stop(self) -> None:
         for process in [*self.workers, self.api]:
@@ -103,12 +121,14 @@ class Cluster:
             return False
 
     def _registered(self) -> int:
+        """Worker processes with a live task worker in procrastinate's table."""
         engine = create_engine(self.database_url)
         try:
             with engine.connect() as conn:
-                if conn.execute(text("SELECT to_regclass('procrastinate_workers')")).scalar():
-                    return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
-                return 0
+                if not conn.execute(text("SELECT to_regclass('procrastinate_workers')")).scalar():
+                    return 0
+                # Two procrastinate workers per process: tasks and maintenance.
+                return int(conn.execute(REGISTERED, {"fresh": STALLED_SECONDS}).scalar_one()) // 2
         finally:
             engine.dispose()
 

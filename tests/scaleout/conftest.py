@@ -7,12 +7,10 @@ import pytest
 
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
-from tests.integration.test_reliability import slow_calculator
-from tests.scaleout.cluster import Cluster
+from tests.scaleout.cluster import STALLED_SECONDS, Cluster
 
 # Short heartbeats, so a killed worker is found dead within seconds.
 HEARTBEAT_SECONDS = 0.5
-STALLED_SECONDS = 3.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,13 +19,28 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+StartCluster = Callable[[Model], Cluster]
+
+
 @pytest.fixture
-def cluster_env(
+def start_cluster(
     tmp_path: Path, postgres_url: str, fake_model: Callable[[Model], FakeAnthropic]
-) -> dict[str, str]:
-    fake = fake_model(slow_calculator())
+) -> Iterator[StartCluster]:
+    """An API-only process and two workers with two task slots each, on a fresh database."""
+    started: list[Cluster] = []
+
+    def start(model: Model) -> Cluster:
+        env = {**fake_model(model).env(), **_settings(tmp_path, postgres_url)}
+        started.append(Cluster(env, tmp_path))
+        return started[-1].start(workers=2, concurrency=2)
+
+    yield start
+    for cluster in started:
+        cluster.stop()
+
+
+def _settings(tmp_path: Path, postgres_url: str) -> dict[str, str]:
     return {
-        **fake.env(),
         "EXECUTOR": "procrastinate",
         "DATABASE_URL": postgres_url,
         "WORKER_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
@@ -37,16 +50,6 @@ def cluster_env(
         "MAX_ITERATIONS": "8",
         "WORKSPACES_DIR": str(tmp_path / "workspaces"),
     }
-
-
-@pytest.fixture
-def cluster(cluster_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
-    """An API-only process and two workers with two task slots each."""
-    running = Cluster(cluster_env, tmp_path)
-    try:
-        yield running.start(workers=2, concurrency=2)
-    finally:
-        running.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Scale-out: an API-only process and two worker processes share one PostgreSQL queue."""
+"""Scale-out: an API-only process and two worker processes share one PostgreSQL queue.
+
+Two tests, each with its own database and processes: starting a fleet costs seconds and
+every agent here is a real Claude Code CLI, so each test covers several behaviours.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,29 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from claudeserver.domain.processes import task_pids
+from tests.integration.test_pipeline import calculator
+from tests.integration.test_reliability import slow_calculator
 from tests.scaleout.cluster import Cluster, until
+from tests.scaleout.conftest import StartCluster
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.agent]
 
 Projects = Callable[[int], list[Path]]
 
 
-def _tool_calls(cluster: Cluster, task_id: str) -> int:
-    return sum(1 for i in cluster.task(task_id)["interactions"] if i["kind"] == "tool_use")
-
-
-def test_tasks_complete_spread_over_workers(cluster: Cluster, projects: Projects) -> None:
+def test_tasks_spread_over_workers_and_stream_through_the_api(
+    start_cluster: StartCluster, projects: Projects
+) -> None:
+    cluster = start_cluster(calculator())
     folders = projects(6)
     task_ids = [cluster.submit(folder) for folder in folders]
+    events = _stream(cluster, task_ids[0])  # live, while the workers run the tasks
     cluster.wait_ended(task_ids, timeout=90)
 
     tasks = [cluster.task(t) for t in task_ids]
@@ -32,10 +40,41 @@ def test_tasks_complete_spread_over_workers(cluster: Cluster, projects: Projects
     assert {cluster.worker_of(t).pid for t in tasks} == {w.pid for w in cluster.workers}
     assert all((f / "mathutil.py").read_text().endswith("a + b\n") for f in folders)
 
+    kinds = [(kind, data.get("kind")) for kind, data in events]
+    assert kinds[-1] == ("done", None)
+    assert ("interaction", "tool_use") in kinds and ("test_result", "test_result") in kinds
+    sequences = [data["sequence"] for kind, data in events if kind != "done"]
+    assert sequences == [i["sequence"] for i in tasks[0]["interactions"]]
 
-def test_killed_worker_task_resumes_on_another(cluster: Cluster, projects: Projects) -> None:
-    (folder,) = projects(1)
-    task_id = cluster.submit(folder)
+
+def test_cancel_stop_and_a_dead_worker(start_cluster: StartCluster, projects: Projects) -> None:
+    cluster = start_cluster(slow_calculator())
+    cancelled, handed_over, resumed = projects(3)
+
+    # A cancel reaches the worker that runs the task through the database.
+    task_id = cluster.submit(cancelled)
+    until(lambda: _tool_calls(cluster, task_id) >= 1 and task_pids(task_id) != [], timeout=30)
+    asked = time.monotonic()
+    cluster.post(f"/api/v1/tasks/{task_id}/cancel")
+    until(lambda: cluster.status(task_id) == "cancelled", timeout=5)
+    until(lambda: task_pids(task_id) == [], timeout=5)
+    assert time.monotonic() - asked < 5
+
+    # A worker stopped mid-task (SIGTERM) exits at once; another one resumes the task.
+    task_id = cluster.submit(handed_over)
+    until(lambda: _tool_calls(cluster, task_id) >= 2, timeout=30)
+    stopped = cluster.worker_of(cluster.task(task_id))
+    asked = time.monotonic()
+    assert stopped.terminate(timeout=10) == 0
+    assert time.monotonic() - asked < 10
+    cluster.wait_ended([task_id], timeout=60)
+    after = cluster.task(task_id)
+    assert after["status"] == "completed", after["summary"]
+    assert after["resumes"] == 1 and cluster.worker_of(after) is not stopped
+    cluster.add_worker(concurrency=2)
+
+    # A worker killed mid-task: another one resumes the task and its conversation.
+    task_id = cluster.submit(resumed)
     until(lambda: _tool_calls(cluster, task_id) >= 2, timeout=30)
     before = cluster.task(task_id)
     dead = cluster.worker_of(before)
@@ -50,27 +89,19 @@ def test_killed_worker_task_resumes_on_another(cluster: Cluster, projects: Proje
     sequences = [i["sequence"] for i in after["interactions"]]
     assert sequences == list(range(1, len(sequences) + 1))  # nothing lost, nothing doubled
     assert after["interactions"][: len(before["interactions"])] == before["interactions"]
-    assert (folder / "mathutil.py").read_text().endswith("a + b\n")
+    assert (resumed / "mathutil.py").read_text().endswith("a + b\n")
     assert task_pids(task_id) == []
 
 
-def test_cancel_reaches_the_worker(cluster: Cluster, projects: Projects) -> None:
-    (folder,) = projects(1)
-    task_id = cluster.submit(folder)
-    until(lambda: _tool_calls(cluster, task_id) >= 1 and task_pids(task_id) != [], timeout=30)
-
-    started = time.monotonic()
-    cluster.post(f"/api/v1/tasks/{task_id}/cancel")
-    until(lambda: cluster.status(task_id) == "cancelled", timeout=5)
-    until(lambda: task_pids(task_id) == [], timeout=5 - (time.monotonic() - started))
-    assert time.monotonic() - started < 5
+def _tool_calls(cluster: Cluster, task_id: str) -> int:
+    return sum(1 for i in cluster.task(task_id)["interactions"] if i["kind"] == "tool_use")
 
 
-def test_events_of_a_worker_reach_the_api_stream(cluster: Cluster, projects: Projects) -> None:
-    (folder,) = projects(1)
-    task_id = cluster.submit(folder)
-    events: list[tuple[str, dict[str, object]]] = []
-    with httpx.stream("GET", f"{cluster.url}/api/v1/tasks/{task_id}/events", timeout=60) as stream:
+def _stream(cluster: Cluster, task_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The task's Server-Sent Events from the API process, until `done`."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    url = f"{cluster.url}/api/v1/tasks/{task_id}/events"
+    with httpx.stream("GET", url, timeout=60) as stream:
         kind = ""
         for line in stream.iter_lines():
             if line.startswith("event: "):
@@ -79,9 +110,4 @@ def test_events_of_a_worker_reach_the_api_stream(cluster: Cluster, projects: Pro
                 events.append((kind, json.loads(line.removeprefix("data: "))))
                 if kind == "done":
                     break
-
-    assert events[-1][0] == "done"
-    tool_uses = [d for k, d in events if k == "interaction" and d.get("kind") == "tool_use"]
-    assert len(tool_uses) >= 5  # the slow steps, streamed while the worker ran them
-    statuses = [d["content"] for k, d in events if k == "status" and d.get("kind") == "status"]
-    assert statuses[-1] == "completed"
+    return events

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from claudeserver.agent.locate import cli_status
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.schemas import HealthOut
+from claudeserver.domain import sandbox
 
 router = APIRouter(tags=["health"])
 
@@ -18,5 +19,8 @@ def health(db: SessionDep, settings: SettingsDep) -> HealthOut:
     except Exception as exc:
         database = f"error: {type(exc).__name__}"
     cli = cli_status(settings.claude_cli_command)
-    ok = database == "ok" and cli.startswith("ok")
-    return HealthOut(status="ok" if ok else "degraded", database=database, cli=cli)
+    box = sandbox.describe(settings.sandbox)
+    # Only a required sandbox that cannot run stops tasks; "auto" falls back by design.
+    box_ok = settings.sandbox != "required" or box.startswith("ok")
+    ok = database == "ok" and cli.startswith("ok") and box_ok
+    return HealthOut(status="ok" if ok else "degraded", database=database, cli=cli, sandbox=box)

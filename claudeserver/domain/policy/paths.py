@@ -35,7 +35,7 @@ _MAX_GLOB_MATCHES = 200
 _HARMLESS_DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty")
 _HARMLESS_DEVICE_DIRS = ("/dev/fd", "/dev/shm", "/dev/pts")
 
-_HOME_SECRETS = (
+HOME_SECRETS = (
     ".ssh",
     ".aws",
     ".config/gcloud",
@@ -49,7 +49,7 @@ _HOME_SECRETS = (
     ".pypirc",
     ".claude/.credentials.json",
 )
-_ABSOLUTE_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d")
+ABSOLUTE_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d")
 _PROC_ENVIRON = re.compile(r"^/proc/[^/]+(/task/[^/]+)?/environ$")
 
 _HOME_PERSISTENCE = (
@@ -151,10 +151,10 @@ def secret_reason(path: Path, places: Places) -> str | None:
     """Why reading `path` would expose a credential, or None when it is not a secret."""
     text = str(path)
     for home in places.homes:
-        for rel in _HOME_SECRETS:
+        for rel in HOME_SECRETS:
             if within(path, home / rel):
                 return f"{path} is inside ~/{rel}, which holds credentials"
-    for secret in _ABSOLUTE_SECRETS:
+    for secret in ABSOLUTE_SECRETS:
         if within(path, Path(secret)):
             return f"{path} holds system credentials"
     if _PROC_ENVIRON.match(text):
