@@ -12,14 +12,14 @@ import pytest
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.client.conftest import Run
-from tests.web.models import calculator
+from tests.models import BUGGY, FIXED, calculator
 
 
 @pytest.mark.agent
 def test_submit_follow_reports_a_completed_task(
     cli: Run, server: str, project: Path, fake_model: Callable[[Model], FakeAnthropic]
 ) -> None:
-    fake_model(calculator())
+    fake_model(calculator(first=FIXED))
     code, out, err = cli("submit", str(project), "Add an add(a, b) function", "--follow",
                          "--server", server)  # fmt: skip
 
@@ -49,7 +49,7 @@ def test_submit_follow_reports_a_completed_task(
 def test_submit_follow_fails_with_the_failing_tests_named(
     cli: Run, server: str, project: Path, fake_model: Callable[[Model], FakeAnthropic]
 ) -> None:
-    fake_model(calculator(fixed_at_once=False))
+    fake_model(calculator(fix=BUGGY))
     code, out, err = cli("submit", str(project), "Add an add(a, b) function", "--follow",
                          "--max-iterations", "2", "--server", server)  # fmt: skip
 

@@ -11,7 +11,7 @@ from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.client.conftest import Run
-from tests.web.models import calculator
+from tests.models import FIXED, calculator
 
 TOKEN = "cli-test-token"
 
@@ -42,7 +42,7 @@ def test_the_token_carries_a_followed_submission(
     fake_model: Callable[[Model], FakeAnthropic],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake_model(calculator())
+    fake_model(calculator(first=FIXED))
     monkeypatch.setenv("CLAUDESERVER_TOKEN", TOKEN)
     code, out, err = cli("submit", str(project), "Add add()", "--follow", "--server", server)
     assert code == 0, out + err

@@ -15,7 +15,7 @@ from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel, S
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
 from tests.conftest import submit, wait_for
-from tests.integration.test_pipeline import BUGGY, calculator
+from tests.models import BUGGY, calculator
 
 pytestmark = pytest.mark.agent
 

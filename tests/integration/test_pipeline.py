@@ -14,36 +14,9 @@ from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model, ModelRequest
 from claudeserver.testing.script import Reply, ToolUse, bash, write
 from tests.conftest import submit, wait_for
+from tests.models import BUGGY, FIXED, calculator
 
 pytestmark = pytest.mark.agent
-
-BUGGY = "def add(a, b):\n    return a - b\n"
-FIXED = "def add(a, b):\n    return a + b\n"
-TESTS = (
-    "from mathutil import add\n\n"
-    "def test_small():\n    assert add(1, 2) == 3\n\n"
-    "def test_zero():\n    assert add(0, 0) == 0\n\n"
-    "def test_negative():\n    assert add(-1, -1) == -2\n"
-)
-CONFTEST = "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parents[1]))\n"
-
-
-def calculator(*, fixes: bool = True, task_steps: tuple = ()) -> ScriptedModel:
-    return ScriptedModel(
-        [
-            Rule("## Task", [*task_steps, write("mathutil.py", BUGGY)], done="I implemented add."),
-            Rule(
-                "write tests",
-                [write("tests/conftest.py", CONFTEST), write("tests/test_mathutil.py", TESTS)],
-                done="I wrote three tests.",
-            ),
-            Rule(
-                "Some tests failed",
-                [write("mathutil.py", FIXED if fixes else BUGGY)],
-                done="Fixed the bug.",
-            ),
-        ]
-    )
 
 
 def test_happy_path_with_fix_loop(
@@ -89,7 +62,7 @@ def test_happy_path_on_postgresql(
 def test_agent_that_never_fixes_its_bug_fails(
     api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
 ) -> None:
-    fake_model(calculator(fixes=False))
+    fake_model(calculator(fix=BUGGY))
     task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
 
     assert task["status"] == "failed"

@@ -18,16 +18,11 @@ from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash
 from tests.conftest import submit, wait_for
 from tests.integration.server_process import ServerProcess
-from tests.integration.test_pipeline import calculator
+from tests.models import calculator, slow_calculator
 
 pytestmark = pytest.mark.agent
 
 FakeFactory = Callable[[Model], FakeAnthropic]
-
-
-def slow_calculator() -> ScriptedModel:
-    """Five slow steps before the implementation, so a test can interrupt it mid-task."""
-    return calculator(task_steps=tuple(Stall(0.7, then=bash(f"echo step {n}")) for n in range(5)))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
 from tests.conftest import wait_for
-from tests.integration.test_pipeline import calculator
+from tests.models import calculator
 
 pytestmark = pytest.mark.agent
 

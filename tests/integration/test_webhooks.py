@@ -16,7 +16,7 @@ from claudeserver.domain.webhooks import SIGNATURE_HEADER, sign
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.conftest import wait_for
-from tests.integration.test_pipeline import calculator
+from tests.models import calculator
 
 pytestmark = pytest.mark.agent
 

@@ -16,7 +16,7 @@ from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model, ModelRequest
 from claudeserver.testing.script import Reply, ToolUse, write
 from tests.conftest import wait_for
-from tests.integration.test_pipeline import CONFTEST, TESTS
+from tests.models import CONFTEST, TESTS
 
 pytestmark = pytest.mark.agent
 

@@ -17,8 +17,8 @@ from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.conftest import wait_for
-from tests.integration.test_pipeline import calculator
 from tests.integration.test_webhooks import Receiver
+from tests.models import calculator
 
 pytestmark = pytest.mark.scaleout
 

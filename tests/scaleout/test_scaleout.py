@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from claudeserver.domain.processes import task_pids
-from tests.integration.test_pipeline import calculator
-from tests.integration.test_reliability import slow_calculator
+from tests.models import calculator, slow_calculator
 from tests.scaleout.cluster import Cluster, until
 from tests.scaleout.conftest import StartCluster
 

@@ -12,8 +12,8 @@ import pytest
 
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
+from tests.models import BUGGY, FIXED, TESTS, calculator, reviewed
 from tests.web.conftest import screenshot
-from tests.web.models import BUGGY, FIXED, TESTS, calculator, reviewed
 from tests.web.test_dashboard import AGENT_TIMEOUT
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
@@ -56,7 +56,7 @@ def counts(page: Page, path: str) -> list[str]:
 def test_a_reviewed_worktree_task_shows_its_changes_and_merges(
     page: Page, repo: Path, fake_model: Callable[[Model], FakeAnthropic]
 ) -> None:
-    fake_model(reviewed(calculator(), json.dumps(FINDINGS)))
+    fake_model(reviewed(calculator(first=FIXED), json.dumps(FINDINGS)))
     page.goto("/")
     page.get_by_label("Project directory").fill(str(repo))
     page.get_by_text("Options").click()

@@ -13,8 +13,8 @@ import pytest
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash
+from tests.models import BUGGY, FIXED, calculator, stalling
 from tests.web.conftest import screenshot
-from tests.web.models import calculator, stalling
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
 from playwright.sync_api import Page, expect
@@ -41,7 +41,7 @@ def create_task(
 def test_create_a_session_and_task_and_watch_it_complete_live(
     page: Page, project: Path, fake_model: FakeModel
 ) -> None:
-    fake_model(calculator())
+    fake_model(calculator(first=FIXED))
     page.goto("/")
     page.get_by_label("Project directory").fill(str(project))
     page.get_by_role("button", name="Create session").click()
@@ -77,7 +77,7 @@ def test_a_denied_permission_stands_out_and_agent_text_stays_text(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
     hostile = '<img src=x onerror="window.pwned=1">I added add.'
-    fake_model(calculator(task_steps=(bash("sudo rm -rf /"),), done=hostile))
+    fake_model(calculator(first=FIXED, task_steps=(bash("sudo rm -rf /"),), done=hostile))
     task = create_task(dashboard, project, "Add an add(a, b) function")
     page.goto(f"/#/tasks/{task['id']}")
 
@@ -105,7 +105,7 @@ def test_a_denied_permission_stands_out_and_agent_text_stays_text(
 def test_a_failing_tests_output_expands(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
-    fake_model(calculator(fixed_at_once=False))
+    fake_model(calculator(fix=BUGGY))
     task = create_task(dashboard, project, "Add an add(a, b) function", max_iterations=2)
     page.goto(f"/#/tasks/{task['id']}")
 

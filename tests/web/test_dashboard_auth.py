@@ -10,8 +10,8 @@ import pytest
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
+from tests.models import stalling
 from tests.web.conftest import screenshot
-from tests.web.models import stalling
 from tests.web.test_dashboard import AGENT_TIMEOUT, create_task
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")

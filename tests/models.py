@@ -1,9 +1,9 @@
-"""Scripted fake models shared by the browser and CLI tests."""
+"""Scripted fake models the tests share: an add() task, a stall, a reviewer."""
 
 from __future__ import annotations
 
 from claudeserver.testing import Reply, Rule, ScriptedModel, Stall, Text
-from claudeserver.testing.script import Step, write
+from claudeserver.testing.script import Step, bash, write
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -17,21 +17,33 @@ CONFTEST = "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).p
 
 
 def calculator(
-    *, fixed_at_once: bool = True, task_steps: tuple[Step, ...] = (), done: str = "I added add."
+    *,
+    first: str = BUGGY,
+    fix: str = FIXED,
+    task_steps: tuple[Step, ...] = (),
+    done: str = "I implemented add.",
 ) -> ScriptedModel:
-    """Writes add() and three tests; `fixed_at_once=False` writes a bug it never fixes."""
-    code = FIXED if fixed_at_once else BUGGY
+    """Writes add() (`first`), three tests, and `fix` when shown failing tests.
+
+    The defaults make one round of the fix loop; `fix=BUGGY` never fixes the bug and
+    `first=FIXED` passes at once.
+    """
     return ScriptedModel(
         [
-            Rule("## Task", [*task_steps, write("mathutil.py", code)], done=done),
+            Rule("## Task", [*task_steps, write("mathutil.py", first)], done=done),
             Rule(
                 "write tests",
                 [write("tests/conftest.py", CONFTEST), write("tests/test_mathutil.py", TESTS)],
                 done="I wrote three tests.",
             ),
-            Rule("Some tests failed", [write("mathutil.py", code)], done="Fixed it."),
+            Rule("Some tests failed", [write("mathutil.py", fix)], done="Fixed the bug."),
         ]
     )
+
+
+def slow_calculator() -> ScriptedModel:
+    """Five slow steps before the implementation, so a test can interrupt it mid-task."""
+    return calculator(task_steps=tuple(Stall(0.7, then=bash(f"echo step {n}")) for n in range(5)))
 
 
 def stalling(seconds: float = 60) -> ScriptedModel:
