@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from claudeserver.testing import Reply, Rule, ScriptedModel, Stall, Text
-from claudeserver.testing.script import Step, bash, write
+from claudeserver.testing import ApiError, ModelRequest, Reply, Rule, ScriptedModel, Stall, Text
+from claudeserver.testing.script import Step, ToolUse, bash, write
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -39,6 +39,23 @@ def calculator(
             Rule("Some tests failed", [write("mathutil.py", fix)], done="Fixed the bug."),
         ]
     )
+
+
+def overloaded(times: int) -> ScriptedModel:
+    """A calculator whose API answers 529 `times` times before the implementation."""
+    calls = {"n": 0}
+
+    def flaky(request: ModelRequest) -> Reply | ApiError:
+        calls["n"] += 1
+        if calls["n"] <= times:
+            return ApiError(529)
+        return Reply(
+            [ToolUse("Write", {"file_path": f"{request.cwd}/mathutil.py", "content": FIXED})]
+        )
+
+    model = calculator()
+    model.rules[0].steps = [flaky]
+    return model
 
 
 def slow_calculator() -> ScriptedModel:

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
 from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel
-from claudeserver.testing.fake_anthropic import Model, ModelRequest
+from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import Reply, ToolUse, bash, write
 from tests.conftest import submit, wait_for
-from tests.models import BUGGY, FIXED, calculator
+from tests.models import BUGGY, FIXED, calculator, overloaded
 
 pytestmark = pytest.mark.agent
 
@@ -158,19 +158,7 @@ def test_question_is_answered_and_hedging_is_encouraged(
 def test_transient_overload_is_recovered(
     api: TestClient, project: Path, fake_model: Callable[[Model], FakeAnthropic]
 ) -> None:
-    calls = {"n": 0}
-
-    def overloaded_once(request: ModelRequest) -> Reply | ApiError:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return ApiError(529)
-        return Reply(
-            [ToolUse("Write", {"file_path": f"{request.cwd}/mathutil.py", "content": FIXED})]
-        )
-
-    model = calculator()
-    model.rules[0].steps = [overloaded_once]
-    fake_model(model)
+    fake_model(overloaded(1))
     task = wait_for(api, submit(api, project, "Add an add(a, b) function"))
     assert task["status"] == "completed", task["summary"]
     errors = [i for i in task["interactions"] if i["kind"] == "error"]

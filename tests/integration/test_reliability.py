@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from claudeserver.domain.processes import task_pids
-from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel, Stall
+from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel, Stall
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash
 from tests.conftest import submit, wait_for
 from tests.integration.server_process import ServerProcess
-from tests.models import calculator, slow_calculator
+from tests.models import calculator, overloaded, slow_calculator
 
 pytestmark = pytest.mark.agent
 
@@ -128,3 +128,29 @@ def test_deleted_project_fails_clearly(
     task = wait_for(api, submit(api, project, "Add"))
     assert task["status"] == "failed"
     assert "deleted" in task["summary"] or "does not exist" in task["summary"]
+
+
+def test_api_retries_show_in_progress_and_are_not_idleness(
+    api: TestClient, project: Path, fake_model: FakeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_model(overloaded(2))
+    monkeypatch.setenv("CLAUDE_CODE_MAX_RETRIES", "3")  # the CLI retries by itself
+    task = wait_for(api, submit(api, project, "Add"))
+
+    assert task["status"] == "completed", task["summary"]
+    progress = [i["content"] for i in task["interactions"] if i["kind"] == "progress"]
+    assert "Claude API overloaded, retry 1/3" in progress
+    assert "Claude API overloaded, retry 2/3" in progress
+
+
+def test_rejected_credentials_fail_with_advice(
+    api: TestClient, project: Path, fake_model: FakeFactory
+) -> None:
+    fake_model(
+        ScriptedModel(
+            [Rule("## Task", [ApiError(401, "authentication_error", "invalid x-api-key")])]
+        )
+    )
+    task = wait_for(api, submit(api, project, "Add"))
+    assert task["status"] == "failed"
+    assert "ANTHROPIC_API_KEY" in task["summary"]
