@@ -13,12 +13,6 @@ from tests.scaleout.cluster import STALLED_SECONDS, Cluster
 HEARTBEAT_SECONDS = 0.5
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "scaleout: API and worker processes on PostgreSQL (EXECUTOR=procrastinate)"
-    )
-
-
 StartCluster = Callable[[Model], Cluster]
 
 

@@ -20,7 +20,8 @@ from tests.models import calculator, slow_calculator
 from tests.scaleout.cluster import Cluster, until
 from tests.scaleout.conftest import StartCluster
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.agent]
+# Several CLIs at once on a small CI machine, beside the rest of the suite.
+pytestmark = [pytest.mark.scaleout, pytest.mark.agent, pytest.mark.timeout(300)]
 
 Projects = Callable[[int], list[Path]]
 

@@ -53,11 +53,13 @@ class QueueExecutor:
     async def stop(self, timeout: float = 5.0) -> None:
         if self.workers is not None:
             await self.workers.stop(timeout)
-        for job in self._background:
-            job.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        if self._open is not None and self._open.done() and not self._open.exception():
-            await self.app.close_async()
+        if self._background:  # jobs being stored (a cancel's webhook): milliseconds
+            await asyncio.wait(self._background, timeout=1.0)
+        pending = [*self._background, *([self._open] if self._open is not None else [])]
+        for job in pending:
+            job.cancel()  # the opening too, when the server stops while it starts
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.app.close_async()  # a no-op when it never opened
 
     def submit(self, task_id: str) -> None:
         self._call(self._defer(task_id))
