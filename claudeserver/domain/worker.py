@@ -14,9 +14,9 @@ from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain import webhooks
 from claudeserver.domain.processes import kill_task_processes
+from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import TaskRun
-from claudeserver.domain.workspace import Workspace, remove_expired
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
@@ -120,19 +120,7 @@ class Worker:
         if now < self._next_cleanup:
             return
         self._next_cleanup = now + timedelta(seconds=self.settings.workspace_cleanup_seconds)
-        max_age = timedelta(hours=self.settings.workspace_retention_hours)
-        with self.db() as s:
-            rows = [
-                (t.id, Path(t.session.project_path), Workspace.from_json(t.workspace), at)
-                for t in repo.expired_workspaces(s, before=now - max_age)
-                if t.workspace is not None and (at := t.completed_at) is not None
-            ]
-        owner = {str(ws.path): task_id for task_id, _, ws, _ in rows}
-        finished = [(project, ws, at) for _, project, ws, at in rows]
-        removed = await asyncio.to_thread(remove_expired, finished, max_age=max_age, now=now)
-        with self.db() as s:
-            for ws in removed:
-                repo.update_task(s, task_id=owner[str(ws.path)], workspace_removed_at=now)
+        await asyncio.to_thread(remove_old_workspaces, self.db, self.settings)
 
     def _start_what_fits(self) -> None:
         with self.db() as s:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain import webhooks
 from claudeserver.domain.processes import kill_task_processes
+from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import WORKER_NAME, TaskRun
 from claudeserver.persistence import repository as repo
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 RUN_TASK = "claudeserver.run_task"
 DELIVER_WEBHOOK = "claudeserver.deliver_webhook"
 RETRY_STALLED = "claudeserver.retry_stalled_jobs"
+REMOVE_WORKSPACES = "claudeserver.remove_old_workspaces"
 TASKS_QUEUE = "tasks"
 # Webhooks and stalled-job recovery get their own queue and worker, so they never wait
 # behind agent tasks that hold every task slot for an hour.
@@ -120,3 +122,13 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
         log.warning("job %s (%s) of a dead worker goes back to the queue", job.id, job.call_string)
         await manager.retry_job(job)
     return len(stalled)
+
+
+async def remove_workspaces(context: JobContext, timestamp: int) -> int:
+    """Finished workspaces past WORKSPACE_RETENTION_HOURS, on the worker that runs this.
+
+    Workspaces live on the machine whose worker ran the task: with several worker machines,
+    give them one shared WORKSPACES_DIR so any of them can clean up.
+    """
+    rt = runtime(context)
+    return await asyncio.to_thread(remove_old_workspaces, rt.db, rt.settings)

@@ -38,6 +38,13 @@ def make_app(settings: Settings) -> procrastinate.App:
         pass_context=True,
     )(jobs.retry_stalled_jobs)
     app.periodic(cron=every_seconds(settings.worker_stalled_seconds / 3))(stalled)
+    cleanup = app.task(
+        name=jobs.REMOVE_WORKSPACES,
+        queue=jobs.MAINTENANCE_QUEUE,
+        queueing_lock=jobs.REMOVE_WORKSPACES,
+        pass_context=True,
+    )(jobs.remove_workspaces)
+    app.periodic(cron=every_minutes(settings.workspace_cleanup_seconds / 60))(cleanup)
     return app
 
 
@@ -45,6 +52,11 @@ def every_seconds(seconds: float) -> str:
     """A cron (procrastinate's sixth field is seconds) firing about every `seconds`."""
     step = min(59, max(1, round(seconds)))
     return f"* * * * * */{step}"
+
+
+def every_minutes(minutes: float) -> str:
+    step = min(59, max(1, round(minutes)))
+    return f"*/{step} * * * *"
 
 
 def job_lock(task: Task) -> str:
