@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from claudeserver.domain.processes import task_pids
 from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel, Stall
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash
+from tests.checks import assert_resumed_intact
 from tests.conftest import submit, wait_for
 from tests.integration.server_process import ServerProcess
 from tests.models import calculator, overloaded, slow_calculator
@@ -89,12 +89,7 @@ def test_task_survives_the_server_going_away(
         server.stop()
 
     assert after["resumes"] == 1
-    assert after["claude_session_id"] == before["claude_session_id"]
-    sequences = [i["sequence"] for i in after["interactions"]]
-    assert sequences == list(range(1, len(sequences) + 1))  # nothing lost, nothing doubled
-    assert after["interactions"][: len(before["interactions"])] == before["interactions"]
-    assert (project / "mathutil.py").read_text().endswith("a + b\n")
-    assert task_pids(task_id) == []
+    assert_resumed_intact(before, after, project)
 
 
 def test_idle_agent_times_out(api: TestClient, project: Path, fake_model: FakeFactory) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from claudeserver.domain.processes import task_pids
+from tests.checks import assert_resumed_intact
 from tests.models import calculator, slow_calculator
 from tests.scaleout.cluster import Cluster, until
 from tests.scaleout.conftest import StartCluster
@@ -85,12 +86,7 @@ def test_cancel_stop_and_a_dead_worker(start_cluster: StartCluster, projects: Pr
     assert after["status"] == "completed", after["summary"]
     assert after["resumes"] >= 1
     assert cluster.worker_of(after) is not dead
-    assert after["claude_session_id"] == before["claude_session_id"]
-    sequences = [i["sequence"] for i in after["interactions"]]
-    assert sequences == list(range(1, len(sequences) + 1))  # nothing lost, nothing doubled
-    assert after["interactions"][: len(before["interactions"])] == before["interactions"]
-    assert (resumed / "mathutil.py").read_text().endswith("a + b\n")
-    assert task_pids(task_id) == []
+    assert_resumed_intact(before, after, resumed)
 
 
 def _tool_calls(cluster: Cluster, task_id: str) -> int:
