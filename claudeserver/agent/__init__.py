@@ -11,6 +11,7 @@ from claudeserver.agent.events import (
     TurnResult,
 )
 from claudeserver.agent.session import AgentConfig, AgentSession
+from claudeserver.agent.session_store import DatabaseSessionStore
 
 __all__ = [
     "AgentConfig",
@@ -18,6 +19,7 @@ __all__ = [
     "AgentEvent",
     "AgentSession",
     "AssistantText",
+    "DatabaseSessionStore",
     "GateDecision",
     "SystemNotice",
     "ToolCall",

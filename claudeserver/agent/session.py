@@ -21,6 +21,7 @@ from claude_agent_sdk import (
     PermissionResultAllow,
     PermissionResultDeny,
     ResultMessage,
+    SessionStore,
     SystemMessage,
     TextBlock,
     ToolPermissionContext,
@@ -40,6 +41,7 @@ from claudeserver.agent.events import (
     ToolOutcome,
     TurnResult,
 )
+from claudeserver.agent.session_store import DatabaseSessionStore
 
 Gate = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
 Answerer = Callable[[list[dict[str, Any]]], Awaitable[dict[str, str]]]
@@ -65,6 +67,8 @@ class AgentConfig:
     env: dict[str, str] = field(default_factory=dict)
     # Project-level settings can run hooks and MCP servers: only when the user trusts them.
     trust_project_settings: bool = False
+    # Where the transcript is mirrored and resumed from, besides the CLI's local files.
+    session_store: DatabaseSessionStore | None = None
 
 
 class AgentSession:
@@ -189,6 +193,11 @@ class AgentSession:
             },
             can_use_tool=self._can_use_tool,
             sandbox=cast("SandboxSettings | None", config.sandbox),
+            # Only partly a `SessionStore` (see DatabaseSessionStore); the SDK allows that.
+            session_store=cast("SessionStore | None", config.session_store),
+            # Each line as soon as it is written, not once per turn: a worker that dies
+            # mid-turn would otherwise lose the turn from the conversation it hands over.
+            session_store_flush="eager",
             stderr=self._stderr.append,
         )
 

@@ -18,6 +18,7 @@ from claudeserver.agent import (
     AgentEvent,
     AgentSession,
     AssistantText,
+    DatabaseSessionStore,
     GateDecision,
     SystemNotice,
     ToolCall,
@@ -177,6 +178,8 @@ class TaskRun:
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
             sandbox=sandbox_settings,
+            # In the database, so another worker can resume the conversation.
+            session_store=DatabaseSessionStore(self.db),
         )
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the seed's Session, Task, TestCase and ClaudeInteraction."""
+"""SQLAlchemy models: the seed's Session, Task, TestCase and ClaudeInteraction; transcripts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -139,3 +150,37 @@ class ClaudeInteraction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     task: Mapped[Task] = relationship(back_populates="interactions")
+
+
+class TranscriptEntry(Base):
+    """One line of a Claude Code session transcript, mirrored so any worker can resume it.
+
+    Keyed like the SDK's `SessionKey`: `project_key` (the CLI's munged cwd), `session_id`
+    and `subpath` ("" for the main transcript, else e.g. "subagents/agent-<id>").
+    """
+
+    __tablename__ = "transcript_entries"
+    __table_args__ = (
+        # Also the idempotency key: a retried append must not duplicate lines. Entries
+        # without a uuid (titles, tags) have NULL here, which a unique index never matches.
+        Index(
+            "ix_transcript_entries_key_uuid",
+            "project_key",
+            "session_id",
+            "subpath",
+            "uuid",
+            unique=True,
+        ),
+    )
+
+    # Insertion order is transcript order.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    project_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    session_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # "" rather than NULL for the main transcript, so the unique index above applies to it.
+    subpath: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    uuid: Mapped[str | None] = mapped_column(String(64))
+    entry: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -82,10 +82,17 @@ def test_a_reviewed_worktree_task_shows_its_changes_and_merges(
     expect(diff.locator(".add", has_text="+    return a + b")).to_have_count(1)
     expect(diff.locator(".del", has_text="-    return a - b")).to_have_count(1)
     expect(diff.locator(".meta", has_text="--- a/mathutil.py")).to_have_count(1)
-    colours = diff.evaluate(
-        "d => ['.add', '.del'].map(c => getComputedStyle(d.querySelector(c)).backgroundColor)"
+    # Green and red. Waited for, because a live event may re-render the diff meanwhile.
+    page.wait_for_function(
+        """() => {
+            const d = document.querySelector('#changes-diff pre.diff');
+            const colour = (c) => d && d.querySelector(c)
+                && getComputedStyle(d.querySelector(c)).backgroundColor;
+            return colour('.add') === 'rgb(230, 244, 234)'
+                && colour('.del') === 'rgb(253, 232, 232)';
+        }""",
+        timeout=5000,
     )
-    assert colours == ["rgb(230, 244, 234)", "rgb(253, 232, 232)"]  # green, red
 
     findings = page.locator("#findings li")
     expect(findings).to_have_count(2)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:33:52.905674
+Create Date: 2026-11-24 08:58:02.315544
 """
 
 from __future__ import annotations
@@ -40,6 +40,29 @@ def upgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_sessions_project_path"), ["project_path"], unique=False
+        )
+
+    op.create_table(
+        "transcript_entries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("project_key", sa.String(length=255), nullable=False),
+        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("subpath", sa.Text(), nullable=False),
+        sa.Column("uuid", sa.String(length=64), nullable=True),
+        sa.Column("entry", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("transcript_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_transcript_entries_key_uuid",
+            ["project_key", "session_id", "subpath", "uuid"],
+            unique=True,
         )
 
     op.create_table(
@@ -148,6 +171,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tasks_created")
 
     op.drop_table("tasks")
+    with op.batch_alter_table("transcript_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_transcript_entries_key_uuid")
+
+    op.drop_table("transcript_entries")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sessions_project_path"))
 
