@@ -32,7 +32,7 @@ def task_status(db: DB, task: Task) -> TaskStatusOut:
     )
 
 
-DETAIL_INTERACTIONS = 1000
+DETAIL_INTERACTIONS = 200
 
 
 def task_detail(db: DB, task: Task) -> TaskDetail:

@@ -206,3 +206,23 @@ def test_health_reports_database_and_cli(client: TestClient) -> None:
     assert body["database"] == "ok"
     assert body["cli"].startswith("ok")
     assert body["status"] == "ok"
+
+
+def test_long_histories_are_capped_with_a_link_to_the_rest(
+    client: TestClient, project: Path
+) -> None:
+    from claudeserver.api.presenters import DETAIL_INTERACTIONS
+    from claudeserver.persistence import repository as repo
+
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    task_id = client.post(
+        "/api/v1/tasks", json={"session_id": session["id"], "description": "x"}
+    ).json()["id"]
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        for n in range(DETAIL_INTERACTIONS + 20):
+            repo.add_interaction(db, task_id=task_id, role="assistant", kind="text", content=str(n))
+    detail = client.get(f"/api/v1/tasks/{task_id}").json()
+    assert len(detail["interactions"]) == DETAIL_INTERACTIONS
+    assert detail["interactions_total"] == DETAIL_INTERACTIONS + 21  # + the "pending" event
+    rest = client.get(detail["interactions_next"]).json()["items"]
+    assert rest[0]["sequence"] == DETAIL_INTERACTIONS + 1
