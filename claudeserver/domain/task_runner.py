@@ -178,8 +178,11 @@ class TaskRun:
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
             sandbox=sandbox_settings,
-            # In the database, so another worker can resume the conversation.
-            session_store=DatabaseSessionStore(self.db),
+            # In the database, so another worker can resume the conversation. Only with the
+            # bundled CLI: an older `claude` rejects the option and would fail every task.
+            session_store=(
+                DatabaseSessionStore(self.db) if self.settings.claude_cli_command is None else None
+            ),
         )
         async with AgentSession(config, self._gate, self._answer) as agent:
             self.agent = agent

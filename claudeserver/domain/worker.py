@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,9 +32,11 @@ class _Slot:
 
 
 class Worker:
-    """The in-process executor: owns the asyncio tasks that run agent tasks.
+    """The in-process executor: runs agent tasks on an event loop of its own thread.
 
-    Public methods are safe from any thread (routes run in a thread pool).
+    A loop apart from the API's: streaming agents (parsing the CLI's messages, storing
+    each one) then never delays the answer to a status request. Public methods are safe
+    from any thread.
     """
 
     def __init__(self, settings: Settings, db: sessionmaker[DB]) -> None:
@@ -43,15 +46,32 @@ class Worker:
         self._stopping = False
         self._slots: dict[str, _Slot] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._main: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+        self._stop_timeout = 5.0
         self._background: set[asyncio.Task[None]] = set()
         self._announced: set[tuple[str, int]] = set()
         self._next_cleanup = utcnow()
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._requeue_interrupted()
-        self._main = asyncio.create_task(self._dispatch(), name="claudeserver-worker")
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._serve(ready)), name="claudeserver-worker", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()  # bound to this loop
+        ready.set()
+        await self._dispatch()
+        # Stopping: interrupt what runs, waiting at most the stop timeout.
+        jobs = [slot.job for slot in self._slots.values()] + list(self._background)
+        for job in jobs:
+            job.cancel()
+        if jobs:
+            await asyncio.wait(jobs, timeout=self._stop_timeout)
 
     def submit(self, task_id: str) -> None:
         """A task became pending (created or retried): look for work."""
@@ -97,15 +117,11 @@ class Worker:
         start requeues it and resumes its Claude conversation. Tasks run for minutes, so
         waiting for them to finish is not an option.
         """
+        self._stop_timeout = timeout
         self._stopping = True
-        self._wake.set()
-        jobs = [slot.job for slot in self._slots.values()] + list(self._background)
-        for job in jobs:
-            job.cancel()
-        if jobs:
-            await asyncio.wait(jobs, timeout=timeout)
-        if self._main is not None:
-            await asyncio.gather(self._main, return_exceptions=True)
+        self._call(self._wake.set)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, timeout + 2)
 
     async def _dispatch(self) -> None:
         while not self._stopping:

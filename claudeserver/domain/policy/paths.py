@@ -51,6 +51,8 @@ HOME_SECRETS = (
 )
 ABSOLUTE_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d")
 _PROC_ENVIRON = re.compile(r"^/proc/[^/]+(/task/[^/]+)?/environ$")
+# claude-agent-sdk copies the CLI's OAuth credentials here when it resumes a stored session.
+_RESUME_CREDENTIALS = re.compile(r"^/tmp/claude-resume-[^/]+(/|$)")
 
 _HOME_PERSISTENCE = (
     ".bashrc",
@@ -159,6 +161,8 @@ def secret_reason(path: Path, places: Places) -> str | None:
             return f"{path} holds system credentials"
     if _PROC_ENVIRON.match(text):
         return f"{path} exposes another process's environment variables"
+    if _RESUME_CREDENTIALS.match(text):
+        return f"{path} holds the Claude CLI's credentials copied for a resume"
     name = path.name
     is_env_file = name == ".env" or name.startswith(".env.")
     if is_env_file and not within(path, places.project):
