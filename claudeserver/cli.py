@@ -100,6 +100,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         # Open event streams must not hold a shutdown beyond a few seconds.
         timeout_graceful_shutdown=3,
+        # Longer than clients keep idle connections (httpx: 5 s), so a client never reuses
+        # a connection the server is just closing.
+        timeout_keep_alive=30,
     )
     return 0
 
