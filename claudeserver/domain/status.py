@@ -37,13 +37,5 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 
-class IllegalTransition(Exception):
-    def __init__(self, task_id: str, current: str | None, target: TaskStatus) -> None:
-        super().__init__(f"task {task_id}: cannot move from {current} to {target.value}")
-        self.task_id = task_id
-        self.current = current
-        self.target = target
-
-
 def allowed_sources(target: TaskStatus) -> frozenset[TaskStatus]:
     return TRANSITIONS[target]

@@ -69,10 +69,8 @@ class Rule:
 class ScriptedModel:
     rules: Sequence[Rule]
     fallback: str = "I have nothing more to do."
-    calls: int = 0
 
     def __call__(self, request: ModelRequest) -> Reply | ApiError | Stall:
-        self.calls += 1
         for index, text in reversed(list(request.user_texts())):
             rule = self._rule_for(text)
             if rule is None:
