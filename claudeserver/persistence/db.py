@@ -9,7 +9,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Advisory lock key (any fixed bigint) that serialises migrations across processes.
@@ -18,11 +17,14 @@ MIGRATION_LOCK = 0x6D696772617465  # "migrate"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        # No pool: a checkout never waits. The event loop also touches the database, and a
-        # loop blocked on a full pool would stop the very threads that return connections.
-        # Opening a SQLite file is cheap.
+        # A checkout must never wait: event loops also touch the database, and a loop
+        # blocked on a full pool would stop the very threads that return connections. So
+        # the overflow is unbounded; ten connections are kept for reuse.
         engine = create_engine(
-            url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            pool_size=10,
+            max_overflow=-1,
+            connect_args={"check_same_thread": False, "timeout": 30},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
