@@ -131,22 +131,25 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _doctor() -> int:
-    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
 
     from claudeserver.agent.locate import cli_status
     from claudeserver.domain import sandbox
-    from claudeserver.persistence.db import make_engine
+    from claudeserver.persistence.db import database_status, make_engine
     from claudeserver.settings import Settings
 
     settings = Settings()
-    checks: list[tuple[str, str]] = []
+    url = settings.database_url
     try:
-        with make_engine(settings.database_url).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks.append(("database", f"ok: {settings.database_url}"))
-    except Exception as exc:
-        checks.append(("database", f"error: {exc}"))
-    checks.append(("claude cli", cli_status(settings.claude_cli_command)))
+        with make_engine(url).connect() as conn:
+            database = database_status(conn, url)
+    except Exception as exc:  # could not even connect
+        database = f"error: {type(exc).__name__}: {exc}"
+    shown = make_url(url).render_as_string(hide_password=True)
+    checks = [
+        ("database", f"{database}: {shown}"),
+        ("claude cli", cli_status(settings.claude_cli_command)),
+    ]
     box = sandbox.describe(settings.sandbox)
     for name, result in [*checks, ("sandbox", box)]:
         print(f"{name:12} {result}")

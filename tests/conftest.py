@@ -53,7 +53,7 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 

@@ -8,14 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 
 from claudeserver import web
-from claudeserver.api.errors import method_not_allowed
+from claudeserver.api.errors import database_unavailable, method_not_allowed
 from claudeserver.api.routes import events, health, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
 from claudeserver.domain import sandbox
 from claudeserver.domain.executors import make_executor
-from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.persistence.notify import CommitNotifier
 from claudeserver.settings import Settings
 
@@ -29,8 +30,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
-        migrate(engine)
+        engine = open_database(settings.database_url)
         box = await asyncio.to_thread(sandbox.describe, settings.sandbox)
         (log.info if box.startswith(("ok", "off")) else log.warning)("Bash sandbox: %s", box)
         app.state.sessionmaker = make_sessionmaker(engine)
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(workspace.router)
     app.include_router(web.router)
     app.add_exception_handler(405, method_not_allowed)
+    app.add_exception_handler(OperationalError, database_unavailable)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=settings.tokens)
     return app

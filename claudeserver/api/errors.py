@@ -8,7 +8,10 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.routing import Match
+
+from claudeserver.persistence.storage import is_storage_full, storage_advice
 
 
 class ErrorOut(BaseModel):
@@ -42,6 +45,26 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
         {"detail": f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}"},
         status_code=405,
         headers={"Allow": ", ".join(sorted(allowed))},
+    )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A full disk or an unreachable database: say so and what to do, not a bare 500.
+
+    Nothing was stored, so the client knows to send the request again later.
+    """
+    assert isinstance(exc, OperationalError)
+    if is_storage_full(exc):
+        url = request.app.state.settings.database_url
+        advice = storage_advice(exc, url, then="send the request again")
+        return JSONResponse({"detail": f"Nothing was stored. {advice}"}, status_code=507)
+    return JSONResponse(
+        {
+            "detail": f"The database is unavailable ({type(exc.orig).__name__}); nothing was "
+            "stored. Check DATABASE_URL and that the database server runs, then try again"
+        },
+        status_code=503,
+        headers={"Retry-After": "5"},
     )
 
 

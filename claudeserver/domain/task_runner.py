@@ -46,6 +46,7 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
+from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.settings import Settings
 
 MAX_INSTRUCTIONS_CHARS = 20_000
@@ -116,13 +117,24 @@ class TaskRun:
         except (TaskFailure, AgentError, TestRunError) as exc:
             self._end(TaskStatus.FAILED, str(exc))
         except Exception as exc:
-            self._end(TaskStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
-            raise
+            if not is_storage_full(exc):
+                self._end(TaskStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+                raise
+            self._fail_for_space(exc)
         finally:
             watcher.cancel()
             work.cancel()
             kill_task_processes(self.task_id)
             self._save_counters()
+
+    def _fail_for_space(self, exc: Exception) -> None:
+        """Free the database's disk reserve so that the failure and its advice are stored.
+
+        Should even that write fail, the task stays active and resumes at the next start.
+        """
+        url = self.settings.database_url
+        DiskReserve.for_database(url).release()
+        self._end(TaskStatus.FAILED, storage_advice(exc, url))
 
     async def _watch(self, work: asyncio.Future[None]) -> None:
         """Follow what others write about this task: a cancel, a person's messages.

@@ -7,12 +7,22 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from claudeserver.persistence.storage import DiskReserve
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Advisory lock key (any fixed bigint) that serialises migrations across processes.
 MIGRATION_LOCK = 0x6D696772617465  # "migrate"
+
+
+def open_database(url: str) -> Engine:
+    """An engine on an up-to-date schema, with its disk space reserve in place."""
+    engine = make_engine(url)
+    migrate(engine)
+    DiskReserve.for_database(url).ensure()
+    return engine
 
 
 def make_engine(url: str) -> Engine:
@@ -54,3 +64,12 @@ def migrate(engine: Engine) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def database_status(db: Session | Connection, url: str) -> str:
+    """ "ok", or what is wrong with the database: unreachable, or its disk (nearly) full."""
+    try:
+        db.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return DiskReserve.for_database(url).shortage() or "ok"

@@ -1,23 +1,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from claudeserver.agent.locate import cli_status
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.schemas import HealthOut
 from claudeserver.domain import sandbox
+from claudeserver.persistence.db import database_status
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut)
 def health(db: SessionDep, settings: SettingsDep) -> HealthOut:
-    try:
-        db.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception as exc:
-        database = f"error: {type(exc).__name__}"
+    database = database_status(db, settings.database_url)
     cli = cli_status(settings.claude_cli_command)
     box = sandbox.describe(settings.sandbox)
     # Only a required sandbox that cannot run stops tasks; "auto" falls back by design.

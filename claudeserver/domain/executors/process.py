@@ -12,17 +12,16 @@ from claudeserver.domain.executors.jobs import Runtime
 from claudeserver.domain.executors.queue import make_app
 from claudeserver.domain.executors.schema import ensure_schema
 from claudeserver.domain.executors.workers import QueueWorkers
-from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 async def run_workers(settings: Settings, *, concurrency: int, queues: Sequence[str]) -> None:
-    engine = make_engine(settings.database_url)
+    # Any process may be the first on a new database, or the first after an upgrade.
+    engine = open_database(settings.database_url)
     try:
-        # Any process may be the first on a new database, or the first after an upgrade.
-        migrate(engine)
         ensure_schema(engine)
         app = make_app(settings)
         async with app.open_async():
