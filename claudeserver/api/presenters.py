@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session as DB
 
 from claudeserver.api.schemas import (
@@ -16,10 +18,22 @@ from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
 
+COUNTS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
+
+
+def task_outs(db: DB, tasks: Sequence[Task]) -> list[TaskOut]:
+    counts: dict[str, dict[str, int]] = {}
+    for start in range(0, len(tasks), COUNTS_PER_QUERY):
+        chunk = tasks[start : start + COUNTS_PER_QUERY]
+        counts |= repo.test_counts(db, task_ids=[t.id for t in chunk])
+    return [
+        TaskOut.model_validate({**_fields(t), "test_summary": TestSummary(**counts[t.id])})
+        for t in tasks
+    ]
+
 
 def task_out(db: DB, task: Task) -> TaskOut:
-    summary = TestSummary(**repo.test_counts(db, task_id=task.id))
-    return TaskOut.model_validate({**_fields(task), "test_summary": summary})
+    return task_outs(db, [task])[0]
 
 
 def task_status(db: DB, task: Task) -> TaskStatusOut:
@@ -28,7 +42,7 @@ def task_status(db: DB, task: Task) -> TaskStatusOut:
         status=TaskStatus(task.status),
         summary=task.summary,
         progress=task.progress,
-        test_summary=TestSummary(**repo.test_counts(db, task_id=task.id)),
+        test_summary=TestSummary(**repo.test_counts(db, task_ids=[task.id])[task.id]),
     )
 
 

@@ -35,7 +35,7 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "summary": task.summary,
         "progress": task.progress,
         "error": task.error,
-        "test_summary": repo.test_counts(db, task_id=task.id),
+        "test_summary": repo.test_counts(db, task_ids=[task.id])[task.id],
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,

@@ -24,6 +24,8 @@ from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
 
+ANNOUNCED_MEMORY = 1000
+
 
 @dataclass
 class _Slot:
@@ -49,7 +51,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._stop_timeout = 5.0
         self._background: set[asyncio.Task[None]] = set()
-        self._announced: set[tuple[str, int]] = set()
+        self._announced: dict[tuple[str, int], None] = {}  # insertion-ordered, bounded
         self._next_cleanup = utcnow()
 
     def start(self) -> None:
@@ -85,10 +87,13 @@ class Worker:
         with self.db() as s:
             task = repo.get_task(s, task_id=task_id)
             key = (task_id, task.attempt if task else 0)
-        # Both the cancel endpoint and the task's own ending may report one ending.
+        # Both the cancel endpoint and the task's own ending may report one ending, moments
+        # apart: only the most recent endings need remembering.
         if key in self._announced:
             return
-        self._announced.add(key)
+        self._announced[key] = None
+        if len(self._announced) > ANNOUNCED_MEMORY:
+            del self._announced[next(iter(self._announced))]
         settings = self.settings
         try:
             await webhooks.deliver(

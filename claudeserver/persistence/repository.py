@@ -269,13 +269,20 @@ def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> 
     db.commit()
 
 
-def test_counts(db: DB, *, task_id: str) -> dict[str, int]:
+def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Each task's test summary, in one query however many tasks (a page of the list)."""
     stmt = (
-        select(TestCase.status, func.count())
-        .where(TestCase.task_id == task_id)
-        .group_by(TestCase.status)
+        select(TestCase.task_id, TestCase.status, func.count())
+        .where(TestCase.task_id.in_(task_ids))
+        .group_by(TestCase.task_id, TestCase.status)
     )
-    counts = {status: int(n) for status, n in db.execute(stmt)}
+    by_task: dict[str, dict[str, int]] = {task_id: {} for task_id in task_ids}
+    for task_id, status, n in db.execute(stmt):
+        by_task[task_id][status] = int(n)
+    return {task_id: _summary(counts) for task_id, counts in by_task.items()}
+
+
+def _summary(counts: dict[str, int]) -> dict[str, int]:
     passed = counts.get("passed", 0) + counts.get("skipped", 0)
     pending = counts.get("pending", 0)
     total = sum(counts.values())

@@ -226,3 +226,31 @@ def test_long_histories_are_capped_with_a_link_to_the_rest(
     assert detail["interactions_total"] == DETAIL_INTERACTIONS + 21  # + the "pending" event
     rest = client.get(detail["interactions_next"]).json()["items"]
     assert rest[0]["sequence"] == DETAIL_INTERACTIONS + 1
+
+
+def test_lists_give_each_task_its_own_test_summary(client: TestClient, project: Path) -> None:
+    from claudeserver.domain.testrun import TestResult
+    from claudeserver.persistence import repository as repo
+
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    ids = [
+        client.post("/api/v1/tasks", json={"session_id": session["id"], "description": d}).json()[
+            "id"
+        ]
+        for d in ("one", "two", "three")
+    ]
+    outcomes = {ids[0]: ["passed", "failed"], ids[1]: ["passed", "skipped", "error"]}
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        for task_id, statuses in outcomes.items():
+            results = [TestResult(f"t{n}", None, s, None, 0.1) for n, s in enumerate(statuses)]
+            repo.save_test_cases(db, task_id=task_id, test_type="generated", results=results)
+    expected = {
+        ids[0]: {"total": 2, "passed": 1, "failed": 1, "pending": 0},
+        ids[1]: {"total": 3, "passed": 2, "failed": 1, "pending": 0},
+        ids[2]: {"total": 0, "passed": 0, "failed": 0, "pending": 0},
+    }
+    for listing in (
+        client.get("/api/v1/tasks").json()["items"],
+        client.get(f"/api/v1/sessions/{session['id']}/tasks").json(),
+    ):
+        assert {t["id"]: t["test_summary"] for t in listing} == expected

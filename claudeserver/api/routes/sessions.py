@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
-from claudeserver.api.presenters import task_out
+from claudeserver.api.presenters import task_outs
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.domain.sessions import (
     OutsideRoots,
@@ -67,7 +67,7 @@ def get_session(session_id: str, db: SessionDep) -> SessionOut:
 @router.get("/{session_id}/tasks", response_model=list[TaskOut])
 def session_tasks(session_id: str, db: SessionDep) -> list[TaskOut]:
     _session_or_404(db, session_id)
-    return [task_out(db, t) for t in repo.list_session_tasks(db, session_id=session_id)]
+    return task_outs(db, repo.list_session_tasks(db, session_id=session_id))
 
 
 def _session_or_404(db: SessionDep, session_id: str) -> object:

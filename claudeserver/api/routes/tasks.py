@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from claudeserver.api.deps import ExecutorDep, SessionDep
 from claudeserver.api.errors import invalid, responses
-from claudeserver.api.presenters import task_detail, task_out, task_status
+from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
     InteractionOut,
     InteractionPage,
@@ -52,7 +52,7 @@ def list_tasks(
         db, status=status, session_id=session_id, limit=limit, before=_decode_cursor(cursor)
     )
     next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
-    return TaskPage(items=[task_out(db, t) for t in rows], next_cursor=next_cursor)
+    return TaskPage(items=task_outs(db, rows), next_cursor=next_cursor)
 
 
 @router.get("/{task_id}/status", response_model=TaskStatusOut)
