@@ -101,6 +101,9 @@ async def wait_terminal(
     return ended
 
 
+LATE_SECONDS = 0.25
+
+
 @dataclass
 class EventRecorder:
     """Reads `/api/v1/events` in its own thread and keeps each live event's delay.
@@ -112,6 +115,8 @@ class EventRecorder:
     url: str
     delays: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)  # the first events over LATE_SECONDS
+    _cursor: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _connected: threading.Event = field(default_factory=threading.Event)
@@ -129,10 +134,10 @@ class EventRecorder:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        since, cursor = utcnow(), 0
+        since = utcnow()
         while not self._stop.is_set():
             try:
-                cursor = self._follow(since, cursor)
+                self._follow(since)
             except httpx.ReadTimeout:
                 continue  # a quiet stream (the server sends no keep-alives): reconnect
             except httpx.HTTPError as exc:
@@ -141,12 +146,14 @@ class EventRecorder:
             finally:
                 self._connected.set()
 
-    def _follow(self, since: datetime, cursor: int) -> int:
-        # A short read timeout bounds how long stop() waits on a quiet stream.
+    def _follow(self, since: datetime) -> None:
+        # A short read timeout bounds how long stop() waits on a quiet stream. A reconnect
+        # goes on after the last event received (kept on self, as a timeout ends this call
+        # by an exception): replayed events would count again, with ever larger delays.
         with httpx.stream(
             "GET",
             f"{self.url}/api/v1/events",
-            params={"after": cursor},
+            params={"after": self._cursor},
             timeout=httpx.Timeout(5, read=1.5),
         ) as response:
             response.raise_for_status()
@@ -158,14 +165,19 @@ class EventRecorder:
                 if line:
                     block.append(line)
                     continue
-                cursor = next((int(b[3:]) for b in block if b.startswith("id:")), cursor)
+                self._cursor = next(
+                    (int(b[3:]) for b in block if b.startswith("id:")), self._cursor
+                )
                 parsed, block = _parse(block), []
                 if parsed is None or parsed[0] != "interaction":
                     continue
                 created = datetime.fromisoformat(parsed[1]["created_at"])
                 if created >= since:
-                    self.delays.append((utcnow() - created).total_seconds())
-        return cursor
+                    delay = (utcnow() - created).total_seconds()
+                    self.delays.append(delay)
+                    if delay > LATE_SECONDS and len(self.late) < 20:
+                        data = parsed[1]
+                        self.late.append(f"{delay:.2f}s {data['role']}/{data['kind']}")
 
 
 @dataclass

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     claude_cli_command: str | None = Field(default_factory=default_cli_command)
     claude_model: str | None = None
     max_concurrent_tasks: int = Field(2, ge=1, le=64)
+    # Agents and test runs run this much nicer (Unix nice) than the API, which then stays
+    # quick however busy they keep the CPU. 0 = the same priority.
+    agent_nice: int = Field(10, ge=0, le=19)
     max_iterations: int = Field(20, ge=1, le=10_000)
     max_pauses: int = Field(5, ge=0, le=1_000)
     task_timeout_seconds: float = Field(3600, gt=0)

@@ -153,7 +153,11 @@ def _result(
     return CaseResult(
         name="latency",
         title="API/event latency, memory",
-        metrics={"api": api, "events": {**events, "errors": recorder.errors}, "memory": memory},
+        metrics={
+            "api": api,
+            "events": {**events, "errors": recorder.errors, "late": recorder.late},
+            "memory": memory,
+        },
         targets=[
             Target(f"status p99, {ctx.size.concurrency} tasks running", status_p99, 25, "ms"),
             Target("event latency p95", events["p95_ms"], 50, "ms"),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from importlib.util import find_spec
 from pathlib import Path
-
-import claude_agent_sdk
 
 
 def bundled_cli() -> Path | None:
-    path = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
+    # Found without importing the SDK: that import takes seconds, and /health needs none of it.
+    spec = find_spec("claude_agent_sdk")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "_bundled" / "claude"
     return path if path.is_file() else None
 
 

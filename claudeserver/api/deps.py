@@ -1,8 +1,12 @@
-"""Dependency aliases for routes."""
+"""Dependency aliases for routes.
+
+All `async def`: FastAPI runs plain `def` dependencies in its thread pool, and a thread
+hop per dependency costs more than the work they do (none of it waits for long).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,17 +16,18 @@ from claudeserver.domain.executor import Executor
 from claudeserver.settings import Settings
 
 
-def _db(request: Request) -> Iterator[DB]:
+async def _db(request: Request) -> AsyncIterator[DB]:
+    # Opening a session connects lazily; closing hands the connection back to the pool.
     with request.app.state.sessionmaker() as session:
         yield session
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _executor(request: Request) -> Executor | None:
+async def _executor(request: Request) -> Executor | None:
     executor: Executor | None = request.app.state.executor
     return executor
 

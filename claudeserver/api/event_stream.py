@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,21 +62,28 @@ async def task_events(
 ) -> AsyncIterator[Event]:
     """Replay a task's events after `after`, follow live, end with `done` once it finishes."""
     cursor = after
-    while not await disconnected():
-        with db() as s:
+
+    def fetch() -> tuple[Sequence[ClaudeInteraction], dict[str, Any] | None]:
+        with db() as s:  # one snapshot: no row can slip in between the two reads
             rows = repo.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
             task = repo.get_task(s, task_id=task_id)
-            finished = task is not None and TaskStatus(task.status).is_terminal
-            status = task_status(s, task).model_dump(mode="json") if task else None
-        for row in rows:
-            cursor = row.sequence
-            yield to_event(row, global_ids=False)
-        if len(rows) == BATCH:
-            continue
-        if finished:
-            yield Event(cursor, "done", status or {})
-            return
-        await notifier.wait(POLL_SECONDS)
+            if task is None or not TaskStatus(task.status).is_terminal:
+                return rows, None
+            return rows, task_status(s, task).model_dump(mode="json")
+
+    with notifier.subscribe() as commits:
+        while not await disconnected():
+            # In a thread: the event loop serves every other request meanwhile.
+            rows, final_status = await asyncio.to_thread(fetch)
+            for row in rows:
+                cursor = row.sequence
+                yield to_event(row, global_ids=False)
+            if len(rows) == BATCH:
+                continue
+            if final_status is not None:
+                yield Event(cursor, "done", final_status)
+                return
+            await commits.wait(POLL_SECONDS)
 
 
 async def all_events(
@@ -88,13 +96,18 @@ async def all_events(
 ) -> AsyncIterator[Event]:
     """Every task's events (optionally one session's), following forever."""
     cursor = after
-    while not await disconnected():
+
+    def fetch() -> Sequence[ClaudeInteraction]:
         with db() as s:
-            rows = repo.interactions_after(
+            return repo.interactions_after(
                 s, task_id=None, after=cursor, limit=BATCH, session_id=session_id
             )
-        for row in rows:
-            cursor = row.id
-            yield to_event(row, global_ids=True)
-        if len(rows) < BATCH:
-            await notifier.wait(POLL_SECONDS)
+
+    with notifier.subscribe() as commits:
+        while not await disconnected():
+            rows = await asyncio.to_thread(fetch)
+            for row in rows:
+                cursor = row.id
+                yield to_event(row, global_ids=True)
+            if len(rows) < BATCH:
+                await commits.wait(POLL_SECONDS)

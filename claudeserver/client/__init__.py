@@ -9,16 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
-from typing import TextIO
-
-from claudeserver.client import commands
-from claudeserver.client.http import Api, ClientError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 STATUSES = ("pending", "running", "paused", "testing", "completed", "failed", "cancelled")
-
-Handler = Callable[[Api, argparse.Namespace, TextIO], int]
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,44 +31,49 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     submit.add_argument("--max-iterations", type=int, help="agent turns allowed")
     submit.add_argument("--max-budget-usd", type=float, help="spend limit in USD")
     submit.add_argument("--test-command", help="command that runs the project's tests")
-    _handle(submit, commands.submit)
+    _handle(submit, "submit")
 
     tasks = subparsers.add_parser("tasks", parents=[common], help="list tasks, newest first")
     tasks.add_argument("--status", choices=STATUSES)
     tasks.add_argument("--session", help="only this session's tasks")
     tasks.add_argument("--limit", type=int, default=50)
     tasks.add_argument("--json", action="store_true", help="print the tasks as JSON")
-    _handle(tasks, commands.tasks)
+    _handle(tasks, "tasks")
 
     show = subparsers.add_parser("show", parents=[common], help="a task's details and tests")
     show.add_argument("task_id")
     show.add_argument("--json", action="store_true", help="print the API's JSON")
-    _handle(show, commands.show)
+    _handle(show, "show")
 
     logs = subparsers.add_parser("logs", parents=[common], help="a task's interactions")
     logs.add_argument("task_id")
     logs.add_argument("--follow", action="store_true", help="keep printing until it ends")
     logs.add_argument("--json", action="store_true", help="one JSON object per line")
-    _handle(logs, commands.logs)
+    _handle(logs, "logs")
 
     cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a task")
     cancel.add_argument("task_id")
-    _handle(cancel, commands.cancel)
+    _handle(cancel, "cancel")
 
 
-def _handle(parser: argparse.ArgumentParser, handler: Handler) -> None:
+def _handle(parser: argparse.ArgumentParser, command: str) -> None:
     # Stored on the namespace so dispatch works whatever `dest` the main parser uses.
-    parser.set_defaults(client_handler=handler)
+    parser.set_defaults(client_command=command)
 
 
 def dispatch(args: argparse.Namespace) -> int | None:
     """Run a client command; None when `args` is not one of them."""
-    handler: Handler | None = getattr(args, "client_handler", None)
-    if handler is None:
+    command: str | None = getattr(args, "client_command", None)
+    if command is None:
         return None
+    # Imported only here: `claudeserver serve` starts faster without the HTTP client.
+    from claudeserver.client import commands
+    from claudeserver.client.http import Api, ClientError
+
+    handler = getattr(commands, command)
     try:
         with Api(args.server, os.environ.get("CLAUDESERVER_TOKEN") or None) as api:
-            return handler(api, args, sys.stdout)
+            return int(handler(api, args, sys.stdout))
     except ClientError as exc:
         print(f"claudeserver: {exc}", file=sys.stderr)
         return exc.exit_code

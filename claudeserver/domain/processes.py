@@ -7,11 +7,33 @@ process restarted and lost its handles.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sys
+import threading
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 MARKER = "CLAUDESERVER_TASK_ID"
+
+
+def yield_cpu(niceness: int) -> None:
+    """Make the calling thread, and every thread and process it starts from now on,
+    `niceness` steps nicer: agents and test runs then leave the CPU to the API first.
+
+    Linux keeps a nice value per thread and children inherit their creator's, so calling
+    this on the worker's thread leaves the API's threads at full priority.
+    """
+    if niceness <= 0 or sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, now + niceness))
+    except OSError as exc:
+        log.warning("could not lower the agents' CPU priority (AGENT_NICE): %s", exc)
 
 
 def task_env(task_id: str) -> dict[str, str]:

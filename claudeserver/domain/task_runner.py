@@ -12,19 +12,18 @@ from typing import Any
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.agent import (
-    AgentConfig,
+from claudeserver.agent.events import (
     AgentError,
     AgentEvent,
-    AgentSession,
     AssistantText,
-    DatabaseSessionStore,
     GateDecision,
     SystemNotice,
     ToolCall,
     ToolOutcome,
     TurnResult,
 )
+from claudeserver.agent.session import AgentConfig, AgentSession
+from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.domain import gate, sandbox
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig, PolicyOptions

@@ -9,18 +9,21 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain import webhooks
-from claudeserver.domain.processes import kill_task_processes
+from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.status import ACTIVE, TaskStatus
-from claudeserver.domain.task_runner import TaskRun
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
+
+if TYPE_CHECKING:
+    from claudeserver.domain.task_runner import TaskRun
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class Worker:
         ready.wait()
 
     async def _serve(self, ready: threading.Event) -> None:
+        yield_cpu(self.settings.agent_nice)  # this thread runs agents, tests and their children
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()  # bound to this loop
         ready.set()
@@ -157,6 +161,10 @@ class Worker:
             if project in busy or task_id in self._slots:
                 continue  # waits as pending until the project is free
             busy.add(project)
+            # Imported with the first task: the agent SDK takes seconds to import, and the
+            # API should not wait for it to start serving.
+            from claudeserver.domain.task_runner import TaskRun
+
             run = TaskRun(task_id, settings=self.settings, db=self.db)
             job = asyncio.create_task(self._run(run), name=f"task-{task_id}")
             self._slots[task_id] = _Slot(job, project)

@@ -137,7 +137,12 @@ class TestCase(Base):
 
 class ClaudeInteraction(Base):
     __tablename__ = "claude_interactions"
-    __table_args__ = (Index("ix_interactions_task_seq", "task_id", "sequence", unique=True),)
+    __table_args__ = (
+        Index("ix_interactions_task_seq", "task_id", "sequence", unique=True),
+        # A running task looks for a person's new messages several times a second; without
+        # this it would read through the whole history each time.
+        Index("ix_interactions_task_role_seq", "task_id", "role", "sequence"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), nullable=False)

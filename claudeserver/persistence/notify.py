@@ -7,7 +7,10 @@ and writes from other processes are seen through that poll.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -29,16 +32,27 @@ class CommitNotifier:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(flag.set)
 
-    async def wait(self, timeout: float) -> None:
-        """Return after the next commit, or after `timeout` seconds."""
-        flag = asyncio.Event()
-        entry = (asyncio.get_running_loop(), flag)
+    @contextmanager
+    def subscribe(self) -> Iterator[Subscription]:
+        """Wake-ups for one reader, counted from now: a commit made while the reader is
+        busy reading is not missed, its next `wait` returns at once."""
+        subscription = Subscription()
+        entry = (asyncio.get_running_loop(), subscription.flag)
         with self._lock:
             self._waiters.add(entry)
         try:
-            await asyncio.wait_for(flag.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
+            yield subscription
         finally:
             with self._lock:
                 self._waiters.discard(entry)
+
+
+class Subscription:
+    def __init__(self) -> None:
+        self.flag = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        """Return after the next commit (or one since the last wait), or after `timeout`."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.flag.wait(), timeout)
+        self.flag.clear()

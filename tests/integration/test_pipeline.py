@@ -165,3 +165,23 @@ def test_transient_overload_is_recovered(
     assert len(errors) == 1 and task["pauses"] >= 1
     guidance = [i for i in task["interactions"] if "The last step failed" in i["content"]]
     assert guidance
+
+
+def test_agents_run_at_lower_cpu_priority_than_the_api(
+    settings: Settings, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    """AGENT_NICE: the agent's commands (and the CLI that runs them) yield the CPU first;
+    the threads serving the API keep their priority."""
+    import os
+    import threading
+
+    fake_model(calculator(first=FIXED, task_steps=(bash("echo nice=$(nice)"),)))
+    settings.agent_nice = 7
+    api_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with TestClient(create_app(settings)) as api:
+        task = wait_for(api, submit(api, project, "Add add(a, b)"))
+
+    assert task["status"] == "completed", task["summary"]
+    results = [i["content"] for i in task["interactions"] if i["kind"] == "tool_result"]
+    assert any(f"nice={api_priority + 7}" in r for r in results), results
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == api_priority

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.agent import DatabaseSessionStore
+from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 from claudeserver.persistence.models import TranscriptEntry
 
