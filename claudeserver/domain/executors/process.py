@@ -12,7 +12,6 @@ from claudeserver.domain.executors.jobs import Runtime
 from claudeserver.domain.executors.queue import make_app
 from claudeserver.domain.executors.schema import ensure_schema
 from claudeserver.domain.executors.workers import QueueWorkers
-from claudeserver.domain.processes import yield_cpu
 from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.settings import Settings
 
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 
 async def run_workers(settings: Settings, *, concurrency: int, queues: Sequence[str]) -> None:
-    yield_cpu(settings.agent_nice)  # API processes on this machine come first
     # Any process may be the first on a new database, or the first after an upgrade.
     engine = open_database(settings.database_url)
     try:
