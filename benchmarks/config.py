@@ -41,11 +41,11 @@ SIZES = {
     ),
     "tiny": Size(
         name="tiny",
-        overhead_tasks=2,
+        overhead_tasks=1,
         warmup=False,
         throughput_tasks=2,
         concurrency=2,
-        latency_requests=100,
+        latency_requests=50,
         request_rate=50,
         load_clients=10,
         load_seconds=3,

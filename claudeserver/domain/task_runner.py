@@ -150,6 +150,9 @@ class TaskRun:
                 )
             if status == TaskStatus.CANCELLED.value:
                 self.cancel_reason = error or "cancelled"
+                # Killed at once: a graceful stop of the CLI can take seconds on a busy
+                # machine, and a cancelled task's processes must not run on meanwhile.
+                kill_task_processes(self.task_id)
                 work.cancel()
                 return
             for message in messages:

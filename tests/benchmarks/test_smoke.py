@@ -11,7 +11,7 @@ import pytest
 from benchmarks.cases.load import load_test
 from benchmarks.run import CASES, run_suite
 
-pytestmark = [pytest.mark.benchmark, pytest.mark.agent, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.benchmark, pytest.mark.agent, pytest.mark.timeout(480)]
 
 
 def _numbers(value: object) -> list[float]:
@@ -42,7 +42,7 @@ def test_tiny_suite_reports_every_case(tmp_path: Path) -> None:
             assert isinstance(value, (int, float)) and not math.isnan(value), (name, target)
             assert target["passed"] in (True, False)
         assert _numbers(case["metrics"]), name
-    assert cases["overhead"]["metrics"]["tasks"] == 2
+    assert cases["overhead"]["metrics"]["tasks"] == 1
     assert cases["throughput"]["metrics"]["server_end_states"] == {"completed": 2}
     assert cases["latency"]["metrics"]["events"]["count"] > 0
     assert cases["latency"]["metrics"]["memory"]["cli_process_median_mb"] > 0
