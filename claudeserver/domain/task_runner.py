@@ -202,7 +202,9 @@ class TaskRun:
             self.agent = agent
             self.cost_before_process = self.task.cost_usd
             self.costs_before_process = dict(self.task.model_costs or {})
-            await self._conversation(self._opening())
+            summary = await self._conversation(self._opening())
+        # Only now, with the CLI stopped: whoever sees "completed" sees the work finished.
+        self._end(TaskStatus.COMPLETED, summary)
 
     def _project_instructions(self) -> str:
         """Untrusted projects' CLAUDE.md still guides the agent, as plain text."""
@@ -322,7 +324,8 @@ class TaskRun:
             f"It stopped because: {why}.\n\n{first}"
         )
 
-    async def _conversation(self, prompt: str) -> None:
+    async def _conversation(self, prompt: str) -> str:
+        """Turns until every test passes; returns the task's summary."""
         phase = "implement"
         while True:
             result = await self._turn(prompt)
@@ -333,10 +336,10 @@ class TaskRun:
             elif phase == "implement":
                 prompt, phase = self.human.tests_request(self.tests.framework_hint), "validate"
             else:
-                verdict = await self._validate()
-                if verdict is None:
-                    return
-                prompt = verdict
+                passed, text = await self._validate()
+                if passed:
+                    return text
+                prompt = text
 
     # -- one agent turn --------------------------------------------------------------
 
@@ -466,8 +469,9 @@ class TaskRun:
 
     # -- validation ------------------------------------------------------------------
 
-    async def _validate(self) -> str | None:
-        """Run the tests; None when everything passed, else what to tell the agent."""
+    async def _validate(self) -> tuple[bool, str]:
+        """Run the tests: (True, the summary) when everything passed, else (False, what to
+        tell the agent)."""
         self.task.test_rounds += 1
         self._move(TaskStatus.TESTING, progress="Running generated and regression tests")
         outcome = await run_round(self.tests, self.project, self.baseline)
@@ -478,10 +482,10 @@ class TaskRun:
         if outcome.failures:
             failures = outcome.failures
             self._move(TaskStatus.RUNNING, progress=f"{len(failures)} test(s) failing; fixing")
-            return self.human.failure_feedback(failures)
+            return False, self.human.failure_feedback(failures)
         if not outcome.count_ok:
             self._move(TaskStatus.RUNNING, progress="Asking the agent to adjust its tests")
-            return self.human.test_count_fix(len(outcome.generated))
+            return False, self.human.test_count_fix(len(outcome.generated))
         total, generated = len(outcome.generated + outcome.regression), len(outcome.generated)
         summary = (
             f"Completed: all {total} tests passed ({generated} generated, "
@@ -491,8 +495,7 @@ class TaskRun:
         if self.review:
             await self._review()
         await self._commit()
-        self._end(TaskStatus.COMPLETED, f"{summary}\n\n{last[:2000]}".strip())
-        return None
+        return True, f"{summary}\n\n{last[:2000]}".strip()
 
     def _save_results(self, test_type: str, results: list[TestResult]) -> None:
         with self.db() as s:
@@ -510,7 +513,9 @@ class TaskRun:
         return self.policy_options.config(project, self.baseline.protected(project))
 
     def _end(self, status: TaskStatus, summary: str) -> None:
-        # Counters first: whoever sees the final status must see the final figures too.
+        # Processes and counters first: whoever sees the final status must find no process
+        # of the task left, and the final figures.
+        kill_task_processes(self.task_id)
         self._save_counters()
         error = None if status is TaskStatus.COMPLETED else summary
         if status is TaskStatus.FAILED:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -32,7 +31,7 @@ class CommitNotifier:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(flag.set)
 
-    @contextmanager
+    @contextlib.contextmanager
     def subscribe(self) -> Iterator[Subscription]:
         """Wake-ups for one reader, counted from now: a commit made while the reader is
         busy reading is not missed, its next `wait` returns at once."""

@@ -51,18 +51,19 @@ class DiskReserve:
             return
         try:
             with self.path.open("wb") as file:
-                os.posix_fallocate(file.fileno(), 0, RESERVE_BYTES)
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(file.fileno(), 0, RESERVE_BYTES)
+                else:  # macOS: written out, as a sparse file would reserve nothing
+                    file.write(bytes(RESERVE_BYTES))
         except OSError as exc:
             self.path.unlink(missing_ok=True)
             log.warning("No disk space reserve for the database (%s): %s", self.path, exc)
 
-    def release(self) -> bool:
-        """Free the reserve; True if there was one."""
+    def release(self) -> None:
         if self.path is None or not self.path.exists():
-            return False
+            return
         self.path.unlink(missing_ok=True)
         log.warning("The disk is full: released the database's %s reserve", self.path)
-        return True
 
     def shortage(self) -> str | None:
         """What /health says when the disk under the database is (nearly) full, else None."""
