@@ -69,6 +69,7 @@ class TaskRun:
         self.inbox: list[str] = []
         self.cancel_reason: str | None = None
         self.since_human = 0
+        self.ended = False
         with db() as s:
             task = repo.get_task(s, task_id=task_id)
             assert task is not None
@@ -123,8 +124,9 @@ class TaskRun:
         finally:
             watcher.cancel()
             work.cancel()
-            kill_task_processes(self.task_id)
-            self._save_counters()
+            if not self.ended:  # a shutdown, or a final write that failed
+                kill_task_processes(self.task_id)
+                self._save_counters()
 
     def _fail_for_space(self, exc: Exception) -> None:
         """Free the database's disk reserve so that the failure and its advice are stored.
@@ -517,6 +519,7 @@ class TaskRun:
         # of the task left, and the final figures.
         kill_task_processes(self.task_id)
         self._save_counters()
+        self.ended = True
         error = None if status is TaskStatus.COMPLETED else summary
         if status is TaskStatus.FAILED:
             summary = f"Failed: {summary}"
