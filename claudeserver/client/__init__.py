@@ -1,4 +1,4 @@
-"""`claudeserver submit|tasks|show|logs|cancel`: the command-line client of the HTTP API.
+"""`claudeserver submit|tasks|show|logs|cancel|delete`: the command-line client of the HTTP API.
 
 The server's own CLI (claudeserver/cli.py) adds these with `add_commands` and runs
 them with `dispatch`.
@@ -54,6 +54,13 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a task")
     cancel.add_argument("task_id")
     _handle(cancel, "cancel")
+
+    delete = subparsers.add_parser(
+        "delete", parents=[common], help="delete a finished task and its workspace"
+    )
+    delete.add_argument("task_id")
+    delete.add_argument("--branch", action="store_true", help="also delete the task's branch")
+    _handle(delete, "delete")
 
 
 def _handle(parser: argparse.ArgumentParser, command: str) -> None:

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from claudeserver.client import render
@@ -137,11 +139,26 @@ def logs(api: Api, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cancel(api: Api, args: argparse.Namespace, out: TextIO) -> int:
-    try:
+    with _refused("cannot cancel"):
         status = api.post(f"/api/v1/tasks/{args.task_id}/cancel")
-    except ClientError as exc:
-        if str(exc).startswith("409"):
-            raise ClientError(f"cannot cancel: {str(exc).partition(': ')[2]}") from None
-        raise
     print(f"task {status['id']} {status['status']}", file=out)
     return 0 if status["status"] == "cancelled" else 1
+
+
+def delete(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    with _refused("cannot delete"):
+        api.delete(f"/api/v1/tasks/{args.task_id}", branch=str(args.branch).lower())
+    kept = "" if args.branch else " (its branch stays)"
+    print(f"task {args.task_id} deleted{kept}", file=out)
+    return 0
+
+
+@contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """A 409 says why the server refused; lead with what could not be done."""
+    try:
+        yield
+    except ClientError as exc:
+        if str(exc).startswith("409"):
+            raise ClientError(f"{what}: {str(exc).partition(': ')[2]}") from None
+        raise

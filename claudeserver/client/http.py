@@ -43,6 +43,9 @@ class Api:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self._send("POST", path, json=body)
 
+    def delete(self, path: str, **params: Any) -> None:
+        self._send("DELETE", path, params=params)
+
     def task_events(self, task_id: str, *, after: int = 0) -> Iterator[SseEvent]:
         """A task's events from `after` on, until `done`; reconnects where a stream broke off."""
         failures = 0
@@ -78,7 +81,7 @@ class Api:
             raise self._unreachable(exc) from None
         if response.is_error:
             self._raise_for(response)
-        return response.json()
+        return response.json() if response.content else None  # 204 has no body
 
     def _unreachable(self, exc: httpx.TransportError) -> ClientError:
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):

@@ -176,6 +176,7 @@ class TranscriptEntry(Base):
             "uuid",
             unique=True,
         ),
+        Index("ix_transcript_entries_session", "session_id"),  # deleting a task's transcript
     )
 
     # Insertion order is transcript order.

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from claudeserver.persistence.models import (
     Session,
     Task,
     TestCase,
+    TranscriptEntry,
     utcnow,
 )
 
@@ -38,6 +39,15 @@ def get_session(db: DB, *, session_id: str) -> Session | None:
 
 def list_sessions(db: DB) -> Sequence[Session]:
     return db.scalars(select(Session).order_by(Session.created_at.desc())).all()
+
+
+def delete_session(db: DB, *, session_id: str) -> bool:
+    """Delete a session that has no tasks left; False when it has some (or is gone)."""
+    has_tasks = select(Task.id).where(Task.session_id == session_id).exists()
+    stmt = delete(Session).where(Session.id == session_id, ~has_tasks)
+    deleted = bool(db.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    db.commit()
+    return deleted
 
 
 def create_task(db: DB, *, session_id: str, description: str, **options: Any) -> Task:
@@ -192,6 +202,29 @@ def expired_workspaces(db: DB, *, before: datetime) -> Sequence[Task]:
         Task.completed_at < before,
     )
     return db.scalars(stmt).all()
+
+
+def delete_task(db: DB, *, task_id: str) -> bool:
+    """Delete a finished task and every row about it: events, tests, its Claude transcript.
+
+    False, with nothing deleted, when the task is not finished (any more). The guarded
+    no-op UPDATE locks the task's row first, so a concurrent retry cannot revive it
+    halfway through.
+    """
+    finished = [s.value for s in TERMINAL]
+    claim = update(Task).where(Task.id == task_id, Task.status.in_(finished))
+    if db.execute(claim.values(status=Task.status)).rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        return False
+    conversation = db.scalar(select(Task.claude_session_id).where(Task.id == task_id))
+    db.execute(delete(ClaudeInteraction).where(ClaudeInteraction.task_id == task_id))
+    db.execute(delete(TestCase).where(TestCase.task_id == task_id))
+    if conversation is not None:
+        db.execute(delete(TranscriptEntry).where(TranscriptEntry.session_id == conversation))
+    db.execute(delete(Task).where(Task.id == task_id))
+    db.commit()
+    db.expire_all()
+    return True
 
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:

@@ -44,6 +44,11 @@ def test_submit_follow_reports_a_completed_task(
     code, out, _ = cli("logs", listed[0]["id"], "--json", "--server", server)
     assert code == 0 and all(json.loads(line)["sequence"] for line in out.splitlines())
 
+    code, out, _ = cli("delete", listed[0]["id"], "--server", server)
+    assert (code, out.strip()) == (0, f"task {listed[0]['id']} deleted (its branch stays)")
+    code, _, err = cli("show", listed[0]["id"], "--server", server)
+    assert code == 1 and "404" in err
+
 
 @pytest.mark.agent
 def test_submit_follow_fails_with_the_failing_tests_named(
@@ -63,6 +68,12 @@ def test_submit_follow_fails_with_the_failing_tests_named(
 
 def test_cancel_of_a_finished_or_unknown_task_is_a_clear_error(cli: Run, server: str) -> None:
     code, _, err = cli("cancel", "no-such-task", "--server", server)
+    assert code == 1
+    assert err.strip() == "claudeserver: 404: task no-such-task not found"
+
+
+def test_delete_of_an_unknown_task_is_a_clear_error(cli: Run, server: str) -> None:
+    code, _, err = cli("delete", "no-such-task", "--server", server)
     assert code == 1
     assert err.strip() == "claudeserver: 404: task no-such-task not found"
 

@@ -6,11 +6,15 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from claudeserver.api.app import create_app
+from claudeserver.persistence.models import ClaudeInteraction, TestCase, TranscriptEntry
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model, ModelRequest
@@ -126,6 +130,53 @@ def test_parallel_tasks_diff_merge_conflict_and_cleanup(
         assert api.delete(f"/api/v1/tasks/{task_id}/workspace").status_code == 204
     assert len(git(repo, "worktree", "list").splitlines()) == 1
     assert api.get(f"/api/v1/tasks/{first}/diff").status_code == 410
+
+
+def test_deleting_tasks_and_sessions_removes_workspaces_and_every_record(
+    api: TestClient, repo: Path, fake_model: FakeFactory
+) -> None:
+    fake_model(
+        by_task(
+            {
+                "variant A": "def add(a, b):\n    return a + b\n",
+                "variant B": "def add(a, b):\n    return b + a\n",
+            }
+        )
+    )
+    session = _session(api, repo)
+    first, second = _task(api, session["id"], "variant A"), _task(api, session["id"], "variant B")
+    a, b = wait_for(api, first), wait_for(api, second)
+    assert (a["status"], b["status"]) == ("completed", "completed"), (a["summary"], b["summary"])
+    assert _records(api, a) == {"interactions": True, "tests": True, "transcript": True}
+
+    assert api.delete(f"/api/v1/tasks/{first}", params={"branch": "true"}).status_code == 204
+    assert api.get(f"/api/v1/tasks/{first}").status_code == 404
+    assert _records(api, a) == {"interactions": False, "tests": False, "transcript": False}
+    assert not Path(a["workspace"]["path"]).exists()
+    assert not git(repo, "branch", "--list", a["workspace"]["branch"])
+    assert _records(api, b)["transcript"]  # only the deleted task's conversation went
+
+    assert api.delete(f"/api/v1/sessions/{session['id']}").status_code == 204
+    assert api.get(f"/api/v1/tasks/{second}").status_code == 404
+    assert not Path(b["workspace"]["path"]).exists()
+    assert git(repo, "branch", "--list", b["workspace"]["branch"])  # the work stays
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert (repo / "scratch.txt").exists()  # the user's checkout is untouched
+
+
+def _records(api: TestClient, task: dict[str, Any]) -> dict[str, bool]:
+    """Which kinds of rows the database still holds about `task`."""
+    with cast(FastAPI, api.app).state.sessionmaker() as db:
+        rows = {
+            "interactions": select(ClaudeInteraction.id).where(
+                ClaudeInteraction.task_id == task["id"]
+            ),
+            "tests": select(TestCase.id).where(TestCase.task_id == task["id"]),
+            "transcript": select(TranscriptEntry.id).where(
+                TranscriptEntry.session_id == task["claude_session_id"]
+            ),
+        }
+        return {kind: db.execute(stmt.limit(1)).first() is not None for kind, stmt in rows.items()}
 
 
 def test_finished_workspaces_are_removed_after_retention(

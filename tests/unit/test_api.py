@@ -157,6 +157,33 @@ def test_messages_and_retry_need_the_right_status(client: TestClient, project: P
     assert cancelled.json()["status"] == "cancelled"  # a pending task cancels at once
 
 
+def test_only_finished_tasks_and_sessions_delete(client: TestClient, project: Path) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    create = {"session_id": session["id"], "description": "x"}
+    first, second = (client.post("/api/v1/tasks", json=create).json()["id"] for _ in range(2))
+
+    refused = client.delete(f"/api/v1/tasks/{first}")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == f"task {first} is pending; cancel it first"
+    refused = client.delete(f"/api/v1/sessions/{session['id']}")
+    assert refused.status_code == 409
+    assert f"{first} (pending)" in refused.json()["detail"]
+    assert client.get(f"/api/v1/tasks/{first}").status_code == 200  # nothing was deleted
+
+    client.post(f"/api/v1/tasks/{first}/cancel")
+    assert client.delete(f"/api/v1/tasks/{first}").status_code == 204
+    for path in (f"/api/v1/tasks/{first}", f"/api/v1/tasks/{first}/interactions"):
+        assert client.get(path).status_code == 404
+    assert client.delete(f"/api/v1/tasks/{first}").status_code == 404
+    assert [t["id"] for t in client.get("/api/v1/tasks").json()["items"]] == [second]
+
+    client.post(f"/api/v1/tasks/{second}/cancel")
+    assert client.delete(f"/api/v1/sessions/{session['id']}").status_code == 204
+    assert client.get(f"/api/v1/sessions/{session['id']}").status_code == 404
+    assert client.get(f"/api/v1/tasks/{second}").status_code == 404
+    assert client.delete(f"/api/v1/sessions/{session['id']}").status_code == 404
+
+
 def test_oversized_body_is_413(settings: Settings, project: Path) -> None:
     settings.max_request_bytes = 2048
     with TestClient(create_app(settings, run_worker=False)) as client:

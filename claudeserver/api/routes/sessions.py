@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_outs
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
+from claudeserver.domain import deletion
 from claudeserver.domain.sessions import (
     OutsideRoots,
     SessionError,
@@ -13,6 +16,7 @@ from claudeserver.domain.sessions import (
     local_project,
     plan_isolation,
 )
+from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 
 router = APIRouter(
@@ -68,6 +72,21 @@ def get_session(session_id: str, db: SessionDep) -> SessionOut:
 def session_tasks(session_id: str, db: SessionDep) -> list[TaskOut]:
     _session_or_404(db, session_id)
     return task_outs(db, repo.list_session_tasks(db, session_id=session_id))
+
+
+@router.delete("/{session_id}", status_code=204, responses=responses(409))
+async def delete_session(session_id: str, request: Request) -> Response:
+    """Delete a session with all its tasks (their workspaces too; branches stay)."""
+    factory = request.app.state.sessionmaker
+    try:
+        found = await asyncio.to_thread(deletion.delete_session, factory, session_id)
+    except deletion.Unfinished as exc:
+        raise HTTPException(409, f"session {session_id} has tasks that are {exc}") from None
+    except WorkspaceError as exc:
+        raise HTTPException(409, f"a task's workspace could not be removed: {exc}") from None
+    if not found:
+        raise HTTPException(404, f"session {session_id} not found")
+    return Response(status_code=204)
 
 
 def _session_or_404(db: SessionDep, session_id: str) -> object:

@@ -4,7 +4,7 @@ import asyncio
 import base64
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from claudeserver.api.deps import ExecutorDep, SessionDep
 from claudeserver.api.errors import invalid, responses
@@ -19,7 +19,9 @@ from claudeserver.api.schemas import (
     TaskPage,
     TaskStatusOut,
 )
+from claudeserver.domain import deletion
 from claudeserver.domain.status import ACTIVE, TaskStatus
+from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
 
@@ -63,6 +65,28 @@ def get_task_status(task_id: str, db: SessionDep) -> TaskStatusOut:
 @router.get("/{task_id}", response_model=TaskDetail)
 def get_task(task_id: str, db: SessionDep) -> TaskDetail:
     return task_detail(db, _task_or_404(db, task_id, with_details=True))
+
+
+@router.delete("/{task_id}", status_code=204)
+async def delete_task(
+    task_id: str,
+    request: Request,
+    branch: bool = Query(False, description="also delete the task's branch"),
+) -> Response:
+    """Delete a finished task: its workspace, then its events, tests and transcript."""
+    factory = request.app.state.sessionmaker
+    try:
+        found = await asyncio.to_thread(
+            deletion.delete_task, factory, task_id, delete_branch=branch
+        )
+    except deletion.Unfinished as exc:
+        status = exc.tasks[task_id]
+        raise HTTPException(409, f"task {task_id} is {status}; cancel it first") from None
+    except WorkspaceError as exc:
+        raise HTTPException(409, f"its workspace could not be removed: {exc}") from None
+    if not found:
+        raise HTTPException(404, f"task {task_id} not found")
+    return Response(status_code=204)
 
 
 @router.get("/{task_id}/interactions", response_model=InteractionPage)
