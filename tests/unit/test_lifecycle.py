@@ -65,3 +65,24 @@ def test_retry_only_from_failed_or_cancelled(tmp_path: Path, database_url: str) 
         assert not repo.transition(db, task_id=task.id, to=TaskStatus.PENDING, only_from=finished)
         repo.transition(db, task_id=task.id, to=TaskStatus.FAILED)
         assert repo.transition(db, task_id=task.id, to=TaskStatus.PENDING, only_from=finished)
+
+
+def test_a_retry_that_wins_the_race_keeps_the_task_from_deletion(
+    tmp_path: Path, database_url: str
+) -> None:
+    deleter, retrier = _db(database_url), _db(database_url)
+    with deleter() as db:
+        session = repo.create_session(
+            db, project_path=str(tmp_path), isolation="none", base_branch=None
+        )
+        session_id = session.id
+        task_id = repo.create_task(db, session_id=session_id, description="d").id
+        repo.transition(db, task_id=task_id, to=TaskStatus.CANCELLED)
+    # The deleter saw "cancelled"; the retry lands before its delete does.
+    with retrier() as db:
+        assert repo.transition(db, task_id=task_id, to=TaskStatus.PENDING)
+    with deleter() as db:
+        assert not repo.delete_task(db, task_id=task_id)
+        assert repo.status_of(db, task_id=task_id)[0] == "pending"
+        assert repo.count_interactions(db, task_id=task_id) == 3  # its history is intact
+        assert not repo.delete_session(db, session_id=session_id)  # it still has a task
