@@ -9,6 +9,7 @@ import { taskView } from "./task.js";
 const main = document.getElementById("main");
 const notice = document.getElementById("notice");
 let dispose = () => {};
+let carried = ""; // a notice for the next view, such as "Task deleted."
 
 export function notify(message, isError = false) {
   notice.textContent = message;
@@ -21,11 +22,19 @@ export function showError(error) {
   if (error.status === 401) document.getElementById("token").focus();
 }
 
+// Opens another view and says `message` there (a plain notify would be cleared).
+export function go(hash, message = "") {
+  carried = message;
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
 function route() {
   dispose();
-  notify("");
+  notify(carried);
+  carried = "";
   const [, kind, id] = location.hash.replace(/^#/, "").split("/");
-  const context = { main, notify, showError };
+  const context = { main, notify, showError, go };
   if (kind === "sessions" && id) dispose = sessionView(decodeURIComponent(id), context);
   else if (kind === "tasks" && id) dispose = taskView(decodeURIComponent(id), context);
   else dispose = sessionsView(context);

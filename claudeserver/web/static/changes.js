@@ -104,5 +104,11 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
     remove.disabled = false;
   }
 
-  return { element, update, refresh, dispose: () => clearTimeout(pending) };
+  // Also drops a load still in flight: its task may be gone by the time it answers.
+  function dispose() {
+    clearTimeout(pending);
+    generation++;
+  }
+
+  return { element, update, refresh, dispose };
 }

@@ -1,14 +1,18 @@
 // One session: the new-task form and its tasks, whose badges follow the
-// session's event stream.
+// session's event stream, and deleting the whole session.
 
 import { call, stream } from "./api.js";
 import { badge, h, money, replace, when } from "./dom.js";
 
-export function sessionView(sessionId, { main, showError }) {
+export function sessionView(sessionId, { main, showError, go }) {
+  const path = `/api/v1/sessions/${encodeURIComponent(sessionId)}`;
   const title = h("h1", {}, "Session");
   const info = h("p", { id: "session-info", class: "muted" });
   const tbody = h("tbody");
   const rows = new Map(); // task id -> {badge cell, progress cell}
+  const remove = h("button", { type: "button", class: "danger", onclick: doDelete },
+    "Delete session");
+  let session = null;
   let source = null;
   let reload = null;
 
@@ -52,6 +56,7 @@ export function sessionView(sessionId, { main, showError }) {
     tbody);
   const empty = h("p", {}, "No tasks yet.");
   replace(main, title, info,
+    h("div", { class: "row actions" }, remove),
     h("section", { "aria-labelledby": "new-task" }, h("h2", { id: "new-task" }, "New task"), form),
     h("section", { "aria-labelledby": "tasks" }, h("h2", { id: "tasks" }, "Tasks"),
       empty, h("div", { class: "table-wrap" }, table)));
@@ -75,6 +80,24 @@ export function sessionView(sessionId, { main, showError }) {
     }
   }
 
+  async function doDelete() {
+    const tasks = rows.size === 1 ? "its task" : `its ${rows.size} tasks`;
+    const kept = session && session.isolation !== "worktree"
+      ? "The changes they made in the project stay." : "Their branches stay.";
+    const question = rows.size ? `Delete this session and ${tasks}?\n\nThis removes their `
+      + `records, timelines, tests and workspaces for good. ${kept}` : "Delete this session?";
+    if (!window.confirm(question)) return;
+    remove.disabled = true;
+    try {
+      await call("DELETE", path);
+    } catch (error) {
+      showError(error); // 409 names the tasks still pending or running
+      remove.disabled = false;
+      return;
+    }
+    go("#/", "Session deleted.");
+  }
+
   function render(tasks) {
     rows.clear();
     empty.hidden = tasks.length > 0;
@@ -91,7 +114,7 @@ export function sessionView(sessionId, { main, showError }) {
   }
 
   function load() {
-    return call("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}/tasks`).then(render);
+    return call("GET", `${path}/tasks`).then(render);
   }
 
   // The session stream starts with the whole history: the last status seen for a
@@ -109,8 +132,9 @@ export function sessionView(sessionId, { main, showError }) {
     }
   }
 
-  call("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}`)
-    .then((session) => {
+  call("GET", path)
+    .then((found) => {
+      session = found;
       replace(title, "Session: ", h("span", { class: "mono" }, session.project_path));
       replace(info, sessionInfo(session));
       return load();

@@ -11,12 +11,13 @@ import { timelineEntry } from "./timeline.js";
 
 const ACTIVE = new Set(["running", "paused", "testing"]);
 
-export function taskView(taskId, { main, notify, showError }) {
+export function taskView(taskId, { main, notify, showError, go }) {
   const path = `/api/v1/tasks/${encodeURIComponent(taskId)}`;
   let task = null;
   let lastSequence = 0;
   let source = null;
   let refresh = null;
+  let closed = false; // the view was left (or its task deleted): late answers are dropped
   const openOutputs = new Set(); // test ids whose output the user expanded
 
   const title = h("h1", { class: "clamp" }, "Task");
@@ -34,6 +35,8 @@ export function taskView(taskId, { main, notify, showError }) {
   const timeline = h("ol", { id: "timeline", class: "timeline" });
   const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
   const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
+  const remove = h("button", { type: "button", class: "danger", onclick: doDelete,
+    hidden: true }, "Delete task");
   const message = h("textarea", { id: "message", rows: 2, required: true });
   const send = h("button", { type: "submit" }, "Send message");
   const back = h("a", { href: "#/" }, "← Sessions");
@@ -41,7 +44,7 @@ export function taskView(taskId, { main, notify, showError }) {
   replace(main, back, title,
     h("div", { class: "row status-row" }, status, progress),
     denials, summary, stats,
-    h("div", { class: "row actions" }, cancel, retry),
+    h("div", { class: "row actions" }, cancel, retry, remove),
     h("form", { class: "stack", onsubmit: doSend },
       h("label", { for: "message" }, "Message to the agent"), message, h("div", {}, send)),
     h("section", { "aria-labelledby": "tests-h" }, h("h2", { id: "tests-h" }, "Tests"), tests),
@@ -101,6 +104,7 @@ export function taskView(taskId, { main, notify, showError }) {
     cancel.disabled = TERMINAL.has(value);
     retry.disabled = !(value === "failed" || value === "cancelled");
     send.disabled = !ACTIVE.has(value);
+    remove.hidden = !TERMINAL.has(value); // the server refuses to delete a task still going
   }
 
   function renderTests(cases) {
@@ -145,7 +149,8 @@ export function taskView(taskId, { main, notify, showError }) {
 
   function scheduleRefresh() {
     clearTimeout(refresh);
-    refresh = setTimeout(() => call("GET", path).then(renderTask, showError), 250);
+    refresh = setTimeout(() => call("GET", path).then(
+      (next) => closed || renderTask(next), (error) => closed || showError(error)), 250);
   }
 
   function follow() {
@@ -203,6 +208,25 @@ export function taskView(taskId, { main, notify, showError }) {
     }
   }
 
+  async function doDelete() {
+    const ws = task.workspace || {};
+    const kept = ws.branch ? ` Its branch ${ws.branch} stays.`
+      : ws.kind === "snapshot" ? " The changes it made in the project stay." : "";
+    if (!window.confirm("Delete this task?\n\nThis removes its record, timeline, tests and "
+      + `workspace for good.${kept}`)) return;
+    remove.disabled = true;
+    try {
+      await call("DELETE", path);
+    } catch (error) {
+      showError(error); // 409 when the task is running again (a retry meanwhile)
+      remove.disabled = false;
+      scheduleRefresh();
+      return;
+    }
+    close();
+    go(`#/sessions/${encodeURIComponent(task.session_id)}`, "Task deleted.");
+  }
+
   async function doSend(event) {
     event.preventDefault();
     try {
@@ -222,9 +246,12 @@ export function taskView(taskId, { main, notify, showError }) {
     follow(); // replays whatever the detail capped, then follows live
   }, showError);
 
-  return () => {
+  function close() {
+    closed = true;
     clearTimeout(refresh);
     changes.dispose();
     if (source) source.close();
-  };
+  }
+
+  return close;
 }
