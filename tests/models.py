@@ -41,6 +41,25 @@ def calculator(
     )
 
 
+WITH_SUB = FIXED + "\n\ndef sub(a, b):\n    return a - b\n"
+SUB_TESTS = (
+    "from mathutil import sub\n\n"
+    "def test_difference():\n    assert sub(5, 3) == 2\n\n"
+    "def test_below_zero():\n    assert sub(1, 2) == -1\n"
+)
+
+
+def adds_sub() -> ScriptedModel:
+    """A follow-up round after `calculator`: sub() for the follow-up prompt (its
+    "## Follow-up" heading carries the request), then two tests for it in a new file."""
+    return ScriptedModel(
+        [
+            Rule("## Follow-up", [write("mathutil.py", WITH_SUB)], done="I added sub."),
+            Rule("write tests", [write("tests/test_sub.py", SUB_TESTS)], done="Two tests."),
+        ]
+    )
+
+
 def overloaded(times: int) -> ScriptedModel:
     """A calculator whose API answers 529 `times` times before the implementation."""
     calls = {"n": 0}

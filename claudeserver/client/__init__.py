@@ -1,4 +1,4 @@
-"""`claudeserver submit|tasks|show|logs|cancel|delete`: the command-line client of the HTTP API.
+"""The command-line client of the HTTP API: `claudeserver submit|tasks|show|logs|cancel|...`.
 
 The server's own CLI (claudeserver/cli.py) adds these with `add_commands` and runs
 them with `dispatch`.
@@ -54,6 +54,14 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a task")
     cancel.add_argument("task_id")
     _handle(cancel, "cancel")
+
+    follow_up = subparsers.add_parser(
+        "follow-up", parents=[common], help="continue a finished task with a new request"
+    )
+    follow_up.add_argument("task_id")
+    follow_up.add_argument("request", help="what the agent should do next")
+    follow_up.add_argument("--follow", action="store_true", help="show progress until it ends")
+    _handle(follow_up, "follow_up")
 
     delete = subparsers.add_parser(
         "delete", parents=[common], help="delete a finished task and its workspace"

@@ -42,6 +42,17 @@ def submit(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     return follow(api, task["id"], out, json_lines=False)
 
 
+def follow_up(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    # Followed from here on: the earlier attempts' events are not shown again.
+    seen = api.get(f"/api/v1/tasks/{args.task_id}")["interactions_total"]
+    with _refused("cannot follow up"):
+        task = api.post(f"/api/v1/tasks/{args.task_id}/follow-up", {"content": args.request})
+    if not args.follow:
+        print(f"task {task['id']} queued again (attempt {task['attempt']})", file=out)
+        return 0
+    return follow(api, task["id"], out, json_lines=False, after=seen)
+
+
 def _session_for(api: Api, project: str) -> str:
     """Reuse the newest session for this directory, else create one."""
     for session in api.get("/api/v1/sessions"):

@@ -16,6 +16,16 @@ from claudeserver.domain.testrun import TestResult
 
 MIN_TESTS, MAX_TESTS = 2, 5
 
+# How every first prompt of an attempt begins and ends.
+UNATTENDED = (
+    "You are working unattended: nobody will answer questions, so make reasonable "
+    "decisions yourself and finish the job.\n\n"
+)
+RULES = (
+    "Work only inside the project directory. Do not modify existing tests, and do not "
+    "commit: your changes are committed for you. You will be asked for tests afterwards."
+)
+
 CONTINUATIONS = (
     "Looking good so far. Keep going until the task is completely done.",
     "Nice progress. Carry on with the next step.",
@@ -69,12 +79,15 @@ class SimulatedHuman:
     @staticmethod
     def first_prompt(description: str) -> str:
         return (
-            "You are working unattended: nobody will answer questions, so make reasonable "
-            "decisions yourself and finish the job.\n\n"
-            f"## Task\n{description}\n\n"
-            "Implement the task in this project now. Work only inside the project directory. "
-            "Do not modify existing tests, and do not commit: your changes are committed for "
-            "you. You will be asked for tests afterwards."
+            f"{UNATTENDED}## Task\n{description}\n\nImplement the task in this project now. {RULES}"
+        )
+
+    @staticmethod
+    def follow_up_prompt(description: str, request: str) -> str:
+        return (
+            f"{UNATTENDED}## Task\n{description}\n\n"
+            "That task is done and its work is in this project. The user now asks for more:\n\n"
+            f"## Follow-up\n{request}\n\nMake this change now. {RULES}"
         )
 
     @staticmethod

@@ -26,8 +26,8 @@ ACTIVE = frozenset({TaskStatus.RUNNING, TaskStatus.PAUSED, TaskStatus.TESTING})
 # system is a guarded UPDATE against this table, so two processes can never both
 # move one task.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
-    # Back to pending: a retry of a finished task, or a requeue after a crash.
-    TaskStatus.PENDING: frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED, *ACTIVE}),
+    # Back to pending: a retry or a follow-up of a finished task, or a requeue after a crash.
+    TaskStatus.PENDING: frozenset({*TERMINAL, *ACTIVE}),
     TaskStatus.RUNNING: frozenset({TaskStatus.PENDING, TaskStatus.PAUSED, TaskStatus.TESTING}),
     TaskStatus.PAUSED: frozenset({TaskStatus.RUNNING}),
     TaskStatus.TESTING: frozenset({TaskStatus.RUNNING}),

@@ -45,6 +45,7 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
+from claudeserver.persistence.repository import FOLLOW_UP, FOLLOW_UP_NOTE
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.settings import Settings
 
@@ -159,7 +160,8 @@ class TaskRun:
                 return
             for message in messages:
                 seen = message.sequence
-                await self._deliver(message.content)
+                if message.kind != FOLLOW_UP:  # that one is the opening prompt's
+                    await self._deliver(message.content)
 
     async def _deliver(self, message: str) -> None:
         """Into the running turn now, else with the next prompt."""
@@ -313,11 +315,25 @@ class TaskRun:
         baseline, results = await take_baseline(self.tests, self.project)
         self._save_results("regression", results)
         with self.db() as s:
+            # After a follow-up, the tests generated before are the project's own now.
+            repo.drop_test_cases(s, task_id=self.task_id, test_type="generated", keep=set())
+        with self.db() as s:
             repo.update_task(s, task_id=self.task_id, baseline=baseline.to_json())
         return baseline
 
     def _opening(self) -> str:
-        first = self.human.first_prompt(self.task.description)
+        with self.db() as s:
+            request = repo.last_interaction_text(
+                s, task_id=self.task_id, role="user", kind=FOLLOW_UP
+            )
+            queued_because = repo.last_queued_because(s, task_id=self.task_id)
+        description = self.task.description
+        if not request:
+            first = self.human.first_prompt(description)
+        elif queued_because == FOLLOW_UP_NOTE:
+            return self.human.follow_up_prompt(description, request)  # a fresh start
+        else:  # the latest follow-up stays the work of every later attempt
+            first = self.human.follow_up_prompt(description, request)
         if not self.task.claude_session_id:
             return first
         why = self.task.error or "the server was restarted while you were working"

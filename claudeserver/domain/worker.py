@@ -194,6 +194,7 @@ class Worker:
                     s,
                     task_id=task.id,
                     to=TaskStatus.PENDING,
+                    only_from=ACTIVE,  # not a task that finished since it was read
                     note="server restarted; resuming",
                     resumes=task.resumes + 1,
                 )

@@ -21,6 +21,9 @@ from claudeserver.persistence.models import (
     utcnow,
 )
 
+FOLLOW_UP = "follow_up"  # the interaction kind of a person's request to continue a task
+FOLLOW_UP_NOTE = "follow-up requested"
+
 
 def create_session(
     db: DB, *, project_path: str, isolation: str, base_branch: str | None, **options: Any
@@ -121,11 +124,14 @@ def transition(
     to: TaskStatus,
     note: str | None = None,
     only_from: frozenset[TaskStatus] | None = None,
+    follow_up: str | None = None,
     **fields: Any,
 ) -> bool:
     """Move a task to `to` only from a status the table allows (narrowed by `only_from`).
 
-    False when the task was not in such a status, e.g. because another move won.
+    False when the task was not in such a status, e.g. because another move won. A
+    `follow_up` (a person's new request for a finished task) is stored with the move, in
+    the same commit, so that it exists exactly when the move happened.
     """
     sources = allowed_sources(to) if only_from is None else allowed_sources(to) & only_from
     values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
@@ -139,6 +145,10 @@ def transition(
         .values(**values)
     )
     moved = bool(db.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    if moved and follow_up is not None:
+        _append_interaction(
+            db, task_id=task_id, role="user", kind=FOLLOW_UP, content=follow_up, data=None
+        )
     if moved:
         _append_interaction(
             db,
@@ -325,6 +335,23 @@ def _summary(counts: dict[str, int]) -> dict[str, int]:
         "failed": total - passed - pending,
         "pending": pending,
     }
+
+
+def last_queued_because(db: DB, *, task_id: str) -> str | None:
+    """The note of the task's latest move back to pending (a retry, a follow-up, a restart)."""
+    stmt = (
+        select(ClaudeInteraction.data)
+        .where(
+            ClaudeInteraction.task_id == task_id,
+            ClaudeInteraction.role == "system",
+            ClaudeInteraction.kind == "status",
+            ClaudeInteraction.content == TaskStatus.PENDING.value,
+        )
+        .order_by(ClaudeInteraction.sequence.desc())
+        .limit(1)
+    )
+    data = db.scalar(stmt)
+    return data.get("note") if isinstance(data, dict) else None
 
 
 def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:

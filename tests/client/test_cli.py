@@ -12,7 +12,7 @@ import pytest
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.client.conftest import Run
-from tests.models import BUGGY, FIXED, calculator
+from tests.models import BUGGY, FIXED, adds_sub, calculator
 
 
 @pytest.mark.agent
@@ -48,6 +48,29 @@ def test_submit_follow_reports_a_completed_task(
     assert (code, out.strip()) == (0, f"task {listed[0]['id']} deleted (its branch stays)")
     code, _, err = cli("show", listed[0]["id"], "--server", server)
     assert code == 1 and "404" in err
+
+
+@pytest.mark.agent
+def test_follow_up_continues_a_finished_task_and_shows_only_the_new_round(
+    cli: Run, server: str, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake = fake_model(calculator(first=FIXED))
+    code, out, err = cli("submit", str(project), "Add an add(a, b) function", "--follow",
+                         "--server", server)  # fmt: skip
+    assert code == 0, out + err
+    task_id = out.split("submitted task ", 1)[1].split()[0]
+
+    fake.model = adds_sub()
+    code, out, err = cli("follow-up", task_id, "Also add sub(a, b).", "--follow",
+                         "--server", server)  # fmt: skip
+    assert code == 0, out + err
+    writes = [line for line in out.splitlines() if "tool call  Write:" in line]
+    assert any("mathutil.py" in w for w in writes) and any("test_sub.py" in w for w in writes)
+    assert not any("conftest.py" in w for w in writes)  # the first round is not shown again
+    assert "tests: 6 total, 6 passed, 0 failed" in out
+
+    code, _, err = cli("follow-up", task_id, "   ", "--server", server)
+    assert code == 1 and "content" in err
 
 
 @pytest.mark.agent

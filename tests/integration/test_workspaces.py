@@ -20,7 +20,7 @@ from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model, ModelRequest
 from claudeserver.testing.script import Reply, ToolUse, write
 from tests.conftest import wait_for
-from tests.models import CONFTEST, TESTS
+from tests.models import CONFTEST, FIXED, TESTS, adds_sub, calculator
 
 pytestmark = pytest.mark.agent
 
@@ -177,6 +177,47 @@ def _records(api: TestClient, task: dict[str, Any]) -> dict[str, bool]:
             ),
         }
         return {kind: db.execute(stmt.limit(1)).first() is not None for kind, stmt in rows.items()}
+
+
+def test_follow_up_continues_a_completed_task_on_its_branch(
+    api: TestClient, repo: Path, fake_model: FakeFactory
+) -> None:
+    fake = fake_model(calculator(first=FIXED))
+    session = _session(api, repo)
+    task_id = _task(api, session["id"], "Add an add(a, b) function")
+    first = wait_for(api, task_id)
+    assert first["status"] == "completed", first["summary"]
+    branch = first["workspace"]["branch"]
+    commits = int(git(repo, "rev-list", "--count", branch))
+
+    fake.model = adds_sub()
+    refused = api.post(f"/api/v1/tasks/{task_id}/follow-up", json={"content": "  "})
+    assert refused.status_code == 422
+    queued = api.post(f"/api/v1/tasks/{task_id}/follow-up", json={"content": "Also add sub(a, b)."})
+    assert queued.status_code == 200, queued.text
+    assert (queued.json()["status"], queued.json()["attempt"]) == ("pending", 2)
+    task = wait_for(api, task_id)
+
+    assert task["status"] == "completed", task["summary"]
+    assert task["claude_session_id"] == first["claude_session_id"]  # the same conversation
+    opening = fake.agent_requests()[-1].conversation_text
+    assert "## Follow-up\nAlso add sub(a, b)." in opening
+    assert "We are resuming" not in opening  # a new request, not a recovery
+    follow_ups = [i for i in task["interactions"] if i["kind"] == "follow_up"]
+    assert [(i["role"], i["content"]) for i in follow_ups] == [("user", "Also add sub(a, b).")]
+    # The tests generated the first time are the project's own now; the new ones are sub's.
+    kinds = {t["name"].rsplit("::", 1)[-1]: t["type"] for t in task["test_cases"]}
+    assert kinds["test_small"] == "regression"
+    assert kinds["test_difference"] == kinds["test_below_zero"] == "generated"
+    assert "(2 generated, 4 regression)" in task["summary"]
+    assert int(git(repo, "rev-list", "--count", branch)) == commits + 1
+    assert "def sub" in git(repo, "show", f"{branch}:mathutil.py")
+
+    again = api.post(f"/api/v1/tasks/{task_id}/retry")
+    assert again.status_code == 409  # a completed task is followed up, not retried
+    assert api.delete(f"/api/v1/tasks/{task_id}/workspace").status_code == 204
+    gone = api.post(f"/api/v1/tasks/{task_id}/follow-up", json={"content": "More."})
+    assert gone.status_code == 409 and "submit a new task" in gone.json()["detail"]
 
 
 def test_finished_workspaces_are_removed_after_retention(

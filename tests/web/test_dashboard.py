@@ -130,6 +130,9 @@ def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     task = create_task(dashboard, project, "Think for a long time")
     page.goto(f"/#/tasks/{task['id']}")
     expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
+    # Follow-ups are for finished tasks: a running one only takes messages.
+    expect(page.get_by_role("button", name="Follow up")).to_have_count(0)
+    expect(page.get_by_label("Follow-up request")).to_have_count(0)
 
     page.get_by_label("Message to the agent").fill("Please hurry up")
     page.get_by_role("button", name="Send message").click()
@@ -138,7 +141,10 @@ def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#task-status")).to_have_text("cancelled")
     expect(page.get_by_role("button", name="Retry")).to_be_enabled()
-    expect(page.get_by_role("button", name="Send message")).to_be_disabled()
+    # Finished, the text box asks for a follow-up instead of a message.
+    expect(page.get_by_role("button", name="Send message")).to_have_count(0)
+    expect(page.get_by_role("button", name="Follow up")).to_be_enabled()
+    expect(page.get_by_label("Follow-up request")).to_be_empty()
     screenshot(page, "task-cancelled")
 
 

@@ -20,7 +20,7 @@ from claudeserver.api.schemas import (
     TaskStatusOut,
 )
 from claudeserver.domain import deletion
-from claudeserver.domain.status import ACTIVE, TaskStatus
+from claudeserver.domain.status import ACTIVE, TERMINAL, TaskStatus
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
@@ -158,6 +158,30 @@ def retry_task(task_id: str, db: SessionDep, executor: ExecutorDep) -> TaskOut:
         raise HTTPException(
             409, f"task {task_id} is {task.status}; only failed or cancelled tasks can be retried"
         )
+    if executor is not None:
+        executor.submit(task.id)
+    return task_out(db, _task_or_404(db, task_id))
+
+
+@router.post("/{task_id}/follow-up", response_model=TaskOut)
+def follow_up_task(
+    task_id: str, body: MessageCreate, db: SessionDep, executor: ExecutorDep
+) -> TaskOut:
+    """A finished task runs again on a new request, in its workspace and Claude conversation."""
+    task = _task_or_404(db, task_id)
+    if task.workspace_removed_at is not None:
+        raise HTTPException(
+            409, f"the workspace of task {task_id} was removed; submit a new task instead"
+        )
+    moved = repo.transition(
+        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.FOLLOW_UP_NOTE,
+        only_from=TERMINAL, follow_up=body.content,
+        attempt=task.attempt + 1, completed_at=None, progress="Queued for a follow-up",
+        iterations=0, pauses=0, error=None, summary=None,
+        baseline=None,  # retaken: the tests generated so far become regression tests
+    )  # fmt: skip
+    if not moved:
+        raise HTTPException(409, f"task {task_id} is {task.status}; follow-ups need it finished")
     if executor is not None:
         executor.submit(task.id)
     return task_out(db, _task_or_404(db, task_id))

@@ -1,7 +1,9 @@
 // One task: header, counters, actions, the test table, review findings, the
 // changes and the live timeline. The timeline grows from the task's event stream;
 // counters, tests and changes are re-read after the events that change them (a
-// turn's result, a status change).
+// turn's result, a status change). One text box talks to the agent: a message
+// while the task is active, a follow-up request (another round in the same
+// workspace and conversation) once it has finished.
 
 import { call, stream } from "./api.js";
 import { changesSection } from "./changes.js";
@@ -18,6 +20,8 @@ export function taskView(taskId, { main, notify, showError, go }) {
   let source = null;
   let refresh = null;
   let closed = false; // the view was left (or its task deleted): late answers are dropped
+  let shown = null; // the status on screen, which the events keep newer than `task`
+  let sending = false; // a message or follow-up on its way: one at a time
   const openOutputs = new Set(); // test ids whose output the user expanded
 
   const title = h("h1", { class: "clamp" }, "Task");
@@ -37,7 +41,10 @@ export function taskView(taskId, { main, notify, showError, go }) {
   const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
   const remove = h("button", { type: "button", class: "danger", onclick: doDelete,
     hidden: true }, "Delete task");
-  const message = h("textarea", { id: "message", rows: 2, required: true });
+  const message = h("textarea", { id: "message", rows: 2, required: true,
+    "aria-describedby": "message-hint" });
+  const messageLabel = h("label", { for: "message" }, "Message to the agent");
+  const messageHint = h("p", { id: "message-hint", class: "muted hint" });
   const send = h("button", { type: "submit" }, "Send message");
   const back = h("a", { href: "#/" }, "← Sessions");
 
@@ -45,8 +52,8 @@ export function taskView(taskId, { main, notify, showError, go }) {
     h("div", { class: "row status-row" }, status, progress),
     denials, summary, stats,
     h("div", { class: "row actions" }, cancel, retry, remove),
-    h("form", { class: "stack", onsubmit: doSend },
-      h("label", { for: "message" }, "Message to the agent"), message, h("div", {}, send)),
+    h("form", { id: "message-form", class: "stack", onsubmit: doSend },
+      messageLabel, message, messageHint, h("div", {}, send)),
     h("section", { "aria-labelledby": "tests-h" }, h("h2", { id: "tests-h" }, "Tests"), tests),
     review, changes.element,
     h("section", { "aria-labelledby": "timeline-h" },
@@ -103,8 +110,27 @@ export function taskView(taskId, { main, notify, showError, go }) {
     replace(progress, progressText || "");
     cancel.disabled = TERMINAL.has(value);
     retry.disabled = !(value === "failed" || value === "cancelled");
-    send.disabled = !ACTIVE.has(value);
+    shown = value;
+    renderComposer();
     remove.hidden = !TERMINAL.has(value); // the server refuses to delete a task still going
+  }
+
+  // A message needs the agent at work; a follow-up a finished task whose workspace is
+  // still there (the server says so too, with a 409).
+  function finished() {
+    return TERMINAL.has(shown);
+  }
+
+  function renderComposer() {
+    const removed = Boolean(task && task.workspace_removed_at);
+    replace(messageLabel, finished() ? "Follow-up request" : "Message to the agent");
+    replace(send, finished() ? "Follow up" : "Send message");
+    replace(messageHint, !finished()
+      ? (ACTIVE.has(shown) ? "" : "Messages reach the agent once it is running.")
+      : removed ? "Its workspace was removed, so this task cannot continue: submit a new task."
+        : "The agent continues this task in the same workspace and conversation.");
+    messageHint.hidden = !messageHint.textContent;
+    send.disabled = sending || (finished() ? removed : !ACTIVE.has(shown));
   }
 
   function renderTests(cases) {
@@ -229,13 +255,33 @@ export function taskView(taskId, { main, notify, showError, go }) {
 
   async function doSend(event) {
     event.preventDefault();
+    if (sending) return;
+    const followUp = finished();
+    sending = true;
+    renderComposer();
     try {
-      // The message comes back through the event stream, in its place in the order.
-      await call("POST", `${path}/messages`, { content: message.value });
-      message.value = "";
-      notify("Message sent.");
+      if (followUp) {
+        // The task starts over: its request comes back through the event stream,
+        // followed by the new round's events.
+        const next = await call("POST", `${path}/follow-up`, { content: message.value });
+        message.value = "";
+        if (!closed) {
+          renderTask({ ...task, ...next });
+          notify("Follow-up queued.");
+          follow();
+        }
+      } else {
+        // The message comes back through the event stream, in its place in the order.
+        await call("POST", `${path}/messages`, { content: message.value });
+        message.value = "";
+        notify("Message sent.");
+      }
     } catch (error) {
-      showError(error);
+      showError(error); // 409: not (or no longer) in the right state; 422: a blank text
+      scheduleRefresh();
+    } finally {
+      sending = false;
+      renderComposer();
     }
   }
 

@@ -1,5 +1,6 @@
 // One timeline entry per interaction. Denied permissions get their own loud
-// style and wording; long tool output is folded away.
+// style and wording; a follow-up request, which starts another round of the
+// task, stands out as a divider; long tool output is folded away.
 
 import { h, when } from "./dom.js";
 
@@ -16,6 +17,7 @@ const LABELS = {
   "human continuation": "Simulated human",
   "human answer": "Simulated human: answer",
   "user message": "You",
+  "user follow_up": "You: follow-up request",
   "test test_result": "Test",
   "system status": "Status",
   "system progress": "Progress",
