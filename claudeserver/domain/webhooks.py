@@ -72,6 +72,8 @@ async def deliver(
             except httpx.HTTPError as exc:
                 outcome, ok = f"{type(exc).__name__}: {exc}", False
             with db() as s:
+                if repo.status_of(s, task_id=task_id)[0] is None:
+                    return ok  # the task was deleted meanwhile: no record, no more tries
                 repo.add_interaction(
                     s,
                     task_id=task_id,

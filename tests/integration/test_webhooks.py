@@ -90,6 +90,33 @@ def test_completed_task_is_posted_signed_with_a_retry(
     assert [(d["attempt"], d["delivered"]) for d in deliveries] == [(1, False), (2, True)]
 
 
+def test_deleting_a_task_stops_its_webhook_retries_quietly(
+    api: TestClient,
+    project: Path,
+    fake_model: Callable[[Model], FakeAnthropic],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.app.state.settings.webhook_retry_seconds = 0.5  # type: ignore[attr-defined]
+    fake_model(calculator())
+    failing = Receiver(failures=100)
+    try:
+        session = api.post(
+            "/api/v1/sessions", json={"project_path": str(project), "webhook_url": failing.url}
+        ).json()
+        created = api.post("/api/v1/tasks", json={"session_id": session["id"], "description": "A"})
+        task_id = created.json()["id"]
+        assert wait_for(api, task_id)["status"] == "completed"
+        deadline = time.monotonic() + 10
+        while not failing.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api.delete(f"/api/v1/tasks/{task_id}").status_code == 204
+        time.sleep(2.5)  # the retries would have come at +0.5 s, +1.5 s and +3.5 s
+    finally:
+        failing.close()
+    assert len(failing.received) <= 2  # at most the one already on its way
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_bad_webhook_url_is_422(api: TestClient, project: Path) -> None:
     response = api.post(
         "/api/v1/sessions", json={"project_path": str(project), "webhook_url": "not a url"}
