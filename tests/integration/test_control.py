@@ -15,7 +15,7 @@ from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel, S
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
 from tests.conftest import submit, wait_for
-from tests.models import BUGGY, calculator
+from tests.models import BUGGY, FIXED, adds_sub, calculator
 
 pytestmark = pytest.mark.agent
 
@@ -121,6 +121,28 @@ def test_retry_continues_the_same_claude_session(
     # The resumed conversation still carries the first attempt's prompt.
     assert fake.agent_requests()[-1].conversation_text.count("## Task") >= 2
     assert api.post(f"/api/v1/tasks/{task_id}/retry").status_code == 409
+
+
+def test_a_failed_follow_up_is_retried_as_the_follow_up(
+    api: TestClient, project: Path, fake_model: FakeFactory
+) -> None:
+    fake = fake_model(calculator(first=FIXED))
+    task_id = submit(api, project, "Add")  # a plain folder: the follow-up works in place
+    assert wait_for(api, task_id)["status"] == "completed"
+    fake.model = ScriptedModel([Rule("## Follow-up", [ApiError(529)])])
+    queued = api.post(f"/api/v1/tasks/{task_id}/follow-up", json={"content": "Also add sub."})
+    assert queued.status_code == 200, queued.text
+    assert wait_for(api, task_id)["status"] == "failed"
+
+    fake.model = adds_sub()
+    assert api.post(f"/api/v1/tasks/{task_id}/retry").status_code == 200
+    task = wait_for(api, task_id)
+    assert (task["status"], task["attempt"]) == ("completed", 3), task["summary"]
+    opening = next(
+        r.conversation_text for r in fake.agent_requests() if "attempt 3" in r.conversation_text
+    )
+    assert "It stopped because:" in opening and "## Follow-up\nAlso add sub." in opening
+    assert "def sub" in (project / "mathutil.py").read_text()
 
 
 def test_budget_smaller_than_one_turn_fails_the_task(
