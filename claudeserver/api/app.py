@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from claudeserver import web
 from claudeserver.api.errors import database_unavailable, method_not_allowed
-from claudeserver.api.routes import events, health, sessions, tasks, workspace
+from claudeserver.api.routes import events, health, metrics, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, TokenAuth
 from claudeserver.domain import sandbox
 from claudeserver.domain.executors import make_executor
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.state.settings = settings
     app.state.notifier = CommitNotifier()
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(sessions.router)
     app.include_router(tasks.router)
     app.include_router(events.router)

@@ -312,6 +312,25 @@ def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> 
     db.commit()
 
 
+def totals_by_status(db: DB) -> dict[str, tuple[int, float, int, int]]:
+    """Per status: how many tasks, their cost in USD, input and output tokens."""
+    stmt = select(
+        Task.status,
+        func.count(),
+        func.coalesce(func.sum(Task.cost_usd), 0.0),
+        func.coalesce(func.sum(Task.input_tokens), 0),
+        func.coalesce(func.sum(Task.output_tokens), 0),
+    ).group_by(Task.status)
+    return {
+        status: (int(count), float(cost), int(tokens_in), int(tokens_out))
+        for status, count, cost, tokens_in, tokens_out in db.execute(stmt)
+    }
+
+
+def count_sessions(db: DB) -> int:
+    return int(db.scalar(select(func.count()).select_from(Session)) or 0)
+
+
 def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
     """Each task's test summary, in one query however many tasks (a page of the list)."""
     stmt = (

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from claudeserver.api.app import create_app
+from claudeserver.domain.status import TaskStatus
+from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 
 
@@ -184,6 +189,36 @@ def test_only_finished_tasks_and_sessions_delete(client: TestClient, project: Pa
     assert client.delete(f"/api/v1/sessions/{session['id']}").status_code == 404
 
 
+def test_metrics_count_tasks_spend_and_tokens_for_prometheus(
+    client: TestClient, project: Path
+) -> None:
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    create = {"session_id": session["id"], "description": "x"}
+    first, _ = (client.post("/api/v1/tasks", json=create).json()["id"] for _ in range(2))
+    client.post(f"/api/v1/tasks/{first}/cancel")
+    factory = cast(FastAPI, client.app).state.sessionmaker
+    with factory() as db:
+        repo.update_task(db, task_id=first, cost_usd=0.25, input_tokens=1200, output_tokens=300)
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+    tasks = {
+        labels[0][1]: v for (name, labels), v in samples.items() if name == "claudeserver_tasks"
+    }
+    assert tasks == {s.value: 0 for s in TaskStatus} | {"pending": 1, "cancelled": 1}
+    assert samples[("claudeserver_cost_usd", ())] == 0.25
+    assert samples[("claudeserver_tokens", (("direction", "input"),))] == 1200
+    assert samples[("claudeserver_tokens", (("direction", "output"),))] == 300
+    assert samples[("claudeserver_sessions", ())] == 1
+    assert samples[("process_resident_memory_bytes", ())] > 10_000_000
+
+
 def test_oversized_body_is_413(settings: Settings, project: Path) -> None:
     settings.max_request_bytes = 2048
     with TestClient(create_app(settings, run_worker=False)) as client:
@@ -200,6 +235,7 @@ def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
     with TestClient(create_app(settings, run_worker=False)) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/api/v1/sessions").status_code == 401
+        assert client.get("/metrics").status_code == 401  # spend and load are not public
         wrong = {"Authorization": "Bearer nope"}
         assert client.get("/api/v1/sessions", headers=wrong).status_code == 401
         right = {"Authorization": "Bearer secret-token-2"}
