@@ -264,6 +264,8 @@ class TaskDetail(TaskOut):
 class TaskPage(BaseModel):
     items: list[TaskOut]
     next_cursor: str | None
+    # Read before the page: GET /api/v1/events?after=<this> shows every change since.
+    last_event_id: int
 
 
 class InteractionPage(BaseModel):

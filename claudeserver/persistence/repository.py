@@ -277,6 +277,11 @@ def _append_interaction(
     return row
 
 
+def last_event_id(db: DB) -> int:
+    """The id of the newest event of all tasks (0 when there is none)."""
+    return int(db.scalar(select(func.max(ClaudeInteraction.id))) or 0)
+
+
 def count_interactions(db: DB, *, task_id: str) -> int:
     stmt = select(func.count()).where(ClaudeInteraction.task_id == task_id)
     return int(db.scalar(stmt) or 0)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -15,6 +17,7 @@ from claudeserver.api.app import create_app
 from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
+from tests.web.live import live_server
 
 
 @pytest.fixture
@@ -217,6 +220,28 @@ def test_metrics_count_tasks_spend_and_tokens_for_prometheus(
     assert samples[("claudeserver_tokens", (("direction", "output"),))] == 300
     assert samples[("claudeserver_sessions", ())] == 1
     assert samples[("process_resident_memory_bytes", ())] > 10_000_000
+
+
+def test_a_task_page_says_where_the_event_stream_should_start(
+    settings: Settings, project: Path
+) -> None:
+    with (
+        live_server(create_app(settings, run_worker=False)) as url,
+        httpx.Client(base_url=url, timeout=10) as http,
+    ):
+        session = http.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+        create = {"session_id": session["id"], "description": "x"}
+        first, second = (http.post("/api/v1/tasks", json=create).json()["id"] for _ in range(2))
+        page = http.get("/api/v1/tasks").json()
+        assert page["last_event_id"] > 0
+        http.post(f"/api/v1/tasks/{second}/cancel")
+        after = {"after": page["last_event_id"]}
+        with http.stream("GET", "/api/v1/events", params=after) as events:
+            data = next(line for line in events.iter_lines() if line.startswith("data:"))
+    # Only what changed since the page: no replay of the tasks' creation.
+    event = json.loads(data.removeprefix("data:"))
+    assert (event["task_id"], event["content"]) == (second, "cancelled"), event
+    assert first != second
 
 
 def test_oversized_body_is_413(settings: Settings, project: Path) -> None:

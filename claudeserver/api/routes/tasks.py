@@ -50,11 +50,11 @@ def list_tasks(
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="next_cursor of the last page"),
 ) -> TaskPage:
-    rows = repo.list_tasks(
-        db, status=status, session_id=session_id, limit=limit, before=_decode_cursor(cursor)
-    )
+    before = _decode_cursor(cursor)
+    last_event_id = repo.last_event_id(db)
+    rows = repo.list_tasks(db, status=status, session_id=session_id, limit=limit, before=before)
     next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
-    return TaskPage(items=task_outs(db, rows), next_cursor=next_cursor)
+    return TaskPage(items=task_outs(db, rows), next_cursor=next_cursor, last_event_id=last_event_id)
 
 
 @router.get("/{task_id}/status", response_model=TaskStatusOut)

@@ -1,7 +1,9 @@
-// Hash router: #/ sessions, #/sessions/ID a session's tasks, #/tasks/ID one task.
+// Hash router: #/ sessions, #/sessions/ID a session's tasks, #/tasks/ID one task,
+// #/board every task by status.
 // Each view returns a dispose function that closes its event streams.
 
 import { token } from "./api.js";
+import { boardView } from "./board.js";
 import { sessionsView } from "./sessions.js";
 import { sessionView } from "./session.js";
 import { taskView } from "./task.js";
@@ -35,10 +37,17 @@ function route() {
   carried = "";
   const [, kind, id] = location.hash.replace(/^#/, "").split("/");
   const context = { main, notify, showError, go };
-  if (kind === "sessions" && id) dispose = sessionView(decodeURIComponent(id), context);
+  if (kind === "board") dispose = boardView(context);
+  else if (kind === "sessions" && id) dispose = sessionView(decodeURIComponent(id), context);
   else if (kind === "tasks" && id) dispose = taskView(decodeURIComponent(id), context);
   else dispose = sessionsView(context);
   main.focus({ preventScroll: true });
+  // The header link of the view on screen says so.
+  const current = kind === "board" ? "#/board" : kind ? null : "#/";
+  for (const link of document.querySelectorAll(".top nav a:not(.brand)")) {
+    if (link.getAttribute("href") === current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 const tokenInput = document.getElementById("token");
