@@ -153,12 +153,23 @@ def test_session_badges_follow_the_tasks_live(
 ) -> None:
     fake_model(stalling(seconds=60))
     task = create_task(dashboard, project, "Think for a long time")
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if "/api/v1/events" in r.url else None)
     page.goto(f"/#/sessions/{task['session_id']}")
     page.evaluate("window.liveMarker = 1")
     badge = page.locator("tbody .badge")
     expect(badge).to_have_text("running", timeout=AGENT_TIMEOUT)
+    # The stream starts at the list's snapshot instead of replaying every event.
+    assert streams and all("after=" in url for url in streams), streams
 
     with httpx.Client(base_url=dashboard) as http:
         assert http.post(f"/api/v1/tasks/{task['id']}/cancel").json()["status"] == "cancelled"
-    expect(badge).to_have_text("cancelled")
+        expect(badge).to_have_text("cancelled")
+        # A task created elsewhere shows up too.
+        body = {"session_id": task["session_id"], "description": "Another one"}
+        other = http.post("/api/v1/tasks", json=body).json()
+        expect(page.locator("tbody tr")).to_have_count(2)
+        expect(page.locator("tbody tr").first).to_contain_text("Another one")
+        http.post(f"/api/v1/tasks/{other['id']}/cancel")
+        expect(page.locator("tbody .badge").first).to_have_text("cancelled")
     assert page.evaluate("window.liveMarker") == 1

@@ -4,6 +4,9 @@
 import { call, stream } from "./api.js";
 import { badge, h, money, replace, when } from "./dom.js";
 
+const PAGE = 500; // tasks per page of the list (the API's maximum)
+const RELOAD_MS = 300; // an unknown task: reload soon (debounced)
+
 export function sessionView(sessionId, { main, showError, go }) {
   const path = `/api/v1/sessions/${encodeURIComponent(sessionId)}`;
   const title = h("h1", {}, "Session");
@@ -15,6 +18,8 @@ export function sessionView(sessionId, { main, showError, go }) {
   let session = null;
   let source = null;
   let reload = null;
+  let loads = 0; // only the newest load renders
+  let closed = false;
 
   const field = (id, label, input) =>
     h("div", { class: "field" }, h("label", { for: id }, label), input);
@@ -113,17 +118,36 @@ export function sessionView(sessionId, { main, showError, go }) {
     }));
   }
 
-  function load() {
-    return call("GET", `${path}/tasks`).then(render);
+  // Every task of the session, page by page. The first page's last_event_id was read
+  // before any task: the stream starts there and brings exactly the changes since.
+  async function load() {
+    const mine = ++loads;
+    const base = `/api/v1/tasks?session_id=${encodeURIComponent(sessionId)}&limit=${PAGE}`;
+    const first = await call("GET", base);
+    const tasks = [...first.items];
+    for (let page = first; page.next_cursor;) {
+      page = await call("GET", `${base}&cursor=${encodeURIComponent(page.next_cursor)}`);
+      tasks.push(...page.items);
+    }
+    if (!closed && mine === loads) render(tasks);
+    return first.last_event_id;
   }
 
-  // The session stream starts with the whole history: the last status seen for a
-  // task is its current one. A task not in the table yet means a reload.
+  // Debounced, but never put off: a busy stream cannot keep the reload from coming.
+  function scheduleLoad() {
+    if (reload !== null) return;
+    reload = setTimeout(() => {
+      reload = null;
+      load().catch(showError);
+    }, RELOAD_MS);
+  }
+
+  // Changes since the list was read, in order: the last status seen for a task is its
+  // current one. A task not in the table yet (created elsewhere) means a reload.
   function onStatus(data) {
     const row = rows.get(data.task_id);
     if (!row) {
-      clearTimeout(reload);
-      reload = setTimeout(() => load().catch(showError), 300);
+      scheduleLoad();
     } else if (data.kind === "status") {
       replace(row.status, badge(data.content));
       if (data.data && data.data.progress) replace(row.progress, data.data.progress);
@@ -139,12 +163,15 @@ export function sessionView(sessionId, { main, showError, go }) {
       replace(info, sessionInfo(session));
       return load();
     })
-    .then(() => {
-      source = stream("/api/v1/events", { session_id: sessionId }, { status: onStatus });
+    .then((after) => {
+      if (closed) return;
+      // From the list's snapshot on: no replay of every task's history.
+      source = stream("/api/v1/events", { session_id: sessionId, after }, { status: onStatus });
     })
     .catch(showError);
 
   return () => {
+    closed = true;
     clearTimeout(reload);
     if (source) source.close();
   };
