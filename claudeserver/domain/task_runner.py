@@ -45,7 +45,7 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
-from claudeserver.persistence.repository import FOLLOW_UP, FOLLOW_UP_NOTE
+from claudeserver.persistence.repository import FOLLOW_UP, FOLLOW_UP_NOTE, RETRY_NOTE
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.settings import Settings
 
@@ -143,7 +143,12 @@ class TaskRun:
 
         Through the database, so it works whichever process or machine the API runs on.
         """
-        seen = 0
+        with self.db() as s:
+            queued = repo.queued(s, task_id=self.task_id)
+        # A person's messages before their latest retry or follow-up belong to earlier
+        # attempts (the resumed conversation has those it received). After a restart, the
+        # current attempt's are delivered again: one cut short may not have reached it.
+        seen = next((seq for seq, note in queued if note in (RETRY_NOTE, FOLLOW_UP_NOTE)), 0)
         while not work.done():
             await asyncio.sleep(WATCH_SECONDS)
             with self.db() as s:
@@ -326,7 +331,8 @@ class TaskRun:
             request = repo.last_interaction_text(
                 s, task_id=self.task_id, role="user", kind=FOLLOW_UP
             )
-            queued_because = repo.last_queued_because(s, task_id=self.task_id)
+            queued = repo.queued(s, task_id=self.task_id)
+        queued_because = queued[0][1] if queued else None
         description = self.task.description
         if not request:
             first = self.human.first_prompt(description)

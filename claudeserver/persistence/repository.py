@@ -23,6 +23,7 @@ from claudeserver.persistence.models import (
 
 FOLLOW_UP = "follow_up"  # the interaction kind of a person's request to continue a task
 FOLLOW_UP_NOTE = "follow-up requested"
+RETRY_NOTE = "retry requested"
 
 
 def create_session(
@@ -361,10 +362,11 @@ def _summary(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-def last_queued_because(db: DB, *, task_id: str) -> str | None:
-    """The note of the task's latest move back to pending (a retry, a follow-up, a restart)."""
+def queued(db: DB, *, task_id: str) -> list[tuple[int, str | None]]:
+    """(sequence, note) of each move of the task to pending, newest first: its creation,
+    retries, follow-ups and restarts."""
     stmt = (
-        select(ClaudeInteraction.data)
+        select(ClaudeInteraction.sequence, ClaudeInteraction.data)
         .where(
             ClaudeInteraction.task_id == task_id,
             ClaudeInteraction.role == "system",
@@ -372,10 +374,11 @@ def last_queued_because(db: DB, *, task_id: str) -> str | None:
             ClaudeInteraction.content == TaskStatus.PENDING.value,
         )
         .order_by(ClaudeInteraction.sequence.desc())
-        .limit(1)
     )
-    data = db.scalar(stmt)
-    return data.get("note") if isinstance(data, dict) else None
+    return [
+        (sequence, data.get("note") if isinstance(data, dict) else None)
+        for sequence, data in db.execute(stmt)
+    ]
 
 
 def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:

@@ -102,6 +102,24 @@ def test_message_reaches_the_agent(api: TestClient, project: Path, fake_model: F
     assert any("Please use type hints." in r.conversation_text for r in fake.agent_requests())
 
 
+def test_a_follow_up_does_not_hand_the_agent_earlier_messages_again(
+    api: TestClient, project: Path, fake_model: FakeFactory
+) -> None:
+    fake = fake_model(calculator(task_steps=(Stall(1.5, then=bash("echo thinking")),)))
+    task_id = submit(api, project, "Add")
+    wait_for(api, task_id, until={"running"})
+    time.sleep(0.5)
+    api.post(f"/api/v1/tasks/{task_id}/messages", json={"content": "Please use type hints."})
+    assert wait_for(api, task_id)["status"] == "completed"
+
+    fake.model = adds_sub()
+    api.post(f"/api/v1/tasks/{task_id}/follow-up", json={"content": "Also add sub."})
+    assert wait_for(api, task_id)["status"] == "completed"
+    last = fake.agent_requests()[-1].conversation_text
+    assert "Also add sub." in last
+    assert last.count("Please use type hints.") == 1  # once, in the first attempt
+
+
 def test_retry_continues_the_same_claude_session(
     api: TestClient, project: Path, fake_model: FakeFactory
 ) -> None:

@@ -149,7 +149,7 @@ def send_message(task_id: str, body: MessageCreate, db: SessionDep) -> Interacti
 def retry_task(task_id: str, db: SessionDep, executor: ExecutorDep) -> TaskOut:
     task = _task_or_404(db, task_id)
     moved = repo.transition(
-        db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
+        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.RETRY_NOTE,
         only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
         attempt=task.attempt + 1, completed_at=None, progress="Queued for retry",
         iterations=0, pauses=0,  # the turn and intervention budgets are per attempt
