@@ -40,6 +40,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     tasks.add_argument("--json", action="store_true", help="print the tasks as JSON")
     _handle(tasks, "tasks")
 
+    sessions = subparsers.add_parser("sessions", parents=[common], help="list sessions")
+    sessions.add_argument("--json", action="store_true", help="print the sessions as JSON")
+    _handle(sessions, "sessions")
+
     show = subparsers.add_parser("show", parents=[common], help="a task's details and tests")
     show.add_argument("task_id")
     show.add_argument("--json", action="store_true", help="print the API's JSON")
@@ -69,6 +73,12 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     delete.add_argument("task_id")
     delete.add_argument("--branch", action="store_true", help="also delete the task's branch")
     _handle(delete, "delete")
+
+    delete_session = subparsers.add_parser(
+        "delete-session", parents=[common], help="delete a session and all its finished tasks"
+    )
+    delete_session.add_argument("session_id")
+    _handle(delete_session, "delete_session")
 
 
 def _handle(parser: argparse.ArgumentParser, command: str) -> None:

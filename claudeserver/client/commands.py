@@ -125,6 +125,18 @@ def tasks(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def sessions(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    found = api.get("/api/v1/sessions")
+    if args.json:
+        print(json.dumps(found, indent=2), file=out)
+        return 0
+    cols = width(out)
+    print(render.SESSION_HEADER, file=out)
+    for session in found:
+        print(render.session_row(session, cols), file=out)
+    return 0
+
+
 def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     task = api.get(f"/api/v1/tasks/{args.task_id}")
     if args.json:
@@ -161,6 +173,13 @@ def delete(api: Api, args: argparse.Namespace, out: TextIO) -> int:
         api.delete(f"/api/v1/tasks/{args.task_id}", branch=str(args.branch).lower())
     kept = "" if args.branch else " (its branch stays)"
     print(f"task {args.task_id} deleted{kept}", file=out)
+    return 0
+
+
+def delete_session(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    with _refused("cannot delete"):
+        api.delete(f"/api/v1/sessions/{args.session_id}")
+    print(f"session {args.session_id} deleted with its tasks (their branches stay)", file=out)
     return 0
 
 

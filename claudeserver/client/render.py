@@ -28,6 +28,7 @@ LABELS = {
     ("human", "continuation"): "human",
     ("human", "answer"): "human",
     ("user", "message"): "you",
+    ("user", "follow_up"): "follow-up",
     ("test", "test_result"): "test",
 }
 
@@ -85,14 +86,29 @@ def money(value: Any) -> str:
 
 
 def task_row(task: dict[str, Any], width: int) -> str:
-    head = (
-        f"{task['id']:<36}  {task['status']:<9}  {str(task['created_at'])[:19]:<19}  "
-        f"{money(task.get('cost_usd')):>9}  "
-    )
-    return head + one_line(str(task.get("description", "")), max(width - len(head), 20))
+    cost = money(task.get("cost_usd"))
+    head = f"{task['id']:<36}  {task['status']:<9}  {_created(task)}  {cost:>9}  "
+    return _row(head, str(task.get("description", "")), width)
 
 
 TASK_HEADER = f"{'ID':<36}  {'STATUS':<9}  {'CREATED':<19}  {'COST':>9}  DESCRIPTION"
+
+
+def session_row(session: dict[str, Any], width: int) -> str:
+    head = f"{session['id']:<36}  {session['isolation']:<9}  {_created(session)}  "
+    return _row(head, str(session.get("repo_url") or session["project_path"]), width)
+
+
+SESSION_HEADER = f"{'ID':<36}  {'ISOLATION':<9}  {'CREATED':<19}  PROJECT"
+
+
+def _created(row: dict[str, Any]) -> str:
+    return f"{str(row['created_at'])[:19]:<19}"
+
+
+def _row(head: str, rest: str, width: int) -> str:
+    """Fixed columns, then the rest on what is left of the line."""
+    return head + one_line(rest, max(width - len(head), 20))
 
 
 def tests_tally(summary: dict[str, Any]) -> str:

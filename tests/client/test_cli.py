@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from claudeserver.testing import FakeAnthropic
@@ -69,6 +70,11 @@ def test_follow_up_continues_a_finished_task_and_shows_only_the_new_round(
     assert not any("conftest.py" in w for w in writes)  # the first round is not shown again
     assert "tests: 6 total, 6 passed, 0 failed" in out
 
+    code, out, _ = cli("logs", task_id, "--server", server)
+    assert any(line.split()[1:3] == ["follow-up", "Also"] for line in out.splitlines()), (
+        out
+    )  # the request stands out in the history
+
     code, _, err = cli("follow-up", task_id, "   ", "--server", server)
     assert code == 1 and "content" in err
 
@@ -99,6 +105,26 @@ def test_delete_of_an_unknown_task_is_a_clear_error(cli: Run, server: str) -> No
     code, _, err = cli("delete", "no-such-task", "--server", server)
     assert code == 1
     assert err.strip() == "claudeserver: 404: task no-such-task not found"
+
+
+def test_sessions_are_listed_and_deleted(cli: Run, server: str, project: Path) -> None:
+    created = httpx.post(f"{server}/api/v1/sessions", json={"project_path": str(project)})
+    session_id = created.json()["id"]
+    code, out, _ = cli("sessions", "--server", server)
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split() == ["ID", "ISOLATION", "CREATED", "PROJECT"]
+    assert row.startswith(session_id) and row.endswith(str(project))
+    code, out, _ = cli("sessions", "--json", "--server", server)
+    assert [s["id"] for s in json.loads(out)] == [session_id]
+
+    code, out, _ = cli("delete-session", session_id, "--server", server)
+    assert (code, out.strip()) == (
+        0,
+        f"session {session_id} deleted with its tasks (their branches stay)",
+    )
+    code, _, err = cli("delete-session", session_id, "--server", server)
+    assert code == 1 and err.strip() == f"claudeserver: 404: session {session_id} not found"
 
 
 def test_tasks_json_parses_when_empty(cli: Run, server: str) -> None:
