@@ -75,6 +75,8 @@ class TaskRun:
             task = repo.get_task(s, task_id=task_id)
             assert task is not None
             self.task = task
+            # Why it was queued this time (newest first): a retry, a follow-up, a restart.
+            self.queued = repo.queued(s, task_id=task_id)
             self.origin = Path(task.session.project_path)
             self.isolation = task.session.isolation
             self.repo_url = task.session.repo_url
@@ -143,12 +145,11 @@ class TaskRun:
 
         Through the database, so it works whichever process or machine the API runs on.
         """
-        with self.db() as s:
-            queued = repo.queued(s, task_id=self.task_id)
         # A person's messages before their latest retry or follow-up belong to earlier
         # attempts (the resumed conversation has those it received). After a restart, the
         # current attempt's are delivered again: one cut short may not have reached it.
-        seen = next((seq for seq, note in queued if note in (RETRY_NOTE, FOLLOW_UP_NOTE)), 0)
+        requested = (RETRY_NOTE, FOLLOW_UP_NOTE)
+        seen = next((seq for seq, note in self.queued if note in requested), 0)
         while not work.done():
             await asyncio.sleep(WATCH_SECONDS)
             with self.db() as s:
@@ -322,7 +323,6 @@ class TaskRun:
         with self.db() as s:
             # After a follow-up, the tests generated before are the project's own now.
             repo.drop_test_cases(s, task_id=self.task_id, test_type="generated", keep=set())
-        with self.db() as s:
             repo.update_task(s, task_id=self.task_id, baseline=baseline.to_json())
         return baseline
 
@@ -331,16 +331,14 @@ class TaskRun:
             request = repo.last_interaction_text(
                 s, task_id=self.task_id, role="user", kind=FOLLOW_UP
             )
-            queued = repo.queued(s, task_id=self.task_id)
-        queued_because = queued[0][1] if queued else None
         description = self.task.description
-        if not request:
-            first = self.human.first_prompt(description)
-        elif queued_because == FOLLOW_UP_NOTE:
-            return self.human.follow_up_prompt(description, request)  # a fresh start
-        else:  # the latest follow-up stays the work of every later attempt
+        # The latest follow-up stays the work of every later attempt.
+        if request:
             first = self.human.follow_up_prompt(description, request)
-        if not self.task.claude_session_id:
+        else:
+            first = self.human.first_prompt(description)
+        follow_up_starts = bool(self.queued) and self.queued[0][1] == FOLLOW_UP_NOTE
+        if not self.task.claude_session_id or follow_up_starts:
             return first
         why = self.task.error or "the server was restarted while you were working"
         return (

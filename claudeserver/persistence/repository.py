@@ -146,11 +146,11 @@ def transition(
         .values(**values)
     )
     moved = bool(db.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
-    if moved and follow_up is not None:
-        _append_interaction(
-            db, task_id=task_id, role="user", kind=FOLLOW_UP, content=follow_up, data=None
-        )
     if moved:
+        if follow_up is not None:
+            _append_interaction(
+                db, task_id=task_id, role="user", kind=FOLLOW_UP, content=follow_up, data=None
+            )
         _append_interaction(
             db,
             task_id=task_id,

@@ -3,7 +3,7 @@
 // changes; a task the board has not seen yet (created elsewhere) reloads the list.
 
 import { call, stream } from "./api.js";
-import { TERMINAL, badge, h, money, replace } from "./dom.js";
+import { TERMINAL, badge, coalesced, h, money, replace } from "./dom.js";
 
 const LIMIT = 200;
 const RELOAD_MS = 300; // an unknown task: reload soon (debounced)
@@ -59,7 +59,7 @@ export function boardView({ main, showError }) {
   const pending = new Set(); // unknown tasks waiting for a reload
   let newest = 0; // the snapshot's newest change: events up to it are in the list already
   let source = null;
-  let reload = null;
+  const reload = coalesced(() => load().catch(showError));
   let closed = false;
 
   function card(task, project) {
@@ -138,15 +138,6 @@ export function boardView({ main, showError }) {
     });
   }
 
-  // Debounced, but never put off: a busy stream cannot keep the reload from coming.
-  function scheduleLoad(delay) {
-    if (reload !== null) return;
-    reload = setTimeout(() => {
-      reload = null;
-      load().catch(showError);
-    }, delay);
-  }
-
   // The stream starts at the list's snapshot, but a reload's list is newer than the
   // stream: only events newer than the list's copy of a task change its card.
   function onStatus(event) {
@@ -157,7 +148,7 @@ export function boardView({ main, showError }) {
       // Older than the snapshot means an old (beyond the newest LIMIT) or deleted task.
       if (ignored.has(id) || at <= newest) return;
       pending.add(id);
-      scheduleLoad(RELOAD_MS);
+      reload.schedule(RELOAD_MS);
       return;
     }
     if (at < millis(entry.task.updated_at)) return;
@@ -168,7 +159,7 @@ export function boardView({ main, showError }) {
       show(entry, event.content, progress);
       counts();
       // Its final cost and test counts come with the list.
-      if (changed && TERMINAL.has(event.content)) scheduleLoad(REFRESH_MS);
+      if (changed && TERMINAL.has(event.content)) reload.schedule(REFRESH_MS);
     } else {
       latest.set(id, { status: entry.task.status, progress: event.content, at });
       show(entry, entry.task.status, event.content);
@@ -178,7 +169,7 @@ export function boardView({ main, showError }) {
   function onTestResult(event) {
     const entry = cards.get(event.task_id);
     if (entry && millis(event.created_at) >= millis(entry.task.updated_at)) {
-      scheduleLoad(REFRESH_MS);
+      reload.schedule(REFRESH_MS);
     }
   }
 
@@ -196,7 +187,7 @@ export function boardView({ main, showError }) {
 
   return () => {
     closed = true;
-    clearTimeout(reload);
+    reload.cancel();
     if (source) source.close();
   };
 }

@@ -44,3 +44,22 @@ export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 export function badge(status) {
   return h("span", { class: `badge status-${status}` }, status);
 }
+
+// `fn` runs once, `delay` ms after it is first asked for; requests until then join that
+// run, so a steady stream of them can never put it off.
+export function coalesced(fn) {
+  let timer = null;
+  return {
+    schedule(delay) {
+      if (timer !== null) return;
+      timer = setTimeout(() => {
+        timer = null;
+        fn();
+      }, delay);
+    },
+    cancel() {
+      clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // session's event stream, and deleting the whole session.
 
 import { call, stream } from "./api.js";
-import { badge, h, money, replace, when } from "./dom.js";
+import { badge, coalesced, h, money, replace, when } from "./dom.js";
 
 const PAGE = 500; // tasks per page of the list (the API's maximum)
 const RELOAD_MS = 300; // an unknown task: reload soon (debounced)
@@ -17,7 +17,7 @@ export function sessionView(sessionId, { main, showError, go }) {
     "Delete session");
   let session = null;
   let source = null;
-  let reload = null;
+  const reload = coalesced(() => load().catch(showError));
   let loads = 0; // only the newest load renders
   let closed = false;
 
@@ -133,21 +133,12 @@ export function sessionView(sessionId, { main, showError, go }) {
     return first.last_event_id;
   }
 
-  // Debounced, but never put off: a busy stream cannot keep the reload from coming.
-  function scheduleLoad() {
-    if (reload !== null) return;
-    reload = setTimeout(() => {
-      reload = null;
-      load().catch(showError);
-    }, RELOAD_MS);
-  }
-
   // Changes since the list was read, in order: the last status seen for a task is its
   // current one. A task not in the table yet (created elsewhere) means a reload.
   function onStatus(data) {
     const row = rows.get(data.task_id);
     if (!row) {
-      scheduleLoad();
+      reload.schedule(RELOAD_MS);
     } else if (data.kind === "status") {
       replace(row.status, badge(data.content));
       if (data.data && data.data.progress) replace(row.progress, data.data.progress);
@@ -172,7 +163,7 @@ export function sessionView(sessionId, { main, showError, go }) {
 
   return () => {
     closed = true;
-    clearTimeout(reload);
+    reload.cancel();
     if (source) source.close();
   };
 }
