@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,12 +26,20 @@ from claudeserver.agent.events import (
 from claudeserver.agent.session import AgentConfig, AgentSession
 from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.domain import gate, sandbox
+from claudeserver.domain.agent_env import agent_environment
+from claudeserver.domain.confinement import Confinement, Network
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.review import READ_ONLY_TOOLS, Finding, parse_findings, review_prompt
 from claudeserver.domain.status import TaskStatus
-from claudeserver.domain.testrun import RunContext, TestResult, TestRunError, detect_runner
+from claudeserver.domain.testrun import (
+    RunContext,
+    TestResult,
+    TestRunError,
+    TestRunner,
+    detect_runner,
+)
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
 from claudeserver.domain.workspace import (
     Workspace,
@@ -93,6 +102,9 @@ class TaskRun:
             )
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
+        # The task's private home: the agent's command env file, the test runs' caches.
+        self.home = settings.workspaces_dir / "homes" / task_id
+        self.test_network: Network = "loopback"
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -179,17 +191,13 @@ class TaskRun:
     async def _work(self) -> None:
         if not self.origin.is_dir():
             raise TaskFailure(f"The project directory {self.origin} does not exist any more")
-        sandbox_settings = self._sandbox()
+        self.sandbox_settings = sandbox_settings = self._sandbox()
         self.workspace = await self._workspace()
         self.project = self.workspace.path
-        context = RunContext(
-            self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
-            venv_root=self.origin,
-        )  # fmt: skip
-        self.tests = detect_runner(
-            context, test_command=self.test_command, preferred=self.test_runner
-        )
+        self.tests = self._test_runner(protected=frozenset())
         self.baseline = await self._baseline()
+        # From now on the agent has written code: its runs may not change the tests it found.
+        self.tests = self._test_runner(protected=self.baseline.protected(self.project))
         config = AgentConfig(
             cwd=self.project,
             cli_path=self.settings.claude_cli_command,
@@ -197,7 +205,7 @@ class TaskRun:
             fallback_model=self.fallback_model,
             resume=self.task.claude_session_id,
             max_budget_usd=self.task.max_budget_usd,
-            env=task_env(self.task_id),
+            env=agent_environment(self.task_id, self.home),
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
@@ -216,6 +224,35 @@ class TaskRun:
         # Only now, with the CLI stopped: whoever sees "completed" sees the work finished.
         self._end(TaskStatus.COMPLETED, summary)
 
+    def _test_runner(self, *, protected: frozenset[Path]) -> TestRunner:
+        """The project's runner, running its code confined (domain/confinement.py)."""
+        top = self.workspace.worktree or self.workspace.path
+        confinement = Confinement(
+            workspace=top,
+            home=self.home,
+            network=self.test_network,
+            # The user's checkout holds the virtualenv or node_modules the tests use.
+            readable=(self.origin,),
+            # The .git pointer too: a run that rewrote it could aim our git elsewhere.
+            read_only=(top / ".git", *sorted(protected)),
+            hidden=self._server_data(),
+            sandboxed=self.settings.sandbox != "off",
+        )
+        context = RunContext(
+            self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
+            venv_root=self.origin, confinement=confinement,
+        )  # fmt: skip
+        return detect_runner(context, test_command=self.test_command, preferred=self.test_runner)
+
+    def _server_data(self) -> tuple[Path, ...]:
+        """What confined runs may not see of the server: its database, token, workspaces."""
+        paths = [self.settings.workspaces_dir, Path.home() / ".claudeserver"]
+        reserve = DiskReserve.for_database(self.settings.database_url).path
+        if reserve is not None:  # an SQLite file, with its reserve, WAL and shared memory
+            db = reserve.with_suffix("")
+            paths += [db, reserve, *(db.with_name(db.name + end) for end in ("-wal", "-shm"))]
+        return tuple(paths)
+
     def _project_instructions(self) -> str:
         """Untrusted projects' CLAUDE.md still guides the agent, as plain text."""
         path = self.project / "CLAUDE.md"
@@ -232,10 +269,13 @@ class TaskRun:
         status = sandbox.probe()
         if status.available:
             return sandbox.sandbox_settings(self.settings.sandbox_domains)
-        if mode == "required":
-            raise TaskFailure(f"SANDBOX=required, but the Bash sandbox is {status.detail}")
-        self._record("system", "sandbox", f"Bash runs without the sandbox: {status.detail}")
-        return None
+        # The project's tests run code the agent wrote: never unconfined unless the
+        # operator said so.
+        raise TaskFailure(
+            f"SANDBOX={mode}, but the sandbox is {status.detail}. Tests of agent-written code "
+            "only run confined; set SANDBOX=off to run them (and the agent's commands) "
+            "without it"
+        )
 
     async def _workspace(self) -> Workspace:
         """The task's own worktree (or a snapshot to diff against), reused on resume."""
@@ -295,7 +335,7 @@ class TaskRun:
             self.costs_before_process = dict(self.task.model_costs or {})
             config = AgentConfig(
                 cwd=self.project, cli_path=self.settings.claude_cli_command, model=self.model,
-                env=task_env(self.task_id),
+                env=agent_environment(self.task_id, self.home), sandbox=self.sandbox_settings,
             )  # fmt: skip
             async with AgentSession(config, _read_only, self._answer) as reviewer:
                 await reviewer.send(review_prompt(self.task.description, change))
@@ -539,6 +579,7 @@ class TaskRun:
         # of the task left, and the final figures.
         kill_task_processes(self.task_id)
         self._save_counters()
+        shutil.rmtree(self.home, ignore_errors=True)
         self.ended = True
         error = None if status is TaskStatus.COMPLETED else summary
         if status is TaskStatus.FAILED:

@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import os
 import signal
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from claudeserver.domain.confinement import Confinement
 from claudeserver.domain.testrun.junit import TestResult
 
 
@@ -27,6 +30,9 @@ class RunContext:
     # Where the project's own virtualenv (or node_modules …) lives when `project` is a
     # worktree: ignored directories are not checked out there.
     venv_root: Path | None = None
+    # How the project's code runs (see domain/confinement.py); None: unsandboxed, with a
+    # scrubbed environment and a throwaway home.
+    confinement: Confinement | None = None
 
 
 class TestRunner(Protocol):
@@ -51,16 +57,35 @@ class TestRunner(Protocol):
         ...
 
 
-async def execute(args: list[str], ctx: RunContext) -> tuple[int, str]:
-    """Run a child in its own process group; on timeout or cancel kill the whole group."""
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=ctx.project,
-        env={**os.environ, **ctx.env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
+async def execute(
+    args: list[str], ctx: RunContext, *, writable: Iterable[Path] = ()
+) -> tuple[int, str]:
+    """Run a child confined, in its own process group; on timeout or cancel kill the group.
+
+    `writable`: host directories outside the project the child writes to (its report).
+    """
+    with _confinement(ctx) as jail:
+        process = await asyncio.create_subprocess_exec(
+            *jail.command(args, writable),
+            cwd=ctx.project,
+            env=jail.environment(ctx.env),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return await _finish(process, ctx)
+
+
+@contextlib.contextmanager
+def _confinement(ctx: RunContext) -> Iterator[Confinement]:
+    if ctx.confinement is not None:
+        yield ctx.confinement
+        return
+    with tempfile.TemporaryDirectory(prefix="claudeserver-home-") as home:
+        yield Confinement(ctx.project, Path(home), sandboxed=False)
+
+
+async def _finish(process: asyncio.subprocess.Process, ctx: RunContext) -> tuple[int, str]:
     try:
         stdout, _ = await asyncio.wait_for(process.communicate(), ctx.timeout)
     except (asyncio.TimeoutError, asyncio.CancelledError) as exc:

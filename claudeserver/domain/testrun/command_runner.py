@@ -59,7 +59,7 @@ class CommandRunner:
         with tempfile.TemporaryDirectory(prefix="claudeserver-junit-") as tmp:
             report = Path(tmp, "junit.xml")
             ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, "JUNIT_XML": str(report)})
-            code, output = await execute(["sh", "-c", self.command], ctx)
+            code, output = await execute(["sh", "-c", self.command], ctx, writable=[Path(tmp)])
             xml = report.read_text(errors="replace") if report.exists() else ""
         results = [self._with_file(r) for r in parse_junit(xml)]
         if results and (code == 0 or any(r.status in ("failed", "error") for r in results)):

@@ -143,7 +143,7 @@ class NodeRunner:
                 if self.tool == "jest"
                 else [*command, "run", "--reporter=json", *options]
             )
-            _, output = await execute(args, self.ctx)
+            _, output = await execute(args, self.ctx, writable=[Path(tmp)])
             if not report.exists():
                 raise TestRunError(
                     f"{self.tool} wrote no report (is it installed? run npm install in the "
@@ -166,7 +166,7 @@ class NodeRunner:
                 "--test-reporter=spec", "--test-reporter-destination=stdout",
                 *files,
             ]  # fmt: skip
-            _, output = await execute(args, self.ctx)
+            _, output = await execute(args, self.ctx, writable=[Path(tmp)])
             if not report.exists():
                 raise TestRunError(f"node --test wrote no report:\n{output[-2000:]}")
             return parse_node_events(report.read_text(errors="replace"), self.ctx.project)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -45,10 +46,10 @@ class PytestRunner:
                 self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                 "-o", "junit_family=xunit1", f"--junitxml={report}", *targets,
             ]  # fmt: skip
-            ctx = RunContext(
-                self.ctx.project, self.ctx.timeout, {**self.ctx.env, "PYTHONDONTWRITEBYTECODE": "1"}
+            ctx = dataclasses.replace(
+                self.ctx, env={**self.ctx.env, "PYTHONDONTWRITEBYTECODE": "1"}
             )
-            _, output = await execute(args, ctx)
+            _, output = await execute(args, ctx, writable=[Path(tmp)])
             if not report.exists():
                 raise TestRunError(f"pytest produced no report:\n{output[-2000:]}")
             return parse_junit(report.read_text(errors="replace"))
