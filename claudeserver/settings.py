@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     # JSON with server-wide policy defaults: extra_dirs, allow_rules, deny_rules,
     # allow_git_push, allow_db_destroy. Sessions add to them.
     policy_file: Path | None = None
-    # Claude Code's Bash sandbox: "auto" uses it where it can run and otherwise runs Bash
-    # under the permission policy alone; "required" fails tasks when it cannot run.
+    # Claude Code's Bash sandbox and the confinement of test runs (bubblewrap): "auto" and
+    # "required" fail tasks when it cannot run; "off" runs both without it.
     sandbox: Literal["auto", "required", "off"] = "auto"
     # Comma-separated domains sandboxed commands may reach, e.g. pypi.org,github.com;
     # any other host is denied.
