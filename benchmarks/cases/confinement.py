@@ -8,7 +8,6 @@ no bubblewrap), so both see the same machine load.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from pathlib import Path
