@@ -80,7 +80,7 @@ def test_agent_commands_and_agent_written_tests_see_no_server_secret(
                 [
                     bash(
                         "printenv WEBHOOK_SECRET PAYMENTS_TOKEN ANTHROPIC_API_KEY; "
-                        "echo checked-env",
+                        "echo file-limit=$(ulimit -f) checked-env",
                         "look at the environment",
                     ),
                     write("mathutil.py", IMPLEMENTATION),
@@ -99,6 +99,7 @@ def test_agent_commands_and_agent_written_tests_see_no_server_secret(
     api_key = fake.env()["ANTHROPIC_API_KEY"]
     for value in [*SECRETS.values(), api_key]:
         assert value not in printed, printed
+    assert "file-limit=1048576 checked-env" in printed  # 1 GiB in 1 KiB blocks
     # The test gate ran the agent's conftest.py: confined, it saw nothing and wrote nowhere.
     seen = (project / "seen.txt").read_text()
     assert "whsec" not in seen and "pay-token" not in seen and "PRIVATE KEY" not in seen, seen
