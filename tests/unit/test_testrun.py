@@ -114,6 +114,9 @@ def test_the_projects_pytest_configuration_decides_the_suite(
     runner = PytestRunner(RunContext(tmp_path, 60, {}))
     assert runner.regression_targets() == ["test"]
     assert runner.test_file_patterns == ("check_*.py",)
+    assert runner.framework_hint == (
+        "pytest test functions, in one or more new files named check_*.py under test/"
+    )
 
 
 def test_without_pytest_settings_the_suite_is_the_whole_project(tmp_path: Path) -> None:

@@ -26,16 +26,19 @@ _TAIL = 4000
 class PytestRunner:
     name = "pytest"
     test_file_patterns: tuple[str, ...] = ("test_*.py", "*_test.py")
-    framework_hint = (
-        "pytest test functions, in one or more new files named test_*.py "
-        "(put them where the project keeps its tests)"
-    )
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.config = read_pytest_config(ctx.project)
         if self.config.python_files:  # the project's own names for test files
             self.test_file_patterns = self.config.python_files
+        home = next((t for t in self.regression_targets() if (ctx.project / t).is_dir()), ".")
+        if home == "." and (ctx.project / "tests").is_dir():
+            home = "tests"
+        self.framework_hint = (
+            f"pytest test functions, in one or more new files named {self.test_file_patterns[0]}"
+            + (f" under {home}/" if home != "." else "")
+        )
 
     @property
     def venv(self) -> Path | None:
