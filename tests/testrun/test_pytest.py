@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def test_a_crash_is_the_error_of_the_test_that_caused_it(tmp_path: Path) -> None
 
 
 def test_a_virtualenv_without_pytest_is_reported(tmp_path: Path) -> None:
-    subprocess.run(["python3", "-m", "venv", "--without-pip", tmp_path / ".venv"], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / ".venv"], check=True)
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     runner = runner_for(tmp_path)
     try:

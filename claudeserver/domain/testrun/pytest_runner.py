@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -88,7 +89,7 @@ class PytestRunner:
                 "PYTHONDONTWRITEBYTECODE": "1",
                 pytest_report.REPORT_ENV: str(report),
             }
-            code, output = await execute(args, RunContext(self.ctx.project, self.ctx.timeout, env))
+            code, output = await execute(args, dataclasses.replace(self.ctx, env=env))
             records = _read_records(report)
         return _results(records, code, output, python)
 
