@@ -13,11 +13,29 @@ from pathlib import Path
 from typing import Protocol
 
 from claudeserver.domain.confinement import Confinement
-from claudeserver.domain.testrun.junit import TestResult
+
+# TestResult.status values. `xfail` is an expected failure (pytest's xfail); an expected
+# failure that passes is `passed`, or `failed` when the test demanded it fail (strict).
+TEST_STATUSES = ("passed", "failed", "error", "skipped", "xfail")
 
 
 class TestRunError(Exception):
     __test__ = False
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a pytest class
+
+    # The id the runner itself prints, unique per run: a pytest node id such as
+    # tests/test_x.py::TestA::test_b[1] (relative to the project; an inherited test under
+    # the subclass that runs it). A file that cannot be loaded is one `error` result named
+    # by its path, with the loader's traceback as output.
+    name: str
+    file_path: str | None  # relative to the project; None for a result of the whole run
+    status: str  # one of TEST_STATUSES
+    output: str | None  # bounded failure text: the assertion and the end of the traceback
+    duration: float | None
 
 
 @dataclass(frozen=True)
@@ -28,7 +46,7 @@ class RunContext:
     timeout: float
     env: dict[str, str]
     # Where the project's own virtualenv (or node_modules …) lives when `project` is a
-    # worktree: ignored directories are not checked out there.
+    # worktree: ignored directories are not checked out there. This is the user's checkout.
     venv_root: Path | None = None
     # How the project's code runs (see domain/confinement.py); None: unsandboxed, with a
     # scrubbed environment and a throwaway home.
@@ -45,16 +63,31 @@ class TestRunner(Protocol):
     framework_hint: str
 
     def regression_targets(self) -> list[str]:
-        """What the baseline runs (paths relative to the project)."""
+        """What the baseline runs: the project's own test suite, as it configures it.
+
+        Never empty: explicit paths relative to the project, where `["."]` means whatever
+        the runner collects from the project root by itself (pytest: no `testpaths`).
+        """
         ...
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Run `targets` (regression targets plus generated test files) and report each test.
 
-        `TestResult.file_path` must be relative to the project, so generated tests can be
-        told from regression tests by file.
+        Targets are explicit: `[]` runs nothing. A target inside another one (a generated
+        file under a regression directory) is not passed twice. `TestResult.file_path` must
+        be relative to the project, so generated tests can be told from regression tests.
         """
         ...
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """Run exactly these tests again (by their names), to tell flaky tests."""
+        ...
+
+
+async def rerun_in_full(runner: TestRunner, results: list[TestResult]) -> list[TestResult]:
+    """A rerun for runners that cannot select single tests: the whole suite, filtered."""
+    names = {r.name for r in results}
+    return [r for r in await runner.run(runner.regression_targets()) if r.name in names]
 
 
 async def execute(

@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_in_full
 from claudeserver.domain.testrun.command_runner import tail
 from claudeserver.domain.testrun.junit import TestResult
 
@@ -39,6 +39,9 @@ class GoRunner:
 
     def regression_targets(self) -> list[str]:
         return ["./..."]
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_in_full(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Always every package: go test selects packages, not files, and a generated
