@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 from claudeserver.domain.confinement import MAX_FILE_BYTES, PASSED_VARIABLES
-from claudeserver.domain.processes import MARKER, task_env
+from claudeserver.domain.processes import task_env
 
 # The server's own configuration that is secret whatever its name looks like.
 SERVER_SECRETS = frozenset({"API_TOKENS", "WEBHOOK_SECRET", "DATABASE_URL", "CLAUDESERVER_TOKEN"})
@@ -37,27 +38,33 @@ _SANDBOX_SETS = re.compile(
 ENV_FILE = "agent-env.sh"
 
 
-def agent_environment(task_id: str, home: Path) -> dict[str, str]:
-    """Variables to give the CLI (on top of ours), writing its command env file in `home`."""
-    env = task_env(task_id)
+def agent_environment(
+    task_id: str, home: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Variables to give the CLI (on top of ours), writing its command env file in `home`.
+
+    `extra` reaches the agent's commands too (e.g. the PYTHONPATH of a worktree).
+    """
+    env = {**task_env(task_id), **(extra or {})}
     for name in os.environ:
         secret = name in SERVER_SECRETS or bool(_SECRET_NAME.search(name))
         if secret and not _CLI_NEEDS.match(name):
             env[name] = ""
     home.mkdir(parents=True, exist_ok=True)
     env_file = home / ENV_FILE
-    env_file.write_text(command_env_script())
+    env_file.write_text(command_env_script(keep=frozenset(env)))
     env["CLAUDE_ENV_FILE"] = str(env_file)
     return env
 
 
-def command_env_script() -> str:
-    """Shell lines that strip an agent command's environment to the harmless variables."""
+def command_env_script(keep: frozenset[str] = frozenset()) -> str:
+    """Shell lines that strip an agent command's environment to the harmless variables
+    and those we set for it (`keep`)."""
     dropped = sorted(
         name
         for name in os.environ
         if name not in PASSED_VARIABLES
-        and name != MARKER
+        and name not in keep
         and not name.startswith("LC_")
         and not _SANDBOX_SETS.match(name)
         # Names a shell cannot unset (e.g. with dots) cannot reach it as variables either.

@@ -39,6 +39,8 @@ from claudeserver.domain.testrun import (
     TestRunError,
     TestRunner,
     detect_runner,
+    find_venv,
+    workspace_python_path,
 )
 from claudeserver.domain.validation import Baseline, run_round, take_baseline
 from claudeserver.domain.workspace import (
@@ -205,7 +207,7 @@ class TaskRun:
             fallback_model=self.fallback_model,
             resume=self.task.claude_session_id,
             max_budget_usd=self.task.max_budget_usd,
-            env=agent_environment(self.task_id, self.home),
+            env=agent_environment(self.task_id, self.home, self._python_path()),
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
@@ -243,6 +245,15 @@ class TaskRun:
             venv_root=self.origin, confinement=confinement,
         )  # fmt: skip
         return detect_runner(context, test_command=self.test_command, preferred=self.test_runner)
+
+    def _python_path(self) -> dict[str, str]:
+        """In a worktree, the agent's own `pytest` must import the worktree's code too, not
+        the checkout's editable install (see testrun/python_env.py)."""
+        venv = find_venv(self.project, self.origin)
+        if venv is None or self.workspace.kind != "worktree":
+            return {}
+        entries = workspace_python_path(venv=venv, checkout=self.origin, workspace=self.project)
+        return {"PYTHONPATH": os.pathsep.join(entries)} if entries else {}
 
     def _server_data(self) -> tuple[Path, ...]:
         """What confined runs may not see of the server: its database, token, workspaces."""
