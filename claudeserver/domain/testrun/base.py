@@ -50,6 +50,18 @@ class TestRunner(Protocol):
         """
         ...
 
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """Run exactly these tests of an earlier run again (is a failure flaky?)."""
+        ...
+
+
+async def rerun_files(runner: TestRunner, results: list[TestResult]) -> list[TestResult]:
+    """For runners that cannot pick single tests: run their files (or, without files, the
+    suite) again and report just those tests."""
+    wanted = {r.name for r in results}
+    files = sorted({r.file_path for r in results if r.file_path})
+    return [r for r in await runner.run(files or runner.regression_targets()) if r.name in wanted]
+
 
 async def execute(args: list[str], ctx: RunContext) -> tuple[int, str]:
     """Run a child in its own process group; on timeout or cancel kill the whole group."""

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import project_relative, tail
 from claudeserver.domain.testrun.junit import TestResult
 
@@ -78,6 +78,9 @@ class CargoRunner:
         if code != 0 and not any(r.status in ("failed", "error") for r in results):
             results.append(TestResult("cargo test", None, "error", tail(output), None))
         return results
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_files(self, results)
 
 
 def _targets(metadata: str) -> list[_Target]:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from claudeserver.domain.testrun.base import RunContext, TestRunner, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunner, execute, rerun_files
 from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, parse_junit
 
 # Names for generated test files when the ecosystem is unknown: the common conventions.
@@ -71,6 +71,9 @@ class CommandRunner:
             self.command, None, status, None if code == 0 else tail(output) or None, None
         )
         return [*results, summary]
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_files(self, results)
 
     def _with_file(self, result: TestResult) -> TestResult:
         """Project-relative file paths; some reporters leave `file` out but name the file

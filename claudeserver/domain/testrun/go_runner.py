@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import tail
 from claudeserver.domain.testrun.junit import TestResult
 
@@ -50,6 +50,9 @@ class GoRunner:
         if code != 0 and not any(r.status in ("failed", "error") for r in results):
             results.append(TestResult("go test ./...", None, "error", tail(output), None))
         return results
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_files(self, results)
 
 
 @dataclass

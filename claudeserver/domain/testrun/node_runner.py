@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import project_relative, tail
 from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.junit import TestResult
@@ -125,6 +125,9 @@ class NodeRunner:
         if self.tool == "node":
             return await self._run_node(targets)
         return await self._run_jest_like()
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_files(self, results)
 
     async def _run_jest_like(self) -> list[TestResult]:
         """The whole suite: both pick up their config; file arguments would be regexes."""

@@ -52,3 +52,7 @@ class PytestRunner:
             if not report.exists():
                 raise TestRunError(f"pytest produced no report:\n{output[-2000:]}")
             return parse_junit(report.read_text(errors="replace"))
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """By node id; a collection error is named by its file, which is a target too."""
+        return await self.run([r.name for r in results])
