@@ -135,6 +135,23 @@ def tests_tally(summary: dict[str, Any]) -> str:
     return "; ".join([tally, *judged])
 
 
+def failing_tests(cases: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """Failing tests, those failing before the task apart; `limit` names of each."""
+    lines = []
+    failing = [c for c in cases if c["status"] in ("failed", "error")]
+    for title, pre_existing in (
+        ("failing tests:", False),
+        ("already failing before the task:", True),
+    ):
+        names = [c["name"] for c in failing if (c.get("verdict") == "pre_existing") == pre_existing]
+        if names:
+            lines.append(title)
+            lines += [f"  {clean(name)}" for name in names[:limit]]
+            if len(names) > limit:
+                lines.append(f"  … and {len(names) - limit} more")
+    return lines
+
+
 def _seconds(value: Any) -> str:
     return f"{value:.2f}s" if isinstance(value, int | float) else "-"
 
