@@ -149,6 +149,20 @@ def test_the_tests_table_shows_how_each_test_compares_with_before_the_task(
     screenshot(page, "tests-judged", page.locator("#tests"))
 
 
+def test_a_session_can_require_tests_failing_before_a_task_to_pass(
+    page: Page, dashboard: str, project: Path
+) -> None:
+    page.goto("/")
+    page.get_by_label("Project directory").fill(str(project))
+    page.get_by_text("Options").click()
+    page.get_by_label("Tests failing before a task must pass too").check()
+    page.get_by_role("button", name="Create session").click()
+    expect(page.locator("#session-info")).to_contain_text("tests failing before a task must pass")
+    with httpx.Client(base_url=dashboard) as http:
+        (session,) = http.get("/api/v1/sessions").json()
+    assert session["baseline_failures"] == "block"
+
+
 def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
