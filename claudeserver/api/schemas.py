@@ -100,6 +100,16 @@ class SessionCreate(BaseModel):
         False,
         description="load the project's .claude settings, hooks and .mcp.json (they run code)",
     )
+    baseline_failures: Literal["ignore", "block"] = Field(
+        "ignore",
+        description='tests already failing before a task: "ignore" (reported as pre-existing, '
+        'not held against the agent) or "block" (they must pass too)',
+    )
+    test_network: Literal["loopback", "host"] = Field(
+        "loopback",
+        description='network of the test runs: "loopback" (local connections only) or "host" '
+        "(the machine's network, for tests that need the internet)",
+    )
 
     @field_validator("policy")
     @classmethod
@@ -123,6 +133,8 @@ class SessionOut(BaseModel):
     policy: dict[str, Any] | None
     trust_project_settings: bool
     review: bool
+    baseline_failures: str
+    test_network: str
     created_at: datetime
     updated_at: datetime
 
@@ -177,9 +189,12 @@ class MessageCreate(BaseModel):
 
 class TestSummary(BaseModel):
     total: int
-    passed: int
+    passed: int  # skipped and expected failures included
     failed: int
     pending: int
+    pre_existing: int = Field(description="failing before the task and still not passing")
+    fixed: int = Field(description="failing before the task, passing now")
+    flaky: int = Field(description="failed in a round, then passed when re-run on their own")
 
 
 class TaskOut(BaseModel):
@@ -208,6 +223,10 @@ class TaskOut(BaseModel):
     attempt: int
     resumes: int
     worker: str | None
+    baseline_duration: float | None = Field(
+        description="seconds the project's tests took before the agent started"
+    )
+    round_durations: list[float] | None = Field(description="seconds each test round took")
     iterations: int
     pauses: int
     test_rounds: int
@@ -250,6 +269,15 @@ class TestCaseOut(BaseModel):
     status: str
     output: str | None
     duration: float | None
+    baseline_status: str | None = Field(
+        description="its outcome before the task (regression tests): passed, failed, error, "
+        "skipped or xfail"
+    )
+    flaky: bool = Field(description="it failed in a round, then passed when re-run on its own")
+    verdict: Literal["regression", "pre_existing", "fixed", "flaky", "new", "ok"] = Field(
+        description="regression: passed before the task, not now; pre_existing: failing before "
+        "and now; fixed: failing before, passing now; flaky; new: not in the baseline; ok"
+    )
 
 
 class TaskDetail(TaskOut):

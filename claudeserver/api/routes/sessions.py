@@ -54,6 +54,8 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         policy=body.policy,
         trust_project_settings=body.trust_project_settings,
         review=body.review,
+        baseline_failures=body.baseline_failures,
+        test_network=body.test_network,
     )
     return SessionOut.model_validate(session)
 

@@ -80,14 +80,16 @@ class TestRunner(Protocol):
         ...
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        """Run exactly these tests again (by their names), to tell flaky tests."""
+        """Run exactly these tests of an earlier run again (is a failure flaky?)."""
         ...
 
 
-async def rerun_in_full(runner: TestRunner, results: list[TestResult]) -> list[TestResult]:
-    """A rerun for runners that cannot select single tests: the whole suite, filtered."""
-    names = {r.name for r in results}
-    return [r for r in await runner.run(runner.regression_targets()) if r.name in names]
+async def rerun_files(runner: TestRunner, results: list[TestResult]) -> list[TestResult]:
+    """For runners that cannot pick single tests: run their files (or, without files, the
+    suite) again and report just those tests."""
+    wanted = {r.name for r in results}
+    files = sorted({r.file_path for r in results if r.file_path})
+    return [r for r in await runner.run(files or runner.regression_targets()) if r.name in wanted]
 
 
 async def execute(

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_in_full
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import project_relative, tail
 from claudeserver.domain.testrun.junit import TestResult
 
@@ -67,7 +67,7 @@ class CargoRunner:
         return ["."]
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        return await rerun_in_full(self, results)
+        return await rerun_files(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Always the whole suite: a generated tests/*.rs file is a target cargo builds anyway."""

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from claudeserver.domain.testrun.base import RunContext, TestRunner, execute, rerun_in_full
+from claudeserver.domain.testrun.base import RunContext, TestRunner, execute, rerun_files
 from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, parse_junit
 
 # Names for generated test files when the ecosystem is unknown: the common conventions.
@@ -56,7 +56,7 @@ class CommandRunner:
         return ["."]
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        return await rerun_in_full(self, results)
+        return await rerun_files(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         with tempfile.TemporaryDirectory(prefix="claudeserver-junit-") as tmp:

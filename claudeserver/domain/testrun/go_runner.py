@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_in_full
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import tail
 from claudeserver.domain.testrun.junit import TestResult
 
@@ -41,7 +41,7 @@ class GoRunner:
         return ["./..."]
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        return await rerun_in_full(self, results)
+        return await rerun_files(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Always every package: go test selects packages, not files, and a generated

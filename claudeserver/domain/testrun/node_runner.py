@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_in_full
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
 from claudeserver.domain.testrun.command_runner import project_relative, tail
 from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.junit import TestResult
@@ -122,7 +122,7 @@ class NodeRunner:
         return find_files(self.ctx.project, NODE_PATTERNS)
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        return await rerun_in_full(self, results)
+        return await rerun_files(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         if self.tool == "node":
