@@ -24,7 +24,7 @@ TOKEN = "dashboard-test-token"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"api_tokens": TOKEN})
+    return settings.model_copy(update={"auth": "token", "api_tokens": TOKEN})
 
 
 def test_the_token_is_asked_for_kept_per_tab_and_used_for_the_live_stream(
