@@ -55,6 +55,10 @@ def _http_url(url: str) -> str:
     return url
 
 
+# Validated as an http(s) URL, kept as the string the user gave.
+WebhookUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 def _unicode(value: Any) -> bool:
     """False for text holding a lone surrogate ("\\ud800" in JSON): it cannot be stored."""
     if isinstance(value, str):
@@ -80,10 +84,6 @@ class RequestBody(BaseModel):
         if not _unicode(value):
             raise ValueError("must be valid Unicode text; it holds a lone surrogate (\\ud800)")
         return value
-
-
-# Validated as an http(s) URL, kept as the string the user gave.
-WebhookUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class SessionCreate(RequestBody):
