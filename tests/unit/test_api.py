@@ -272,6 +272,7 @@ def test_oversized_body_is_413(settings: Settings, project: Path) -> None:
 
 
 def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
+    settings.auth = "token"
     settings.api_tokens = "secret-token-1,secret-token-2"
     with TestClient(create_app(settings, run_worker=False)) as client:
         assert client.get("/health").status_code == 200
@@ -281,8 +282,9 @@ def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
         assert client.get("/api/v1/sessions", headers=wrong).status_code == 401
         right = {"Authorization": "Bearer secret-token-2"}
         assert client.get("/api/v1/sessions", headers=right).status_code == 200
+        # In the query string only for event streams (tests/unit/test_server_boundary.py).
         query = client.get("/api/v1/sessions", params={"access_token": "secret-token-1"})
-        assert query.status_code == 200
+        assert query.status_code == 401
 
 
 def test_project_roots_are_enforced_on_real_paths(
