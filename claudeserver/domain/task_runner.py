@@ -269,7 +269,11 @@ class TaskRun:
 
     def _server_data(self) -> tuple[Path, ...]:
         """What confined runs may not see of the server: its database, token, workspaces."""
-        paths = [self.settings.workspaces_dir, Path.home() / ".claudeserver"]
+        paths = [
+            self.settings.workspaces_dir,
+            Path.home() / ".claudeserver",
+            self.settings.token_file,
+        ]
         reserve = DiskReserve.for_database(self.settings.database_url).path
         if reserve is not None:  # an SQLite file, with its reserve, WAL and shared memory
             db = reserve.with_suffix("")
