@@ -633,16 +633,25 @@ class TaskRun:
             )  # fmt: skip
             keep = {r.name for r in results}
             repo.drop_test_cases(s, task_id=self.task_id, test_type=test_type, keep=keep)
+        unchanged = 0
         for result in results:
             what = verdict(
                 baseline_status=before.get(result.name), status=result.status,
                 flaky=result.name in flaky,
             )  # fmt: skip
+            if test_type == "regression" and what == "ok" and result.status == "passed":
+                # A suite of 60,000 tests would otherwise be 60,000 events per round, and
+                # the one that matters lost among them: the passing ones are counted.
+                unchanged += 1
+                continue
             data = {
                 "type": test_type, "status": result.status, "duration": result.duration,
                 "verdict": what,
             }  # fmt: skip
             self._record("test", "test_result", f"{result.status}: {result.name}", data)
+        if unchanged:
+            data = {"type": test_type, "status": "passed", "verdict": "ok", "count": unchanged}
+            self._record("test", "test_result", f"passed: {unchanged} regression tests", data)
 
     # -- bookkeeping -----------------------------------------------------------------
 
