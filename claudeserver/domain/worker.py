@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import webhooks
+from claudeserver.domain import lifecycle, webhooks
 from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.status import ACTIVE, TaskStatus
@@ -190,11 +190,4 @@ class Worker:
         with self.db() as s:
             for task in repo.tasks_with_status(s, statuses=sorted(ACTIVE)):
                 kill_task_processes(task.id)
-                repo.transition(
-                    s,
-                    task_id=task.id,
-                    to=TaskStatus.PENDING,
-                    only_from=ACTIVE,  # not a task that finished since it was read
-                    note="server restarted; resuming",
-                    resumes=task.resumes + 1,
-                )
+                lifecycle.requeue(s, task, why="server restarted; resuming")

@@ -15,7 +15,7 @@ from procrastinate.job_context import AbortReason
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import webhooks
+from claudeserver.domain import lifecycle, webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.status import ACTIVE, TaskStatus
@@ -86,13 +86,8 @@ def _claim(db: sessionmaker[DB], task_id: str) -> bool:
         if status not in ACTIVE:
             return status is TaskStatus.PENDING  # else cancelled while waiting, or a duplicate
         kill_task_processes(task_id)  # leftovers, when the dead worker ran on this machine
-        return repo.transition(
-            s,
-            task_id=task_id,
-            to=TaskStatus.PENDING,
-            only_from=ACTIVE,
-            note=f"worker {task.worker} stopped; resuming on {WORKER_NAME}",
-            resumes=task.resumes + 1,
+        return lifecycle.requeue(
+            s, task, why=f"worker {task.worker} stopped; resuming on {WORKER_NAME}"
         )
 
 
