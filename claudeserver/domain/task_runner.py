@@ -442,8 +442,10 @@ class TaskRun:
 
     # -- the simulated human ---------------------------------------------------------
 
-    async def _gate(self, tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
-        decision = await gate.check(tool_name, tool_input, self._policy())
+    async def _gate(
+        self, tool_name: str, tool_input: dict[str, Any], cwd: Path | None
+    ) -> GateDecision:
+        decision = await gate.check(tool_name, tool_input, self._policy(), cwd=cwd)
         data = {"tool": tool_name, "input": tool_input, "category": decision.category}
         self._record("permission", "allow" if decision.allowed else "deny", decision.reason, data)
         if not decision.allowed:
@@ -592,7 +594,9 @@ class TaskRun:
             )
 
 
-async def _read_only(tool_name: str, _tool_input: dict[str, Any]) -> GateDecision:
+async def _read_only(
+    tool_name: str, _tool_input: dict[str, Any], _cwd: Path | None
+) -> GateDecision:
     if tool_name in READ_ONLY_TOOLS:
         return GateDecision(True, "allowed: reading during the review")
     return GateDecision(False, "denied: the review is read-only; answer with your findings")

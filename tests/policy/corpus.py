@@ -61,7 +61,7 @@ DANGEROUS: list[tuple[str, str]] = [
     ("echo x > /usr/local/bin/tool", OUT),
     ("touch ~/.hushlogin", OUT),
     ("dd if=/dev/zero of=../other-project/disk.img bs=1M count=10", OUT),
-    ("sed -i 's/a/b/' ~/.gitconfig", OUT),
+    ("sed -i 's/a/b/' ~/.gitconfig", "persistence"),
     ("tar -xzf payload.tgz -C /", OUT),
     ("rsync -a --delete build/ ~/", OUT),
     ("git -C ../other-project clean -fdx", OUT),
@@ -78,7 +78,7 @@ DANGEROUS: list[tuple[str, str]] = [
     ("uv run rm -rf ~", OUT),
     ("env -S 'rm -rf ~'", OUT),
     ("exec rm -rf ~", OUT),
-    ("truncate -s 0 ~/.bash_history", OUT),
+    ("truncate -s 0 ~/.bash_history", "secrets"),
     ("shred -u ../other-project/main.py", OUT),
     ("ln -s ~/projects p && rm -rf p/", OUT),
     # the project root itself and its .git
@@ -96,6 +96,7 @@ DANGEROUS: list[tuple[str, str]] = [
     ("echo '' > tests/test_regression.py", "protected_test"),
     ("sed -i 's/assert True/assert 1/' tests/test_regression.py", "protected_test"),
     ("mv tests/test_regression.py tests/old.py", "protected_test"),
+    ("rm -rf ./*", "protected_test"),
     # privilege escalation
     ("sudo rm -rf /var/log", "privilege"),
     ("sudo -i", "privilege"),
@@ -305,7 +306,6 @@ BENIGN: list[str] = [
     "docker ps",
     "rm -rf build/",
     "rm -rf node_modules",
-    "rm -rf ./*",
     "rm -rf dist build *.egg-info",
     "bash scripts/run.sh",
     "./scripts/run.sh",

@@ -64,3 +64,31 @@ def long_flags(args: Sequence[Value]) -> set[str]:
 
 def has_flag(args: Sequence[Value], short: str = "", long: Iterable[str] = ()) -> bool:
     return bool(short and short in short_flags(args)) or bool(long_flags(args) & set(long))
+
+
+def short_option_values(
+    args: Sequence[Value], names: Iterable[str], valued: Iterable[str] = ()
+) -> list[Value]:
+    """Like option_values, also reading clustered short options as getopt does:
+    `-sSLo out` and `-oout` give `out` for `-o`. `valued` lists the command's other
+    options that take a value, so `-Xo` is read as `-X o`."""
+    wanted = set(names)
+    takes_value = {n[1] for n in (*wanted, *valued) if len(n) == 2 and n[0] == "-"}
+    out = option_values(args, wanted)
+    for index, arg in enumerate(args):
+        text = arg.text or ""
+        if text == "--":
+            break
+        if not text.startswith("-") or text.startswith("--") or len(text) <= 2:
+            continue
+        for position, letter in enumerate(text[1:], start=1):
+            if letter not in takes_value:
+                continue
+            rest = text[position + 1 :]
+            if f"-{letter}" in wanted:
+                if rest:
+                    out.append(Value(rest if arg.known else None, arg.raw))
+                elif index + 1 < len(args):
+                    out.append(args[index + 1])
+            break
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from . import programs
 from .argv import has_flag, option_values, positionals, short_flags, texts
 from .context import Checker, Invocation
 from .model import (
@@ -16,7 +17,7 @@ from .model import (
     RESOURCE_BOMB,
     Denial,
 )
-from .paths import lexical, resolve
+from .paths import lexical, resolve, within
 from .shell_state import Value, literal_value
 
 Handler = Callable[[Invocation, Checker], None]
@@ -55,6 +56,28 @@ def _copy_like(inv: Invocation, an: Checker, *, moving: bool) -> None:
             an.write(source, inv.state, deleting=True)
     for destination in destinations:
         an.write(destination, inv.state)
+        _carry(inv, sources, destination, into_dir=bool(target_dirs) or len(sources) > 1)
+
+
+def _carry(inv: Invocation, sources: list[Value], destination: Value, *, into_dir: bool) -> None:
+    """What a copy or link inherits from its source: being a downloaded file, or being an
+    interpreter under another name."""
+    state = inv.state
+    cwd = state.cwd
+    if cwd is None or destination.text is None:
+        return
+    target = lexical(destination.text, cwd, state.home)
+    for source in sources:
+        if source.text is None:
+            state.programs[target] = None
+            continue
+        origin = lexical(source.text, cwd, state.home)
+        landed = target / origin.name if into_dir or target.is_dir() else target
+        if any(within(origin, d) for d in state.downloaded):
+            state.downloaded.add(landed)
+        program = programs.program_name(origin.name) or programs.identify(origin)
+        if program is not None:
+            state.programs[landed] = program
 
 
 def mv(inv: Invocation, an: Checker) -> None:
@@ -86,6 +109,7 @@ def ln(inv: Invocation, an: Checker) -> None:
         links = [literal_value(name or ".")]
     for link in links:
         an.write(link, inv.state)
+        _carry(inv, operands[:-1] if len(operands) >= 2 else operands[:1], link, into_dir=False)
     state = inv.state
     symbolic = "s" in short_flags(inv.args) or "--symbolic" in texts(inv.args)
     if symbolic and len(operands) >= 2 and state.cwd is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from . import commands_git
 from .argv import has_flag, option_values, positionals, short_flags, texts
 from .context import Checker, Invocation
 from .model import (
@@ -46,19 +47,6 @@ DB_DANGER = re.compile(
     re.IGNORECASE,
 )
 _CONTAINER_EXEC = ("docker", "podman", "kubectl", "nerdctl")
-_GIT_READ_ONLY = frozenset(
-    {"status", "log", "diff", "show", "rev-parse", "ls-files", "ls-tree", "describe", "blame",
-     "grep", "shortlog", "cat-file", "help", "version", "fetch", "remote", "rev-list"}
-)  # fmt: skip
-_GIT_GLOBAL_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
-_GIT_FORCE = frozenset(
-    {"-f", "--force", "--force-with-lease", "--force-if-includes", "--delete", "-d",
-     "--mirror", "--prune"}
-)  # fmt: skip
-_CONFIG_WRITES = frozenset(
-    {"--unset", "--unset-all", "--add", "--replace-all", "--edit", "-e", "--rename-section",
-     "--remove-section", "set", "unset", "edit", "rename-section", "remove-section"}
-)  # fmt: skip
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _ALL_INTERFACES = re.compile(r"^(--(host|bind|ip|address)=)?(0\.0\.0\.0|::|\[::\])(:\d+)?$")
 _NET_CLIENTS = frozenset({"curl", "wget", "ping", "ssh", "dig", "host", "nslookup", "echo"})
@@ -113,60 +101,6 @@ def launchctl(inv: Invocation, an: Checker) -> None:
     verb = next(iter(texts(positionals(inv.args))), "list")
     if verb not in ("list", "print", "help", "version"):
         raise Denial(PERSISTENCE, f"`launchctl {verb}` manages login/launch agents", inv.text)
-
-
-def git(inv: Invocation, an: Checker) -> None:
-    args = list(inv.args)
-    dirs: list[Value] = []
-    while args and (args[0].text or "").startswith("-"):
-        option = args.pop(0)
-        text = option.text or ""
-        name, eq, value = text.partition("=")
-        if name in ("--git-dir", "--work-tree") and eq:
-            dirs.append(literal_value(value))
-        elif text in _GIT_GLOBAL_VALUED and args:
-            given = args.pop(0)
-            if text != "-c":
-                dirs.append(given)
-    sub = args[0].text if args else None
-    rest = args[1:]
-    if sub == "push":
-        _git_push(rest, an, inv)
-    elif sub == "config":
-        _git_config(rest, inv)
-    elif sub == "clone":
-        operands = positionals(rest, ("-b", "--branch", "-o", "--origin", "--depth"))
-        if len(operands) >= 2:
-            an.write(operands[1], inv.state)
-    if sub not in _GIT_READ_ONLY:
-        for directory in dirs:
-            an.write(directory, inv.state)
-
-
-def _git_push(rest: list[Value], an: Checker, inv: Invocation) -> None:
-    if not an.config.allow_git_push:
-        raise Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
-    for arg in rest:
-        text = arg.text or ""
-        if text.startswith("--"):
-            forced = text.partition("=")[0] in _GIT_FORCE
-        elif text.startswith("-"):
-            forced = bool(set(text[1:]) & {"f", "d"})
-        else:
-            forced = text.startswith(("+", ":"))
-        if forced:
-            raise Denial(GIT_REMOTE, f"`git push {text}` can destroy remote history", inv.text)
-
-
-def _git_config(rest: list[Value], inv: Invocation) -> None:
-    flags = set(texts(rest))
-    if not flags & {"--global", "--system"}:
-        return
-    operands = [t for t in texts(positionals(rest)) if t not in ("get", "list")]
-    if flags & _CONFIG_WRITES or len(operands) >= 2:
-        raise Denial(
-            PERSISTENCE, "changing global git configuration persists beyond the project", inv.text
-        )
 
 
 def database(inv: Invocation, an: Checker) -> None:
@@ -286,7 +220,7 @@ HANDLERS: dict[str, Handler] = {
     "crontab": crontab,
     "systemctl": systemctl,
     "launchctl": launchctl,
-    "git": git,
+    "git": commands_git.git,
     "nc": netcat,
     "netcat": netcat,
     "ncat": netcat,
