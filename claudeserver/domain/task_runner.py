@@ -201,7 +201,9 @@ class TaskRun:
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
-            sandbox=sandbox_settings,
+            # Now that the baseline names the pre-existing tests: protect them, and the reads.
+            sandbox=sandbox_settings
+            and sandbox.sandbox_settings(self.settings.sandbox_domains, policy=self._policy()),
             # In the database, so another worker can resume the conversation. Only with the
             # bundled CLI: an older `claude` rejects the option and would fail every task.
             session_store=(

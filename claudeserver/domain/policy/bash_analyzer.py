@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, inline_code, programs
+from . import commands, inline_code, network, programs
 from .commands_exec import dynamic_code
 from .commands_git import main_args
 from .context import NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
 from .model import (
     DOWNLOAD_EXEC,
+    EXFILTRATION,
     NETWORK_LISTENER,
     OUTSIDE_PROJECT,
     RESOURCE_BOMB,
@@ -406,6 +407,21 @@ class ShellAnalyzer:
         for finding in inline_code.scan(language, code):
             self._finding(finding, language, state)
 
+    def _upload(self, targets: str | None, language: str) -> None:
+        """Code that sends data or reads local data and talks to the network: every host it
+        names must be the machine itself or on the fetch allowlist."""
+        hosts = [network.host_of(t) for t in (targets or "").split("\0") if t]
+        outside = [h for h in hosts if not network.may_receive(h, self.config)]
+        if hosts and not outside:
+            return
+        where = outside[0] if outside else "a host only known at run time"
+        raise Denial(
+            EXFILTRATION,
+            f"{language} code sends data to {where}, which is not on the session's "
+            "`fetch_domains` list",
+            hard=True,
+        )
+
     def _finding(self, finding: inline_code.Finding, language: str, state: ShellState) -> None:
         text = finding.text
         if finding.kind == "obfuscated":
@@ -414,6 +430,8 @@ class ShellAnalyzer:
             raise Denial(SECRETS, f"{language} code sends environment variables over the network")
         if finding.kind == "listener":
             raise Denial(NETWORK_LISTENER, f"{language} code opens a socket shell or listener")
+        if finding.kind == "upload":
+            self._upload(text, language)
         if finding.kind in ("delete", "write"):
             value = Value(text, text or finding.snippet)
             self.write(value, state, deleting=finding.kind == "delete")

@@ -55,6 +55,7 @@ def check(inv: Invocation, an: Checker) -> None:
     if name in FETCHERS:
         _check_exfiltration(inv)
     commands_system.check_bind(inv)
+    commands_system.check_publish(inv, an)
     handler = commands_exec.python if PYTHON.match(name) else HANDLERS.get(name)
     if handler is not None:
         handler(inv, an)

@@ -17,6 +17,7 @@ from .model import (
     OUTSIDE_PROJECT,
     PERSISTENCE,
     PRIVILEGE,
+    PUBLISH,
     SYSTEM,
     Denial,
 )
@@ -55,6 +56,37 @@ _SYSTEMCTL_PERSIST = frozenset(
 )
 _SYSTEMCTL_READ = frozenset({"status", "show", "list-units", "list-unit-files", "is-active",
                              "is-enabled", "is-failed", "cat", "help", "list-timers"})  # fmt: skip
+
+
+_PUBLISH_VERBS: dict[str, frozenset[str]] = {
+    "npm": frozenset({"publish", "unpublish", "deprecate", "dist-tag", "owner", "access"}),
+    "pnpm": frozenset({"publish"}),
+    "yarn": frozenset({"publish"}),
+    "bun": frozenset({"publish"}),
+    "twine": frozenset({"upload", "register"}),
+    "cargo": frozenset({"publish", "yank", "owner"}),
+    "poetry": frozenset({"publish"}),
+    "flit": frozenset({"publish"}),
+    "hatch": frozenset({"publish"}),
+    "uv": frozenset({"publish"}),
+    "pdm": frozenset({"publish"}),
+    "rye": frozenset({"publish"}),
+    "gem": frozenset({"push", "yank", "owner"}),
+    "docker": frozenset({"push"}),
+    "podman": frozenset({"push"}),
+    "helm": frozenset({"push"}),
+    "vsce": frozenset({"publish"}),
+    "ovsx": frozenset({"publish"}),
+    "nuget": frozenset({"push"}),
+    "lerna": frozenset({"publish"}),
+    "changeset": frozenset({"publish"}),
+    "gh": frozenset(),
+    "dotnet": frozenset(),
+}
+_PUBLISH_PAIRS = (
+    ["release", "create"], ["release", "upload"], ["release", "edit"], ["gist", "create"],
+    ["gist", "edit"], ["nuget", "push"], ["npm", "publish"],
+)  # fmt: skip
 
 
 def _deny(category: str, reason: str) -> Handler:
@@ -101,6 +133,28 @@ def launchctl(inv: Invocation, an: Checker) -> None:
     verb = next(iter(texts(positionals(inv.args))), "list")
     if verb not in ("list", "print", "help", "version"):
         raise Denial(PERSISTENCE, f"`launchctl {verb}` manages login/launch agents", inv.text)
+
+
+def check_publish(inv: Invocation, an: Checker) -> None:
+    """Publishing a package or a release sends the project to the world."""
+    if an.config.allow_publish:
+        return
+    words = texts(positionals(inv.args))
+    verbs = _PUBLISH_VERBS.get(inv.name)
+    published = (
+        (verbs is not None and bool(words) and (words[0] in verbs or words[:2] in _PUBLISH_PAIRS))
+        or (inv.name in ("mvn", "mvnw") and any(w == "deploy" or w.startswith("deploy:") for w in words))
+        or (inv.name in ("gradle", "gradlew") and any(w.startswith("publish") for w in words))
+        or (inv.name == "setup.py" and "upload" in words)
+    )
+    if published:
+        raise Denial(
+            PUBLISH,
+            f"`{inv.name} {' '.join(words[:2])}` publishes outside this machine; only the "
+            "session's `allow_publish` switch allows it",
+            inv.text,
+            hard=True,
+        )
 
 
 def database(inv: Invocation, an: Checker) -> None:
@@ -189,6 +243,8 @@ def container(inv: Invocation, an: Checker) -> None:
         host = ("/", "/etc", "/root", "/home", "/var/run/docker.sock", str(an.places.home))
         if source.rstrip("/") in host or source == "/":
             raise Denial(PRIVILEGE, f"`{inv.name}` mounts the host's {source} into a container")
+        if source.startswith(("/", "~", ".")):
+            an.read(literal_value(source), inv.state, recursive=True)
     database(inv, an)
 
 
