@@ -41,9 +41,10 @@ def option_values(args: Sequence[Value], names: Iterable[str]) -> list[Value]:
         if text in wanted and index + 1 < len(args):
             out.append(args[index + 1])
             continue
-        name, eq, value = text.partition("=")
+        name, eq, value = (text or arg.raw).partition("=")
         if eq and name in wanted and name.startswith("--"):
-            out.append(literal_value(value))
+            # `--opt="$(...)"`: the value is only known at run time.
+            out.append(literal_value(value) if arg.known else Value(None, arg.raw, subs=arg.subs))
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import commands, inline_code, network, programs
 from .commands_exec import dynamic_code
 from .commands_git import main_args
-from .context import NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
+from .context import ENDLESS_DEVICES, NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
 from .model import (
     DOWNLOAD_EXEC,
     EXFILTRATION,
@@ -280,7 +280,9 @@ class ShellAnalyzer:
                 self._walk_subs([target], state)
                 self.read(target, state)
                 stdin = UNKNOWN_STDIN
-                if target.text is not None and state.cwd is not None:
+                if target.text in ENDLESS_DEVICES:
+                    stdin = Stdin("endless")
+                elif target.text is not None and state.cwd is not None:
                     stdin = Stdin("file", path=resolve_path(target.text, state.cwd, state.home))
         return stdin
 

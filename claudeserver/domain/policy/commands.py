@@ -17,7 +17,7 @@ from .argv import (
     texts,
 )
 from .commands_exec import FETCHERS, PYTHON
-from .context import UNKNOWN_STDIN, Checker, Invocation, Stdin
+from .context import ENDLESS_DEVICES, UNKNOWN_STDIN, Checker, Invocation, Stdin
 from .model import DEVICE, OUTSIDE_PROJECT, SECRETS, Denial
 from .paths import resolve
 from .shell_state import Value, literal_value
@@ -42,7 +42,6 @@ _TREE_READERS = frozenset(
      "tree", "rclone", "restic", "borg"}
 )  # fmt: skip
 _SIMPLE_WRAPPERS = frozenset({"nice", "nohup", "timeout", "stdbuf", "command", "exec", "time"})
-_ENDLESS = frozenset({"/dev/zero", "/dev/urandom", "/dev/random"})
 
 
 def check(inv: Invocation, an: Checker) -> None:
@@ -230,7 +229,7 @@ def _passthrough(inv: Invocation) -> Stdin:
     if inv.name == "tee" or (inv.name == "cat" and not files):
         return inv.stdin
     if inv.name == "cat" and len(files) == 1 and files[0].text is not None:
-        if files[0].text in _ENDLESS:
+        if files[0].text in ENDLESS_DEVICES:
             return Stdin("endless")
         cwd = inv.state.cwd
         if cwd is not None:

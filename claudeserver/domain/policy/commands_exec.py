@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .argv import option_values, positionals, texts
+from .argv import option_values, positionals, short_option_values, texts
 from .commands_files import DESTRUCTIVE
 from .commands_system import check_publish, http_server, package_manager, task_runner
 from .context import NO_STDIN, Checker, Invocation
@@ -318,7 +318,7 @@ def awk(inv: Invocation, an: Checker) -> None:
 
 def typescript(inv: Invocation, an: Checker) -> None:
     """`script -c CMD` (util-linux) runs CMD in a pseudo-terminal."""
-    for command in option_values(inv.args, ("-c", "--command")):
+    for command in short_option_values(inv.args, ("-c", "--command"), ("-E", "-T", "-I", "-O", "-B")):
         _run_string(command, inv, an, "script -c")
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from . import programs, sed_script
 from .argv import has_flag, option_values, positionals, short_flags, short_option_values, texts
-from .context import NO_STDIN, Checker, Invocation
+from .context import ENDLESS_DEVICES, NO_STDIN, Checker, Invocation
 from .model import (
     DEVICE,
     GIT_INTERNALS,
@@ -30,7 +30,6 @@ _SETID_NUMERIC = re.compile(r"^[0-7]?[2-7][0-7]{3}$")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(i?B?)$", re.IGNORECASE)
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50, "E": 2**60}
 _HUGE_BYTES = 2**30
-_ENDLESS_SOURCES = frozenset({"/dev/zero", "/dev/urandom", "/dev/random"})
 _FIND_FILTERS = frozenset(
     {"-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-newer", "-mtime", "-empty"}
 )
@@ -238,7 +237,7 @@ def dd(inv: Invocation, an: Checker) -> None:
     if target is None:
         return
     an.write(target, inv.state)
-    endless = source is not None and source.text in _ENDLESS_SOURCES
+    endless = source is not None and source.text in ENDLESS_DEVICES
     if endless and "count" not in operands and target.text != "/dev/null":
         raise Denial(RESOURCE_BOMB, "`dd` from an endless source without count= fills the disk")
     block = _size_bytes((operands.get("bs") or operands.get("obs") or literal_value("512")).text or "")
@@ -250,7 +249,7 @@ def dd(inv: Invocation, an: Checker) -> None:
 def head(inv: Invocation, an: Checker) -> None:
     """`head -c 100G /dev/zero > big` fills the disk as surely as `fallocate`."""
     files = [f.text for f in positionals(inv.args, ("-c", "--bytes", "-n", "--lines"))]
-    endless = inv.stdin.kind == "endless" or any(f in _ENDLESS_SOURCES for f in files)
+    endless = inv.stdin.kind == "endless" or any(f in ENDLESS_DEVICES for f in files)
     for size in short_option_values(inv.args, ("-c", "--bytes")):
         count = _size_bytes((size.text or "").lstrip("+-"))
         if endless and (count is None or count >= _HUGE_BYTES):
@@ -371,10 +370,15 @@ def tar(inv: Invocation, an: Checker) -> None:
     extracting = has_flag(inv.args, "x", ("--extract", "--get")) or (old_style and "x" in first)
     creating = has_flag(inv.args, "c", ("--create",)) or (old_style and "c" in first)
     if extracting:
+        archives = option_values(inv.args, ("-f", "--file"))
+        from_network = inv.stdin.kind == "network" and all(a.text == "-" for a in archives)
+        downloaded = from_network or any(_downloaded(a, inv) for a in archives)
         for directory in option_values(inv.args, ("-C", "--directory")) or [literal_value(".")]:
             base = (directory.text or "").rstrip("/") or "/"
             inside = f"{base}/__extracted__" if directory.known else None
             an.write(Value(inside, directory.raw), inv.state)
+            if downloaded:
+                _mark_downloaded(directory, inv)
     if creating:
         for archive in option_values(inv.args, ("-f", "--file")):
             if archive.text != "-":
@@ -382,8 +386,27 @@ def tar(inv: Invocation, an: Checker) -> None:
 
 
 def unzip(inv: Invocation, an: Checker) -> None:
-    for directory in option_values(inv.args, ("-d",)):
+    directories = option_values(inv.args, ("-d",))
+    for directory in directories:
         an.write(directory, inv.state)
+    if any(_downloaded(a, inv) for a in positionals(inv.args, ("-d",))[:1]):
+        for directory in directories or [literal_value(".")]:
+            _mark_downloaded(directory, inv)
+
+
+def _downloaded(archive: Value, inv: Invocation) -> bool:
+    state = inv.state
+    if archive.text is None or state.cwd is None:
+        return False
+    path = lexical(archive.text, state.cwd, state.home)
+    return any(within(path, d) for d in state.downloaded)
+
+
+def _mark_downloaded(directory: Value, inv: Invocation) -> None:
+    """What is unpacked from a download is downloaded code too."""
+    state = inv.state
+    if directory.text is not None and state.cwd is not None:
+        state.downloaded.add(resolve(directory.text, state.cwd, state.home))
 
 
 def rsync(inv: Invocation, an: Checker) -> None:

@@ -138,8 +138,10 @@ def _httpie(inv: Invocation, an: Checker) -> None:
         "@" in t and not t.startswith("-") and "://" not in t for t in items
     )
     if uploads:
-        urls = [t for t in items if "://" in t or (t and not t.startswith("-") and "." in t)]
-        _require(inv, an, urls[:1], f"`{inv.name}` uploads local data")
+        operands = [t for t in items if not t.startswith("-")]
+        if operands and operands[0].isupper():
+            operands = operands[1:]  # the method: `http POST host ...`
+        _require(inv, an, operands[:1], f"`{inv.name}` uploads local data")
 
 
 def _urls(args: tuple[Value, ...], valued: frozenset[str]) -> list[str]:
@@ -149,7 +151,8 @@ def _urls(args: tuple[Value, ...], valued: frozenset[str]) -> list[str]:
         text = args[index].text
         index += 1
         if text is None:
-            found.append("")  # a host only known at run time
+            if not args[index - 1].raw.startswith("-"):
+                found.append("")  # a host only known at run time
         elif "://" in text:
             found.append(text)
         elif text.startswith("-"):

@@ -27,6 +27,8 @@ class Stdin:
 
 
 NO_STDIN = Stdin("none")
+# Reading these never ends: copying them fills the disk.
+ENDLESS_DEVICES = frozenset({"/dev/zero", "/dev/urandom", "/dev/random"})
 UNKNOWN_STDIN = Stdin("unknown")
 
 

@@ -52,7 +52,7 @@ def decide_file_tool(
         return allow(f"allowed: reading {text}")
     path = tool_input.get("path")
     path_text = path if isinstance(path, str) and path else str(cwd)
-    _read(tool, path_text, cwd, places, rules)
+    _read(tool, path_text, cwd, places, rules, recursive=tool != "LS")
     pattern = tool_input.get("pattern")
     if tool == "Glob" and isinstance(pattern, str) and pattern.startswith(("/", "~", "..")):
         base = resolve(path_text, cwd, places.home)
@@ -63,10 +63,12 @@ def decide_file_tool(
     return allow(f"allowed: {tool} in {path_text}")
 
 
-def _read(tool: str, text: str, cwd: Path, places: Places, rules: RuleSet) -> None:
+def _read(
+    tool: str, text: str, cwd: Path, places: Places, rules: RuleSet, *, recursive: bool = False
+) -> None:
     """check_read, unless an allow rule names the place (`Read(~/notes/**)`)."""
     try:
-        check_read(text, cwd, places)
+        check_read(text, cwd, places, recursive=recursive)
     except Denial as denial:
         if not rules.lifts_path(tool, denial, resolve(text, cwd, places.home)):
             raise

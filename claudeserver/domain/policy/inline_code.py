@@ -71,7 +71,9 @@ _LOCAL_DATA = re.compile(
     r"file_get_contents|\bglob\b|listdir|\bwalk\s*\(|\.env\b"
 )
 _URL = re.compile(r"(?:https?|wss?|ftp)://[^\s'\"`)]+")
-_SOCKET_HOST = re.compile(r"connect\s*\(\s*\(?\s*['\"](?P<h>[^'\"]+)['\"]")
+_SOCKET_HOST = re.compile(
+    r"(?:connect|create_connection|connect_ex)\s*\(\s*\(?\s*['\"](?P<h>[^'\"]+)['\"]"
+)
 _REVERSE_SHELL = re.compile(r"socket[\s\S]*(dup2|pty\.spawn|/bin/(ba)?sh)|\.listen\s*\(")
 _PATHISH = re.compile(_STRING)
 _AWK_PIPE_FROM = re.compile(r'"(?P<s>[^"]*)"\s*\|&?\s*getline')
