@@ -26,6 +26,7 @@ from claudeserver.domain.policy.paths import (
     Places,
     places_for,
     real,
+    within,
 )
 from claudeserver.domain.policy.readable import toolchain_dirs
 
@@ -98,10 +99,10 @@ def sandbox_settings(
     if policy is not None:
         places = places_for(policy)
         deny_read.extend(str(p) for p in _unreadable(places))
-        # allowRead wins over denyRead beneath it, so it lists only places without secrets.
-        filesystem["allowRead"] = [
-            str(p) for p in (*places.writable, *_toolchains(places)) if p.exists()
-        ]
+        # allowRead wins over denyRead beneath it, so it lists only places without secrets:
+        # not a writable root that holds a whole home (`extra_dirs: ["~"]`).
+        roots = [p for p in places.writable if not any(within(h, p) for h in places.homes)]
+        filesystem["allowRead"] = [str(p) for p in (*roots, *_toolchains(places)) if p.exists()]
         filesystem["denyWrite"] = sorted(str(p) for p in places.protected)
     return {
         "enabled": True,

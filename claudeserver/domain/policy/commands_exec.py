@@ -318,7 +318,9 @@ def awk(inv: Invocation, an: Checker) -> None:
 
 def typescript(inv: Invocation, an: Checker) -> None:
     """`script -c CMD` (util-linux) runs CMD in a pseudo-terminal."""
-    for command in short_option_values(inv.args, ("-c", "--command"), ("-E", "-T", "-I", "-O", "-B")):
+    for command in short_option_values(
+        inv.args, ("-c", "--command"), ("-E", "-T", "-I", "-O", "-B")
+    ):
         _run_string(command, inv, an, "script -c")
 
 

@@ -190,9 +190,7 @@ def _sed_effects(script: Value, inv: Invocation, an: Checker) -> None:
     """`e` runs commands, `w` writes and `r` reads files from inside a sed script."""
     for effect in sed_script.effects(script.text or ""):
         if effect.kind == "run" and not effect.text:
-            raise Denial(
-                UNPARSEABLE, "sed's `e` runs the edited text as a shell command", inv.text
-            )
+            raise Denial(UNPARSEABLE, "sed's `e` runs the edited text as a shell command", inv.text)
         if effect.kind == "run":
             an.shell(effect.text, inv.state.fork(), NO_STDIN)
         elif effect.kind == "write" and effect.text not in ("/dev/stdout", "/dev/stderr"):
@@ -240,7 +238,9 @@ def dd(inv: Invocation, an: Checker) -> None:
     endless = source is not None and source.text in ENDLESS_DEVICES
     if endless and "count" not in operands and target.text != "/dev/null":
         raise Denial(RESOURCE_BOMB, "`dd` from an endless source without count= fills the disk")
-    block = _size_bytes((operands.get("bs") or operands.get("obs") or literal_value("512")).text or "")
+    block = _size_bytes(
+        (operands.get("bs") or operands.get("obs") or literal_value("512")).text or ""
+    )
     count = (operands.get("count") or literal_value("0")).text or ""
     if block is not None and count.isdigit() and block * int(count) >= _HUGE_BYTES:
         raise Denial(RESOURCE_BOMB, f"`dd` writes {block * int(count)} bytes, a huge file")
@@ -354,7 +354,15 @@ def _find_exec_commands(args: list[Value]) -> list[list[Value]]:
 
 
 # tar options whose value tar runs as a command.
-_TAR_RUNS = ("--to-command", "--use-compress-program", "-I", "--info-script", "--new-volume-script", "-F", "--rsh-command")
+_TAR_RUNS = (
+    "--to-command",
+    "--use-compress-program",
+    "-I",
+    "--info-script",
+    "--new-volume-script",
+    "-F",
+    "--rsh-command",
+)
 
 
 def tar(inv: Invocation, an: Checker) -> None:

@@ -46,7 +46,7 @@ _BUILTINS = READ_ONLY | frozenset(
      "sparse-checkout", "stash", "submodule", "switch", "symbolic-ref", "tag", "update-index",
      "update-ref", "var", "verify-commit", "verify-tag", "whatchanged", "worktree",
      "write-tree", "ls-remote", "column", "credential", "for-each-ref", "hook", "name-rev",
-     "prune", "backfill", "sparse-checkout", "replay"}
+     "prune", "backfill", "replay"}
 )  # fmt: skip
 # Config git runs as a command (or loads from elsewhere) whenever it gets the chance.
 _COMMAND_KEYS = re.compile(
@@ -60,7 +60,9 @@ _COMMAND_KEYS = re.compile(
     r"submodule\..+\.update|alias\..+)$",
     re.IGNORECASE,
 )
-_REMOTE_KEYS = re.compile(r"^remote\.[^.]+\.(url|pushurl)$|^url\..+\.(insteadof|pushinsteadof)$", re.I)
+_REMOTE_KEYS = re.compile(
+    r"^remote\.[^.]+\.(url|pushurl)$|^url\..+\.(insteadof|pushinsteadof)$", re.I
+)
 _PUSH_CONFIG = re.compile(r"^remote\.[^.]+\.(push|mirror)$|^push\.default$", re.IGNORECASE)
 # Options of other subcommands whose value git runs as a shell command.
 _RUNS_VALUE = {
@@ -129,7 +131,9 @@ def _read_globals(run: _Git, options: list[Value], an: Checker) -> None:
         elif name == "--config-env":
             key = (value if eq else (given.text if given is not None else "")) or ""
             if _COMMAND_KEYS.match(key.partition("=")[0]):
-                raise Denial(UNPARSEABLE, f"`git --config-env {key}` runs a command from the environment")
+                raise Denial(
+                    UNPARSEABLE, f"`git --config-env {key}` runs a command from the environment"
+                )
         elif given is not None and text in ("-C", "--git-dir", "--work-tree"):
             run.dirs.append(given)
             if text == "-C":
@@ -423,10 +427,14 @@ def _remote_change(inv: Invocation, an: Checker, what: str) -> None:
         )
 
 
+_CLONE_VALUED = (
+    "-b", "--branch", "-o", "--origin", "--depth", "-u", "--upload-pack", "--reference",
+    "--separate-git-dir", "-c", "--config", "--template", "-j", "--jobs", "--filter",
+)  # fmt: skip
+
+
 def _clone(rest: list[Value], inv: Invocation, an: Checker) -> None:
-    operands = positionals(rest, ("-b", "--branch", "-o", "--origin", "--depth", "-u",
-                                  "--upload-pack", "--reference", "--separate-git-dir", "-c",
-                                  "--config", "--template", "-j", "--jobs", "--filter"))  # fmt: skip
+    operands = positionals(rest, _CLONE_VALUED)
     if not operands:
         return
     source = operands[0].text or ""
@@ -449,7 +457,7 @@ def _checkout(run: _Git, sub: str, rest: list[Value], an: Checker) -> None:
         raise Denial(PROTECTED_TEST, f"`git {sub} --pathspec-from-file` may overwrite tests")
     texts_all = texts(rest)
     if "--" in texts_all:
-        split = [i for i, a in enumerate(rest) if a.text == "--"][0]
+        split = next(i for i, a in enumerate(rest) if a.text == "--")
         before = positionals(rest[:split], valued)
         specs = list(rest[split + 1 :])
     else:

@@ -41,6 +41,7 @@ _RAW_CLIENTS = frozenset({"nc", "ncat", "netcat", "telnet", "socat"})
 _REMOTE_SHELLS = frozenset({"ssh", "sftp", "ftp", "tftp"})
 _REMOTE_COPIES = frozenset({"scp", "rsync"})
 _HTTPIE = frozenset({"http", "https"})
+_SSH_VALUED = ("-p", "-i", "-l", "-o", "-F", "-b", "-P", "-J", "-L", "-R", "-D", "-W")
 _SOCAT_CONNECT = re.compile(
     r"^(?:TCP[46]?|UDP[46]?|SCTP|SSL|OPENSSL|DCCP)(?:-CONNECT|-SENDTO)?:([^:,]+)", re.I
 )
@@ -55,9 +56,7 @@ def check_sending(inv: Invocation, an: Checker) -> None:
     elif name in _RAW_CLIENTS:
         _raw(inv, an)
     elif name in _REMOTE_SHELLS:
-        hosts = [_ssh_host(t) for t in texts(positionals(inv.args, ("-p", "-i", "-l", "-o", "-F",
-                                                                     "-b", "-P", "-J", "-L",
-                                                                     "-R", "-D", "-W")))[:1]]  # fmt: skip
+        hosts = [_ssh_host(t) for t in texts(positionals(inv.args, _SSH_VALUED))[:1]]
         _require(inv, an, hosts or [""], f"`{name}` can carry local files and commands to a host")
     elif name in _REMOTE_COPIES:
         _remote_copy(inv, an)

@@ -11,7 +11,6 @@ from .context import Checker, Invocation
 from .model import (
     DATABASE,
     DEVICE,
-    GIT_REMOTE,
     KILL,
     NETWORK_LISTENER,
     OUTSIDE_PROJECT,
@@ -143,7 +142,10 @@ def check_publish(inv: Invocation, an: Checker) -> None:
     verbs = _PUBLISH_VERBS.get(inv.name)
     published = (
         (verbs is not None and bool(words) and (words[0] in verbs or words[:2] in _PUBLISH_PAIRS))
-        or (inv.name in ("mvn", "mvnw") and any(w == "deploy" or w.startswith("deploy:") for w in words))
+        or (
+            inv.name in ("mvn", "mvnw")
+            and any(w == "deploy" or w.startswith("deploy:") for w in words)
+        )
         or (inv.name in ("gradle", "gradlew") and any(w.startswith("publish") for w in words))
         or (inv.name == "setup.py" and "upload" in words)
     )

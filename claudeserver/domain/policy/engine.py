@@ -93,7 +93,9 @@ def _deny_by_rule(rules: RuleSet, tool: str, subjects: list[str | Path | None]) 
         raise Denial(RULE, f"{tool} matches the deny rule `{rule.raw}`")
 
 
-def _web_fetch(url: str, config: PolicyConfig, places: Places, rules: RuleSet, here: Path) -> Decision:
+def _web_fetch(
+    url: str, config: PolicyConfig, places: Places, rules: RuleSet, here: Path
+) -> Decision:
     _deny_by_rule(rules, "WebFetch", [url])
     parts = urlsplit(url)
     if parts.scheme == "file":

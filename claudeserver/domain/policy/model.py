@@ -68,7 +68,9 @@ class Denial(Exception):
     rule lifts even in a liftable category (a force push only its own switch allows).
     """
 
-    def __init__(self, category: str, reason: str, subject: str = "", *, hard: bool = False) -> None:
+    def __init__(
+        self, category: str, reason: str, subject: str = "", *, hard: bool = False
+    ) -> None:
         super().__init__(f"{category}: {reason}")
         self.category = category
         self.reason = reason

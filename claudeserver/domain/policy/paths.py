@@ -62,11 +62,17 @@ ABSOLUTE_SECRETS = (
 # Files with these names anywhere outside the project hold another project's secrets.
 _FOREIGN_SECRET_NAMES = re.compile(r"^\.env(\..*)?$|^\.envrc$")
 _SECRET_PATTERNS = (
-    (re.compile(r"^/proc/[^/]+(/task/[^/]+)?/environ$"), "exposes another process's environment variables"),
+    (
+        re.compile(r"^/proc/[^/]+(/task/[^/]+)?/environ$"),
+        "exposes another process's environment variables",
+    ),
     (re.compile(r"^/etc/ssh/[^/]*_key$"), "is the machine's SSH private key"),
     # claude-agent-sdk copies the CLI's OAuth credentials here when it resumes a session.
-    (re.compile(r"^/tmp/claude-resume-[^/]+(/|$)"), "holds the Claude CLI's credentials copied for a resume"),
-)  # fmt: skip
+    (
+        re.compile(r"^/tmp/claude-resume-[^/]+(/|$)"),
+        "holds the Claude CLI's credentials copied for a resume",
+    ),
+)
 _RAW_SOCKET = re.compile(r"^/dev/(tcp|udp)/")
 
 _HOME_PERSISTENCE = (
@@ -375,4 +381,6 @@ def check_read_pattern(text: str, cwd: Path, places: Places, *, recursive: bool 
     # A pattern such as `~/.ss*/id_rsa` may still land in a secret directory.
     check_read(re.sub(r"[*?]|\[[^\]]*\]|\{[^}]*\}", "x", text), cwd, places)
     first = min(i for i, c in enumerate(text) if c in GLOB_CHARS or c == "{")
-    check_read(text[:first].rpartition("/")[0] or ("/" if text.startswith("/") else "."), cwd, places)
+    check_read(
+        text[:first].rpartition("/")[0] or ("/" if text.startswith("/") else "."), cwd, places
+    )

@@ -63,4 +63,6 @@ def in_package_dir(path: Path) -> bool:
     """Inside node_modules/site-packages, or inside a Python virtualenv (its pyvenv.cfg)."""
     if PACKAGE_DIRS & set(path.parts):
         return True
-    return any((parent / "pyvenv.cfg").is_file() for parent in path.parents if parent.parent != parent)
+    return any(
+        (parent / "pyvenv.cfg").is_file() for parent in path.parents if parent.parent != parent
+    )
