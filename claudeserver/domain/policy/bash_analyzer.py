@@ -222,10 +222,13 @@ class ShellAnalyzer:
         if inv is None:
             self._outputs(cmd.redirects, state, UNKNOWN_STDIN)
             return
-        if inv.argv0 in state.aliases and cmd.words[0].parts and _plain(cmd):
-            # Claude Code's shell expands aliases: judge what the alias stands for.
+        if inv.argv0 in state.aliases and _plain(cmd):
+            # Claude Code's shell expands aliases: judge what the alias stands for (in
+            # which the alias itself is not expanded again).
             tail = " ".join(_quote(a.text) if a.text is not None else a.raw for a in inv.args)
-            self.shell(f"{state.aliases[inv.argv0]} {tail}", state, inv.stdin)
+            inner = state.fork()
+            expansion = inner.aliases.pop(inv.argv0)
+            self.shell(f"{expansion} {tail}", inner, inv.stdin)
         elif inv.name not in state.functions or "/" in inv.argv0:
             self.invocation(self._as_program(inv))
         self._outputs(cmd.redirects, state, commands.output_of(inv, self))

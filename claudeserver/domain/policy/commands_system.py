@@ -148,6 +148,7 @@ def check_publish(inv: Invocation, an: Checker) -> None:
         )
         or (inv.name in ("gradle", "gradlew") and any(w.startswith("publish") for w in words))
         or (inv.name == "setup.py" and "upload" in words)
+        or (inv.name == "gh" and words[:1] == ["api"] and _gh_api_writes(inv))
     )
     if published:
         raise Denial(
@@ -157,6 +158,13 @@ def check_publish(inv: Invocation, an: Checker) -> None:
             inv.text,
             hard=True,
         )
+
+
+def _gh_api_writes(inv: Invocation) -> bool:
+    """`gh api` with a method other than GET or with fields sends data with your token."""
+    methods = [m.upper() for m in texts(option_values(inv.args, ("-X", "--method")))]
+    fields = option_values(inv.args, ("-f", "-F", "--field", "--raw-field", "--input"))
+    return bool(fields) or any(m != "GET" for m in methods)
 
 
 def database(inv: Invocation, an: Checker) -> None:

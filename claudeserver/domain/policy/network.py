@@ -131,8 +131,9 @@ def fetch_domains(config: PolicyConfig) -> tuple[str, ...]:
 
 
 def may_receive(host: str, config: PolicyConfig) -> bool:
-    """Whether local data may be sent to `host`: the machine itself or a listed host."""
-    return is_loopback(host) or (not internal_host(host) and listed(host, fetch_domains(config)))
+    """Whether local data may be sent to `host`: the machine itself or a host the session
+    listed itself (the default list is of read endpoints, not places to upload to)."""
+    return is_loopback(host) or (not internal_host(host) and listed(host, config.fetch_domains))
 
 
 def _secret_values() -> list[str]:
