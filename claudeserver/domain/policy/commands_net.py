@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
+from . import network
 from .argv import option_values, positionals, short_option_values, texts
 from .context import Checker, Invocation
 from .model import EXFILTRATION, Denial
-from . import network
 from .network import check_secret_in, host_of
 from .shell_state import Value
 
