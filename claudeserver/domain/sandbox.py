@@ -24,11 +24,10 @@ from claudeserver.domain.policy.paths import (
     ABSOLUTE_SECRETS,
     HOME_SECRETS,
     Places,
+    home_toolchains,
     places_for,
-    real,
     within,
 )
-from claudeserver.domain.policy.readable import toolchain_dirs
 
 # Outside the homes, where other people's files live (read-denied with a policy).
 UNREADABLE_ROOTS = ("/home", "/root", "/Users", "/mnt", "/media", "/srv", "/run/user")
@@ -102,7 +101,11 @@ def sandbox_settings(
         # allowRead wins over denyRead beneath it, so it lists only places without secrets:
         # not a writable root that holds a whole home (`extra_dirs: ["~"]`).
         roots = [p for p in places.writable if not any(within(h, p) for h in places.homes)]
-        filesystem["allowRead"] = [str(p) for p in (*roots, *_toolchains(places)) if p.exists()]
+        filesystem["allowRead"] = [
+            str(p)
+            for p in (*roots, *(d for h in places.homes for d in home_toolchains(h)))
+            if p.exists()
+        ]
         filesystem["denyWrite"] = sorted(str(p) for p in places.protected)
     return {
         "enabled": True,
@@ -120,10 +123,6 @@ def sandbox_settings(
 def _unreadable(places: Places) -> list[Path]:
     """Where users keep their files: every home, and the usual mount points."""
     return list(dict.fromkeys((*places.homes, *(Path(p) for p in UNREADABLE_ROOTS))))
-
-
-def _toolchains(places: Places) -> list[Path]:
-    return [real(d) for home in places.homes for d in toolchain_dirs(home)]
 
 
 def describe(mode: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,21 @@ def test_policy_check_takes_a_project_and_a_cwd(config: PolicyConfig, sandbox: P
         ("deny", "unparseable"),
     ]
     assert roots == [project] * 4
+
+
+def test_the_policy_check_command_reads_project_and_cwd(sandbox: Path) -> None:
+    project = sandbox / "project"
+    lines = [
+        {"tool": "Bash", "input": {"command": "rm -rf objects"}, "project": str(project),
+         "cwd": ".git"},
+        {"tool": "Bash", "input": {"command": "rm -rf objects"}, "cwd": str(project)},
+    ]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "claudeserver", "policy", "check"],
+        input="\n".join(json.dumps(x) for x in lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    decisions = [json.loads(x)["decision"] for x in result.stdout.splitlines()]
+    assert decisions == ["deny", "allow"]

@@ -14,7 +14,7 @@ import re
 import socket
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .model import EXFILTRATION, PRIVATE_NETWORK, Denial, PolicyConfig
+from .model import EXFILTRATION, PRIVATE_NETWORK, UNLISTED_DOMAIN, Denial, PolicyConfig
 
 DEFAULT_FETCH_DOMAINS = (
     # documentation
@@ -162,7 +162,7 @@ def check_fetch(url: str, config: PolicyConfig) -> str:
     """For WebFetch: deny internal addresses and secrets; return the host to allowlist."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise Denial(PRIVATE_NETWORK, f"WebFetch reads only http(s) URLs, not `{parts.scheme}:`")
+        raise Denial(UNLISTED_DOMAIN, f"WebFetch reads only http(s) URLs, not `{parts.scheme}:`")
     host = host_of(url)
     check_secret_in(url, "the URL")
     if internal_host(host):

@@ -115,11 +115,7 @@ def places_for(config: PolicyConfig) -> Places:
     # The agent runs as the real user, so the real home's secrets matter even when a
     # test passes a fake home.
     homes = tuple(dict.fromkeys((home, real(Path.home()))))
-    readable = (
-        *_system_readable(),
-        *(real(d) for h in homes for d in readable_places.toolchain_dirs(h)),
-        *(real(p) for p in readable_places.interpreter_prefixes()),
-    )
+    readable = (*_system_readable(), *(d for h in homes for d in home_toolchains(h)))
     return Places(
         project=project,
         writable=(project, *(real(d) for d in config.extra_dirs)),
@@ -138,7 +134,13 @@ def _temp_roots() -> tuple[Path, ...]:
 
 @lru_cache(maxsize=1)
 def _system_readable() -> tuple[Path, ...]:
-    return tuple(dict.fromkeys(real(Path(p)) for p in readable_places.SYSTEM_READABLE))
+    system = (Path(p) for p in readable_places.SYSTEM_READABLE)
+    return tuple(dict.fromkeys(real(p) for p in (*system, *readable_places.interpreter_prefixes())))
+
+
+@lru_cache(maxsize=16)
+def home_toolchains(home: Path) -> tuple[Path, ...]:
+    return tuple(real(d) for d in readable_places.toolchain_dirs(home))
 
 
 def real(path: Path) -> Path:
