@@ -53,6 +53,7 @@ from .shell_walk import command_name, writes_files_forever
 from .shell_walk import commands as all_commands
 
 MAX_NESTING = 8
+MAX_LOOP_ITEMS = 16
 # Variables whose value a program runs as a shell command.
 COMMAND_VARIABLES = frozenset(
     {"GIT_SSH_COMMAND", "GIT_SSH", "GIT_PAGER", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR",
@@ -62,7 +63,6 @@ COMMAND_VARIABLES = frozenset(
 )  # fmt: skip
 _UNKNOWN_CDPATH = "\0"
 _STDIN_PATHS = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
-MAX_LOOP_ITEMS = 16
 _RAW_SOCKET = re.compile(r"/dev/(tcp|udp)/")
 _WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
 _EXTENSIONS = {".py": "python", ".js": "node", ".mjs": "node", ".pl": "perl", ".rb": "ruby"}
@@ -230,7 +230,7 @@ class ShellAnalyzer:
             expansion = inner.aliases.pop(inv.argv0)
             self.shell(f"{expansion} {tail}", inner, inv.stdin)
         elif inv.name not in state.functions or "/" in inv.argv0:
-            self.invocation(self._as_program(inv))
+            self.invocation(inv)
         self._outputs(cmd.redirects, state, commands.output_of(inv, self))
         _change_directory(inv, state, _cdpath(cmd, prefix, state))
 
@@ -259,6 +259,7 @@ class ShellAnalyzer:
         return Invocation(program, program, inv.args, state, inv.stdin, inv.text)
 
     def invocation(self, inv: Invocation) -> None:
+        inv = self._as_program(inv)
         spelled = _spellings(inv)
         rule = self.rules.denying("Bash", spelled)
         if rule is not None:

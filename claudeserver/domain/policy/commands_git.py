@@ -341,7 +341,7 @@ def _foreign_refs(run: _Git, push: _Push) -> str:
         on_disk = [k for k, _ in git_facts.config_entries(run.cwd)] if run.cwd else []
         if run.cwd is None or any(_PUSH_CONFIG.match(k) for k in on_disk):
             return "the refs the repository's push configuration names"
-        return _task_ref(current_branch(run))
+        return _task_ref(_current_branch(run))
     for spec in push.refspecs:
         text = (spec.text or "").lstrip("+")
         if spec.text is None or has_glob(text) or text == "tag":
@@ -349,14 +349,14 @@ def _foreign_refs(run: _Git, push: _Push) -> str:
         source, _, destination = text.partition(":")
         target = destination or source
         if target in ("HEAD", "@"):
-            target = current_branch(run) or "HEAD"
+            target = _current_branch(run) or "HEAD"
         described = _task_ref(target.removeprefix("refs/heads/"))
         if described:
             return described
     return ""
 
 
-def current_branch(run: _Git) -> str | None:
+def _current_branch(run: _Git) -> str | None:
     return git_facts.current_branch(run.cwd) if run.cwd is not None else None
 
 

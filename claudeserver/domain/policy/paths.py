@@ -298,14 +298,12 @@ def check_protected(target: Path, places: Places, *, tree: bool) -> None:
     )
 
 
-def check_write(
-    text: str, cwd: Path, places: Places, *, deleting: bool = False, tree: bool = False
-) -> None:
+def check_write(text: str, cwd: Path, places: Places, *, deleting: bool = False) -> None:
     """Deny writing, deleting or moving `text` unless it is a project/extra/temp path.
 
     Privilege, credential and persistence locations are denied before the writable roots
-    are consulted, so an `extra_dirs` entry of `~` or `/` cannot open them. `tree` marks
-    operations that replace everything below the path (checking out a directory).
+    are consulted, so an `extra_dirs` entry of `~` or `/` cannot open them. Deleting or
+    moving a directory takes the pre-existing tests inside it along.
     """
     spelled = lexical(text, cwd, places.home)
     device = _device_denial(spelled)
@@ -324,7 +322,7 @@ def check_write(
         raise Denial(GIT_INTERNALS, f"{verb} the repository's .git ({target})", text)
     _check_sensitive(target, places, verb)
     if any(within(target, root) for root in places.writable) or _in_temp(target, places):
-        check_protected(target, places, tree=deleting or tree)
+        check_protected(target, places, tree=deleting)
         return
     secret = secret_reason(target, places)
     if secret is not None:
