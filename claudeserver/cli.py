@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = commands.add_parser("policy", help="permission policy tools")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     policy_commands.add_parser(
-        "check", help='read {"tool","input","cwd"} JSON lines on stdin, print decisions'
+        "check",
+        help='read {"tool","input","project","cwd"} JSON lines on stdin, print decisions',
     )
 
     client.add_commands(commands)
@@ -197,8 +198,8 @@ def _policy_check() -> int:
 
     defaults = Settings().policy_defaults()
 
-    def config_for(cwd: Path) -> PolicyConfig:
-        return defaults.config(cwd)
+    def config_for(project: Path) -> PolicyConfig:
+        return defaults.config(project)
 
     for line in run_audit(sys.stdin, config_for=config_for):
         print(line, flush=True)

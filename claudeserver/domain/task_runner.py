@@ -205,7 +205,7 @@ class TaskRun:
     async def _work(self) -> None:
         if not self.origin.is_dir():
             raise TaskFailure(f"The project directory {self.origin} does not exist any more")
-        self.sandbox_settings = sandbox_settings = self._sandbox()
+        self.sandboxed = self._sandboxed()
         self.workspace = await self._workspace()
         self.project = self.workspace.path
         self.tests = self._test_runner(protected=frozenset())
@@ -223,7 +223,7 @@ class TaskRun:
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
-            sandbox=sandbox_settings,
+            sandbox=self._sandbox_settings(),
             # In the database, so another worker can resume the conversation. Only with the
             # bundled CLI: an older `claude` rejects the option and would fail every task.
             session_store=(
@@ -250,13 +250,20 @@ class TaskRun:
             # The .git pointer too: a run that rewrote it could aim our git elsewhere.
             read_only=(top / ".git", *sorted(protected)),
             hidden=self._server_data(),
-            sandboxed=self.settings.sandbox != "off",
+            sandboxed=self.sandboxed,
         )
         context = RunContext(
             self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
             venv_root=self.origin, confinement=confinement,
         )  # fmt: skip
         return detect_runner(context, test_command=self.test_command, preferred=self.test_runner)
+
+    def _sandbox_settings(self) -> dict[str, Any] | None:
+        """Claude Code's Bash sandbox for this task: once the baseline names the
+        pre-existing tests, they are write-denied, and reads follow the policy's allowlist."""
+        if not self.sandboxed:
+            return None
+        return sandbox.sandbox_settings(self.settings.sandbox_domains, policy=self._policy())
 
     def _python_path(self) -> dict[str, str]:
         """In a worktree, the agent's own `pytest` must import the worktree's code too, not
@@ -288,14 +295,14 @@ class TaskRun:
         text = path.read_text(errors="replace")[:MAX_INSTRUCTIONS_CHARS]
         return f"\n\nThe project's CLAUDE.md says:\n\n{text}"
 
-    def _sandbox(self) -> dict[str, Any] | None:
-        """The Bash sandbox settings, or None for the permission policy alone."""
+    def _sandboxed(self) -> bool:
+        """Whether Bash runs in the sandbox and tests confined; False only under SANDBOX=off."""
         mode = self.settings.sandbox
         if mode == "off":
-            return None
+            return False
         status = sandbox.probe()
         if status.available:
-            return sandbox.sandbox_settings(self.settings.sandbox_domains)
+            return True
         # The project's tests run code the agent wrote: never unconfined unless the
         # operator said so.
         raise TaskFailure(
@@ -362,9 +369,9 @@ class TaskRun:
             self.costs_before_process = dict(self.task.model_costs or {})
             config = AgentConfig(
                 cwd=self.project, cli_path=self.settings.claude_cli_command, model=self.model,
-                env=agent_environment(self.task_id, self.home), sandbox=self.sandbox_settings,
+                env=agent_environment(self.task_id, self.home), sandbox=self._sandbox_settings(),
             )  # fmt: skip
-            async with AgentSession(config, _read_only, self._answer) as reviewer:
+            async with AgentSession(config, self._review_gate, self._answer) as reviewer:
                 await reviewer.send(review_prompt(self.task.description, change))
                 text = ""
                 async for event in reviewer.turn():
@@ -517,8 +524,10 @@ class TaskRun:
 
     # -- the simulated human ---------------------------------------------------------
 
-    async def _gate(self, tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
-        decision = await gate.check(tool_name, tool_input, self._policy())
+    async def _gate(
+        self, tool_name: str, tool_input: dict[str, Any], cwd: Path | None
+    ) -> GateDecision:
+        decision = await gate.check(tool_name, tool_input, self._policy(), cwd=cwd)
         data = {"tool": tool_name, "input": tool_input, "category": decision.category}
         self._record("permission", "allow" if decision.allowed else "deny", decision.reason, data)
         if not decision.allowed:
@@ -526,6 +535,17 @@ class TaskRun:
         if self.human.wants_pause(self.since_human) and self.task.pauses < self.settings.max_pauses:
             await self._pause(self.human.continuation())
         return GateDecision(True, decision.reason)
+
+    async def _review_gate(
+        self, tool_name: str, tool_input: dict[str, Any], cwd: Path | None
+    ) -> GateDecision:
+        """The reviewer only reads, and only what the policy lets the agent read."""
+        if tool_name not in READ_ONLY_TOOLS:
+            return GateDecision(False, "denied: the review is read-only; answer with your findings")
+        decision = await gate.check(tool_name, tool_input, self._policy(), cwd=cwd)
+        if not decision.allowed:
+            return GateDecision(False, decision.reason)
+        return GateDecision(True, "allowed: reading during the review")
 
     async def _pause(self, message: str) -> None:
         """Hold the agent (it waits on this tool call) while the human thinks, then nudge it."""
@@ -727,12 +747,6 @@ class TaskRun:
                 model=task.model,
                 model_costs=task.model_costs,
             )
-
-
-async def _read_only(tool_name: str, _tool_input: dict[str, Any]) -> GateDecision:
-    if tool_name in READ_ONLY_TOOLS:
-        return GateDecision(True, "allowed: reading during the review")
-    return GateDecision(False, "denied: the review is read-only; answer with your findings")
 
 
 def describe_error(result: TurnResult) -> str:

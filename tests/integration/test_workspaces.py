@@ -276,9 +276,15 @@ def test_review_pass_stores_findings_and_cannot_write(
         '"comment": "add() accepts strings too."}]'
     )
     model = by_task({"variant A": "def add(a, b):\n    return a + b\n"})
+    secret = repo.parent / "elsewhere" / "credentials.txt"
+    secret.parent.mkdir()
+    secret.write_text("reviewer-must-not-see")
     reviewer = Rule(
         "Review this change",
-        [write("mathutil.py", "# the reviewer must not write\n")],
+        [
+            Reply([ToolUse("Read", {"file_path": str(secret)})]),
+            write("mathutil.py", "# the reviewer must not write\n"),
+        ],
         done=f"My findings:\n{findings}",
     )
     model.rules = [*model.rules, reviewer]
@@ -295,6 +301,8 @@ def test_review_pass_stores_findings_and_cannot_write(
         r for r in fake.agent_requests() if "Review this change" in r.conversation_text
     )
     assert "+    return a + b" in review_request.conversation_text  # the diff was shown
+    # It reads only what the policy lets the agent read.
+    assert not any("reviewer-must-not-see" in r.conversation_text for r in fake.agent_requests())
     # The reviewer's write was refused: the committed file is the implementation.
     assert git(repo, "show", f"{task['workspace']['branch']}:mathutil.py").endswith("a + b")
 

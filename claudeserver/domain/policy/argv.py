@@ -41,9 +41,10 @@ def option_values(args: Sequence[Value], names: Iterable[str]) -> list[Value]:
         if text in wanted and index + 1 < len(args):
             out.append(args[index + 1])
             continue
-        name, eq, value = text.partition("=")
+        name, eq, value = (text or arg.raw).partition("=")
         if eq and name in wanted and name.startswith("--"):
-            out.append(literal_value(value))
+            # `--opt="$(...)"`: the value is only known at run time.
+            out.append(literal_value(value) if arg.known else Value(None, arg.raw, subs=arg.subs))
     return out
 
 
@@ -64,3 +65,31 @@ def long_flags(args: Sequence[Value]) -> set[str]:
 
 def has_flag(args: Sequence[Value], short: str = "", long: Iterable[str] = ()) -> bool:
     return bool(short and short in short_flags(args)) or bool(long_flags(args) & set(long))
+
+
+def short_option_values(
+    args: Sequence[Value], names: Iterable[str], valued: Iterable[str] = ()
+) -> list[Value]:
+    """Like option_values, also reading clustered short options as getopt does:
+    `-sSLo out` and `-oout` give `out` for `-o`. `valued` lists the command's other
+    options that take a value, so `-Xo` is read as `-X o`."""
+    wanted = set(names)
+    takes_value = {n[1] for n in (*wanted, *valued) if len(n) == 2 and n[0] == "-"}
+    out = option_values(args, wanted)
+    for index, arg in enumerate(args):
+        text = arg.text or ""
+        if text == "--":
+            break
+        if not text.startswith("-") or text.startswith("--") or len(text) <= 2:
+            continue
+        for position, letter in enumerate(text[1:], start=1):
+            if letter not in takes_value:
+                continue
+            rest = text[position + 1 :]
+            if f"-{letter}" in wanted:
+                if rest:
+                    out.append(Value(rest if arg.known else None, arg.raw))
+                elif index + 1 < len(args):
+                    out.append(args[index + 1])
+            break
+    return out

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, inline_code
+from . import commands, inline_code, network, programs
 from .commands_exec import dynamic_code
-from .context import NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
+from .commands_git import main_args
+from .context import ENDLESS_DEVICES, NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
 from .model import (
     DOWNLOAD_EXEC,
+    EXFILTRATION,
     NETWORK_LISTENER,
     OUTSIDE_PROJECT,
     RESOURCE_BOMB,
@@ -28,6 +31,7 @@ from .paths import (
     check_write,
     check_write_pattern,
     lexical,
+    within,
 )
 from .paths import resolve as resolve_path
 from .rules import RuleSet
@@ -36,6 +40,7 @@ from .shell_ast import (
     Command,
     FunctionDef,
     Group,
+    Lit,
     Loop,
     Node,
     Pipeline,
@@ -49,6 +54,15 @@ from .shell_walk import commands as all_commands
 
 MAX_NESTING = 8
 MAX_LOOP_ITEMS = 16
+# Variables whose value a program runs as a shell command.
+COMMAND_VARIABLES = frozenset(
+    {"GIT_SSH_COMMAND", "GIT_SSH", "GIT_PAGER", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR",
+     "GIT_EXTERNAL_DIFF", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND", "PAGER",
+     "MANPAGER", "EDITOR", "VISUAL", "LESSOPEN", "LESSCLOSE", "BASH_ENV", "ENV",
+     "PROMPT_COMMAND", "SYSTEMD_PAGER", "PSQL_PAGER", "BROWSER"}
+)  # fmt: skip
+_UNKNOWN_CDPATH = "\0"
+_STDIN_PATHS = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
 _RAW_SOCKET = re.compile(r"/dev/(tcp|udp)/")
 _WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
 _EXTENSIONS = {".py": "python", ".js": "node", ".mjs": "node", ".pl": "perl", ".rb": "ruby"}
@@ -112,8 +126,18 @@ class ShellAnalyzer:
             value = expand(word, state) if word is not None else None
             if value is not None:
                 self._walk_subs([value], state)
+                self._command_variable(name, value, state)
             state.vars[name] = value.text if value is not None else None
             state.ifs_changed = state.ifs_changed or name == "IFS"
+
+    def _command_variable(self, name: str, value: Value, state: ShellState) -> None:
+        """Variables whose value programs run as a command (GIT_SSH_COMMAND, PAGER...)."""
+        if name not in COMMAND_VARIABLES:
+            return
+        if value.text is None:
+            raise Denial(UNPARSEABLE, f"`{name}` is set to a command computed at run time")
+        if value.text:
+            self.shell(value.text, state, NO_STDIN)
 
     def pipeline(self, node: Pipeline, state: ShellState, stdin: Stdin) -> None:
         current = stdin
@@ -149,6 +173,10 @@ class ShellAnalyzer:
     def loop(self, node: Loop, state: ShellState, stdin: Stdin) -> None:
         if node.forever and writes_files_forever(node.body):
             raise Denial(RESOURCE_BOMB, "an endless loop keeps writing to a file")
+        if node.forever and node.background:
+            raise Denial(
+                RESOURCE_BOMB, "an endless loop keeps starting background processes (a fork bomb)"
+            )
         if node.condition is not None:
             self.node(node.condition, state, stdin)
         values = [expand(w, state) for w in node.items or ()]
@@ -188,17 +216,51 @@ class ShellAnalyzer:
         values = [expand(w, state) for w in cmd.words]
         prefix = [expand(w, state) for _, w in cmd.assigns]
         self._walk_subs(values + prefix, state)
+        for (name, _), value in zip(cmd.assigns, prefix, strict=True):
+            self._command_variable(name, value, state)
         inv = self._invocation(cmd, state, stdin)
         if inv is None:
             self._outputs(cmd.redirects, state, UNKNOWN_STDIN)
             return
-        if inv.name not in state.functions or "/" in inv.argv0:
+        if inv.argv0 in state.aliases and _plain(cmd):
+            # Claude Code's shell expands aliases: judge what the alias stands for (in
+            # which the alias itself is not expanded again).
+            tail = " ".join(_quote(a.text) if a.text is not None else a.raw for a in inv.args)
+            inner = state.fork()
+            expansion = inner.aliases.pop(inv.argv0)
+            self.shell(f"{expansion} {tail}", inner, inv.stdin)
+        elif inv.name not in state.functions or "/" in inv.argv0:
             self.invocation(inv)
         self._outputs(cmd.redirects, state, commands.output_of(inv, self))
-        _change_directory(inv, state)
+        _change_directory(inv, state, _cdpath(cmd, prefix, state))
+
+    def _as_program(self, inv: Invocation) -> Invocation:
+        """`./py -c ...` where ./py is a copy or link of python is judged as python."""
+        state = inv.state
+        path: Path | None = None
+        if "/" in inv.argv0 and (state.cwd is not None or inv.argv0.startswith("/")):
+            path = lexical(inv.argv0, state.cwd or self.places.project, state.home)
+        elif "PATH" in state.vars:
+            path = next((p for p in state.programs if p.name == inv.name), None)
+        if path is None:
+            return inv
+        if path in state.programs:
+            program = state.programs[path]
+            if program is None:
+                raise Denial(
+                    UNPARSEABLE,
+                    f"runs {path}, a copy of a program only known at run time",
+                    inv.text,
+                )
+        else:
+            program = programs.identify(path)
+        if program is None or program == inv.name:
+            return inv
+        return Invocation(program, program, inv.args, state, inv.stdin, inv.text)
 
     def invocation(self, inv: Invocation) -> None:
-        spelled = [inv.text, " ".join(a.text or a.raw for a in (_name_value(inv), *inv.args))]
+        inv = self._as_program(inv)
+        spelled = _spellings(inv)
         rule = self.rules.denying("Bash", spelled)
         if rule is not None:
             raise Denial(RULE, f"`{inv.text}` matches the deny rule `{rule.raw}`", inv.text)
@@ -222,7 +284,9 @@ class ShellAnalyzer:
                 self._walk_subs([target], state)
                 self.read(target, state)
                 stdin = UNKNOWN_STDIN
-                if target.text is not None and state.cwd is not None:
+                if target.text in ENDLESS_DEVICES:
+                    stdin = Stdin("endless")
+                elif target.text is not None and state.cwd is not None:
                     stdin = Stdin("file", path=resolve_path(target.text, state.cwd, state.home))
         return stdin
 
@@ -269,31 +333,52 @@ class ShellAnalyzer:
                 value.raw,
             )
         text = _through_links(value.text, base, state)
+        self._deny_path_rule("Edit", text, base, state)
         if value.glob:
             check_write_pattern(text, base, self.places, deleting=deleting)
         else:
             check_write(text, base, self.places, deleting=deleting)
 
-    def read(self, value: Value, state: ShellState) -> None:
+    def read(self, value: Value, state: ShellState, *, recursive: bool = False) -> None:
         if value.text is None:
             return
         base = state.cwd or self.places.project
         if state.cwd is None and not value.text.startswith(("/", "~")):
             return
         text = _through_links(value.text, base, state)
-        if value.glob:
-            check_read_pattern(text, base, self.places)
-        else:
-            check_read(text, base, self.places)
+        self._deny_path_rule("Read", text, base, state)
+        try:
+            if value.glob:
+                check_read_pattern(text, base, self.places, recursive=recursive)
+            else:
+                check_read(text, base, self.places, recursive=recursive)
+        except Denial as denial:
+            path = Path(denial.subject) if denial.subject.startswith("/") else None
+            if path is None or not self.rules.lifts_path("Read", denial, path):
+                raise
 
-    def run_script(self, value: Value, state: ShellState, language: str) -> None:
+    def _deny_path_rule(self, tool: str, text: str, base: Path, state: ShellState) -> None:
+        """`Read(...)`/`Edit(...)` deny rules hold for shell commands too."""
+        if not self.rules.deny:
+            return
+        path = resolve_path(text, base, state.home)
+        rule = self.rules.denying(tool, [path])
+        if rule is not None:
+            raise Denial(RULE, f"touches {path}, which matches the deny rule `{rule.raw}`", text)
+
+    def run_script(
+        self, value: Value, state: ShellState, language: str, stdin: Stdin = UNKNOWN_STDIN
+    ) -> None:
         if value.text is None:
             raise dynamic_code(value, self, "running a script")
         if state.cwd is None and not value.text.startswith(("/", "~")):
             return
+        if value.text in _STDIN_PATHS:
+            self.run_stdin(stdin, state, language)
+            return
         path = resolve_path(value.text, state.cwd or self.places.project, state.home)
         self.read(value, state)
-        if path in state.downloaded:
+        if any(within(path, d) for d in state.downloaded):
             raise Denial(DOWNLOAD_EXEC, f"runs {path}, which this command downloaded", str(path))
         if path not in state.scripts:
             return
@@ -328,6 +413,21 @@ class ShellAnalyzer:
         for finding in inline_code.scan(language, code):
             self._finding(finding, language, state)
 
+    def _upload(self, targets: str | None, language: str) -> None:
+        """Code that sends data or reads local data and talks to the network: every host it
+        names must be the machine itself or on the fetch allowlist."""
+        hosts = [network.host_of(t) for t in (targets or "").split("\0") if t]
+        outside = [h for h in hosts if not network.may_receive(h, self.config)]
+        if hosts and not outside:
+            return
+        where = outside[0] if outside else "a host only known at run time"
+        raise Denial(
+            EXFILTRATION,
+            f"{language} code sends data to {where}, which is not on the session's "
+            "`fetch_domains` list",
+            hard=True,
+        )
+
     def _finding(self, finding: inline_code.Finding, language: str, state: ShellState) -> None:
         text = finding.text
         if finding.kind == "obfuscated":
@@ -336,6 +436,8 @@ class ShellAnalyzer:
             raise Denial(SECRETS, f"{language} code sends environment variables over the network")
         if finding.kind == "listener":
             raise Denial(NETWORK_LISTENER, f"{language} code opens a socket shell or listener")
+        if finding.kind == "upload":
+            self._upload(text, language)
         if finding.kind in ("delete", "write"):
             value = Value(text, text or finding.snippet)
             self.write(value, state, deleting=finding.kind == "delete")
@@ -351,6 +453,34 @@ class ShellAnalyzer:
             self.read(Value(text, text), state)
 
 
+def _cdpath(cmd: Command, prefix: list[Value], state: ShellState) -> str | None:
+    """CDPATH for this command: a prefix assignment, the line's own, or the environment's."""
+    for (name, _), value in zip(cmd.assigns, prefix, strict=True):
+        if name == "CDPATH":
+            return value.text if value.text is not None else _UNKNOWN_CDPATH
+    if "CDPATH" in state.vars:
+        known = state.vars["CDPATH"]
+        return known if known is not None else _UNKNOWN_CDPATH
+    return os.environ.get("CDPATH")
+
+
+def _spellings(inv: Invocation) -> list[str]:
+    """The ways a deny rule may name this command: as typed, by its full path, by its bare
+    name (`/usr/bin/curl` is `curl`), and for git without global options (`git -c k=v
+    commit` is `git commit`)."""
+    args = [a.text or a.raw for a in inv.args]
+    spelled = [inv.text, " ".join([inv.argv0, *args]), " ".join([inv.name, *args])]
+    if inv.name == "git":
+        spelled.append(" ".join(["git", *(a.text or a.raw for a in main_args(list(inv.args)))]))
+    return list(dict.fromkeys(spelled))
+
+
+def _plain(cmd: Command) -> bool:
+    """A command name typed as a plain word (quoting or a path disables alias expansion)."""
+    first = cmd.words[0].parts
+    return len(first) == 1 and isinstance(first[0], Lit) and not first[0].quoted
+
+
 def _through_links(text: str, base: Path, state: ShellState) -> str:
     if not state.links:
         return text
@@ -361,10 +491,6 @@ def _through_links(text: str, base: Path, state: ShellState) -> str:
 
 def _quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
-
-
-def _name_value(inv: Invocation) -> Value:
-    return Value(inv.argv0, inv.argv0)
 
 
 def _loop_item(value: Value) -> str | None:
@@ -386,15 +512,40 @@ def _language(requested: str, path: Path, content: str) -> str:
     return _EXTENSIONS.get(path.suffix, "shell")
 
 
-def _change_directory(inv: Invocation, state: ShellState) -> None:
+def _change_directory(inv: Invocation, state: ShellState, cdpath: str | None) -> None:
+    """Follow `cd`/`pushd`/`popd` like the shell, including `cd -` and CDPATH."""
     if inv.name not in ("cd", "pushd", "popd"):
         return
-    targets = [a for a in inv.args if (a.text or "") not in ("-L", "-P", "-e", "--")]
-    if inv.name == "popd" or (targets and targets[0].text in (None, "-")):
-        state.cwd = None
+    before = state.cwd
+    targets = [a for a in inv.args if (a.text or "") not in ("-L", "-P", "-e", "-n", "--")]
+    if inv.name == "popd":
+        state.cwd = state.dirstack.pop() if state.dirstack else None
         return
-    target = targets[0].text if targets else str(state.home)
-    if target is not None and (state.cwd is not None or target.startswith(("/", "~"))):
-        state.cwd = resolve_path(target, state.cwd or state.home, state.home)
+    if targets and targets[0].text == "-":
+        state.cwd = state.oldpwd
+    elif not targets:
+        state.cwd = state.home if inv.name == "cd" else None
     else:
-        state.cwd = None
+        state.cwd = _cd_target(targets[0].text, state, cdpath)
+    if inv.name == "pushd":
+        state.dirstack.append(before)
+    state.oldpwd = before
+
+
+def _cd_target(target: str | None, state: ShellState, cdpath: str | None) -> Path | None:
+    if target is None:
+        return None
+    if target.startswith(("/", "~")):
+        return resolve_path(target, state.cwd or state.home, state.home)
+    if state.cwd is None:
+        return None
+    dotted = target in (".", "..") or target.startswith(("./", "../"))
+    if cdpath == _UNKNOWN_CDPATH and not dotted:
+        return None
+    if cdpath and not dotted:
+        # A relative name is looked up in each CDPATH entry before the current directory.
+        for entry in cdpath.split(":"):
+            base = state.cwd if not entry else resolve_path(entry, state.cwd, state.home)
+            if (base / target).is_dir():
+                return resolve_path(target, base, state.home)
+    return resolve_path(target, state.cwd, state.home)

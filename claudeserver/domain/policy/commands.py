@@ -7,12 +7,19 @@ import binascii
 import codecs
 import re
 
-from . import commands_exec, commands_files, commands_system
-from .argv import option_values, positionals, short_flags, texts
+from . import commands_exec, commands_files, commands_net, commands_system
+from .argv import (
+    long_flags,
+    option_values,
+    positionals,
+    short_flags,
+    short_option_values,
+    texts,
+)
 from .commands_exec import FETCHERS, PYTHON
-from .context import UNKNOWN_STDIN, Checker, Invocation, Stdin
-from .model import DEVICE, SECRETS, Denial
-from .paths import check_read, check_read_pattern, resolve
+from .context import ENDLESS_DEVICES, UNKNOWN_STDIN, Checker, Invocation, Stdin
+from .model import DEVICE, OUTSIDE_PROJECT, SECRETS, Denial
+from .paths import resolve
 from .shell_state import Value, literal_value
 from .shell_walk import mentions
 
@@ -30,25 +37,34 @@ _PASSTHROUGH = frozenset(
      "grep", "gzip", "gunzip", "zcat", "xz", "bzip2", "base64", "xxd", "openssl", "gpg",
      "iconv", "fold", "dos2unix", "less", "more", "perl", "jq", "column", "paste"}
 )  # fmt: skip
+_TREE_READERS = frozenset(
+    {"rg", "ag", "ack", "find", "fd", "fdfind", "tar", "zip", "7z", "rsync", "scp", "du",
+     "tree", "rclone", "restic", "borg"}
+)  # fmt: skip
 _SIMPLE_WRAPPERS = frozenset({"nice", "nohup", "timeout", "stdbuf", "command", "exec", "time"})
-_ENDLESS = frozenset({"/dev/zero", "/dev/urandom", "/dev/random"})
 
 
 def check(inv: Invocation, an: Checker) -> None:
     name = inv.name
     if name.startswith("mkfs"):
         raise Denial(DEVICE, f"`{name}` formats a filesystem", inv.text)
-    if name not in _NO_READ_SCAN:
-        _scan_secret_args(inv, an)
+    # Secrets first; a plain read outside the project is reported only if the command's
+    # own rule (privilege, persistence...) has nothing more specific to say.
+    unreadable = None if name in _NO_READ_SCAN else _scan_read_args(inv, an)
     if name in FETCHERS:
         _check_exfiltration(inv)
-        _track_download(inv, an)
     commands_system.check_bind(inv)
+    commands_system.check_publish(inv, an)
     handler = commands_exec.python if PYTHON.match(name) else HANDLERS.get(name)
     if handler is not None:
         handler(inv, an)
     elif "/" in inv.argv0 and not inv.argv0.startswith(_SYSTEM_BIN_DIRS):
-        an.run_script(literal_value(inv.argv0), inv.state, "auto")
+        an.run_script(literal_value(inv.argv0), inv.state, "auto", inv.stdin)
+    if name in FETCHERS:
+        commands_net.check_sending(inv, an)
+        _track_download(inv, an)
+    if unreadable is not None:
+        raise unreadable
 
 
 def _candidates(text: str) -> list[str]:
@@ -60,21 +76,36 @@ def _candidates(text: str) -> list[str]:
     return [c for c in found if c and "://" not in c and "\n" not in c and len(c) < 4096]
 
 
-def _scan_secret_args(inv: Invocation, an: Checker) -> None:
-    cwd = inv.state.cwd
+def _scan_read_args(inv: Invocation, an: Checker) -> Denial | None:
+    """Any argument may name a file the command reads: judge each as a read. Raises at
+    once for secrets; returns the first read outside the readable places."""
+    recursive = _walks_trees(inv)
+    outside: Denial | None = None
     for arg in inv.args:
         if arg.text is None:
             continue
         for candidate in _candidates(arg.text):
             if candidate.startswith("-"):
                 continue
-            if cwd is None and not candidate.startswith(("/", "~")):
-                continue
-            base = cwd or an.places.project
-            if arg.glob:
-                check_read_pattern(candidate, base, an.places)
-            else:
-                check_read(candidate, base, an.places)
+            try:
+                an.read(Value(candidate, arg.raw, arg.glob), inv.state, recursive=recursive)
+            except Denial as denial:
+                if denial.category != OUTSIDE_PROJECT:
+                    raise
+                outside = outside or denial
+    return outside
+
+
+def _walks_trees(inv: Invocation) -> bool:
+    """Commands that read every file below a directory they are given."""
+    if inv.name in _TREE_READERS:
+        return True
+    flags = short_flags(inv.args) | long_flags(inv.args)
+    if inv.name in ("grep", "egrep", "fgrep", "zgrep"):
+        return bool(flags & {"r", "R", "--recursive", "--dereference-recursive"})
+    if inv.name in ("cp", "ls", "chmod", "chown"):
+        return bool(flags & {"r", "R", "a", "--recursive", "--archive"})
+    return False
 
 
 def _check_exfiltration(inv: Invocation) -> None:
@@ -95,7 +126,7 @@ def _track_download(inv: Invocation, an: Checker) -> None:
     args = inv.args
     outputs: list[Value] = []
     if inv.name == "curl":
-        outputs = option_values(args, ("-o", "--output"))
+        outputs = short_option_values(args, ("-o", "--output"), commands_net.CURL_VALUED)
         if "O" in short_flags(args) or "--remote-name" in texts(args):
             outputs += [literal_value(n) for n in _url_basename(args)]
     elif inv.name == "wget":
@@ -198,7 +229,7 @@ def _passthrough(inv: Invocation) -> Stdin:
     if inv.name == "tee" or (inv.name == "cat" and not files):
         return inv.stdin
     if inv.name == "cat" and len(files) == 1 and files[0].text is not None:
-        if files[0].text in _ENDLESS:
+        if files[0].text in ENDLESS_DEVICES:
             return Stdin("endless")
         cwd = inv.state.cwd
         if cwd is not None:

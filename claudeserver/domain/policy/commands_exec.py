@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .argv import option_values, positionals, texts
+from .argv import option_values, positionals, short_option_values, texts
 from .commands_files import DESTRUCTIVE
-from .commands_system import http_server, package_manager, task_runner
+from .commands_system import check_publish, http_server, package_manager, task_runner
 from .context import NO_STDIN, Checker, Invocation
 from .model import DOWNLOAD_EXEC, OUTSIDE_PROJECT, UNPARSEABLE, Denial
 from .paths import resolve
@@ -186,7 +186,7 @@ def shell(inv: Invocation, an: Checker) -> None:
     elif not rest or rest[0].text == "-":
         an.run_stdin(inv.stdin, inv.state, "shell")
     else:
-        an.run_script(rest[0], inv.state, "shell")
+        an.run_script(rest[0], inv.state, "shell", inv.stdin)
 
 
 def eval_builtin(inv: Invocation, an: Checker) -> None:
@@ -198,16 +198,17 @@ def eval_builtin(inv: Invocation, an: Checker) -> None:
 
 def source(inv: Invocation, an: Checker) -> None:
     if inv.args:
-        an.run_script(inv.args[0], inv.state, "shell")
+        an.run_script(inv.args[0], inv.state, "shell", inv.stdin)
 
 
 def alias(inv: Invocation, an: Checker) -> None:
     for arg in inv.args:
         if arg.text is None:
             raise Denial(UNPARSEABLE, f"alias defined from a run-time value `{arg.raw}`")
-        _, eq, value = arg.text.partition("=")
+        name, eq, value = arg.text.partition("=")
         if eq:
             an.shell(value, inv.state.fork(), NO_STDIN)
+            inv.state.aliases[name] = value
 
 
 def python(inv: Invocation, an: Checker) -> None:
@@ -236,15 +237,16 @@ def python(inv: Invocation, an: Checker) -> None:
     if index >= len(args) or args[index].text == "-":
         an.run_stdin(inv.stdin, inv.state, "python")
         return
-    an.run_script(args[index], inv.state, "python")
-    if (args[index].text or "").endswith("manage.py"):
-        task_runner(
-            Invocation("manage.py", "manage.py", args[index + 1 :], inv.state, inv.stdin, inv.text),
-            an,
-        )
+    an.run_script(args[index], inv.state, "python", inv.stdin)
+    script = (args[index].text or "").rsplit("/", 1)[-1]
+    if script in ("manage.py", "setup.py"):
+        run = Invocation(script, script, args[index + 1 :], inv.state, inv.stdin, inv.text)
+        check_publish(run, an)
+        task_runner(run, an)
 
 
 def _python_module(module: str, rest: list[Value], inv: Invocation, an: Checker) -> None:
+    check_publish(Invocation(module, module, tuple(rest), inv.state, inv.stdin, inv.text), an)
     if module == "http.server":
         http_server(rest, inv)
     elif module == "pip":
@@ -297,9 +299,29 @@ def script_interpreter(language: str, code_flags: str, in_place: bool) -> Handle
         elif inv.name not in ("deno", "bun") or (rest[0].text or "").endswith(
             (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx")
         ):
-            an.run_script(rest[0], inv.state, language)
+            an.run_script(rest[0], inv.state, language, inv.stdin)
 
     return handler
+
+
+def awk(inv: Invocation, an: Checker) -> None:
+    """awk programs can run commands (`system()`, pipes) and write files (`print > f`)."""
+    args = inv.args
+    programs = option_values(args, ("-f", "--file"))
+    for program in programs:
+        an.run_script(program, inv.state, "awk")
+    if not programs:
+        operands = positionals(args, ("-F", "-v", "--assign", "--field-separator", "-f"))
+        if operands:
+            _inline(operands[0], inv, an, "awk", inv.name)
+
+
+def typescript(inv: Invocation, an: Checker) -> None:
+    """`script -c CMD` (util-linux) runs CMD in a pseudo-terminal."""
+    for command in short_option_values(
+        inv.args, ("-c", "--command"), ("-E", "-T", "-I", "-O", "-B")
+    ):
+        _run_string(command, inv, an, "script -c")
 
 
 def xargs(inv: Invocation, an: Checker) -> None:
@@ -362,4 +384,11 @@ HANDLERS: dict[str, Handler] = {
     "deno": script_interpreter("node", "e", in_place=False),
     "bun": script_interpreter("node", "e", in_place=False),
     "php": script_interpreter("php", "r", in_place=False),
+    "lua": script_interpreter("lua", "e", in_place=False),
+    "Rscript": script_interpreter("r", "e", in_place=False),
+    "awk": awk,
+    "gawk": awk,
+    "mawk": awk,
+    "nawk": awk,
+    "script": typescript,
 }

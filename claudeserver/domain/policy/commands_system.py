@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from . import commands_git
 from .argv import has_flag, option_values, positionals, short_flags, texts
 from .context import Checker, Invocation
 from .model import (
     DATABASE,
     DEVICE,
-    GIT_REMOTE,
     KILL,
     NETWORK_LISTENER,
     OUTSIDE_PROJECT,
     PERSISTENCE,
     PRIVILEGE,
+    PUBLISH,
     SYSTEM,
     Denial,
 )
@@ -46,19 +47,6 @@ DB_DANGER = re.compile(
     re.IGNORECASE,
 )
 _CONTAINER_EXEC = ("docker", "podman", "kubectl", "nerdctl")
-_GIT_READ_ONLY = frozenset(
-    {"status", "log", "diff", "show", "rev-parse", "ls-files", "ls-tree", "describe", "blame",
-     "grep", "shortlog", "cat-file", "help", "version", "fetch", "remote", "rev-list"}
-)  # fmt: skip
-_GIT_GLOBAL_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
-_GIT_FORCE = frozenset(
-    {"-f", "--force", "--force-with-lease", "--force-if-includes", "--delete", "-d",
-     "--mirror", "--prune"}
-)  # fmt: skip
-_CONFIG_WRITES = frozenset(
-    {"--unset", "--unset-all", "--add", "--replace-all", "--edit", "-e", "--rename-section",
-     "--remove-section", "set", "unset", "edit", "rename-section", "remove-section"}
-)  # fmt: skip
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _ALL_INTERFACES = re.compile(r"^(--(host|bind|ip|address)=)?(0\.0\.0\.0|::|\[::\])(:\d+)?$")
 _NET_CLIENTS = frozenset({"curl", "wget", "ping", "ssh", "dig", "host", "nslookup", "echo"})
@@ -67,6 +55,37 @@ _SYSTEMCTL_PERSIST = frozenset(
 )
 _SYSTEMCTL_READ = frozenset({"status", "show", "list-units", "list-unit-files", "is-active",
                              "is-enabled", "is-failed", "cat", "help", "list-timers"})  # fmt: skip
+
+
+_PUBLISH_VERBS: dict[str, frozenset[str]] = {
+    "npm": frozenset({"publish", "unpublish", "deprecate", "dist-tag", "owner", "access"}),
+    "pnpm": frozenset({"publish"}),
+    "yarn": frozenset({"publish"}),
+    "bun": frozenset({"publish"}),
+    "twine": frozenset({"upload", "register"}),
+    "cargo": frozenset({"publish", "yank", "owner"}),
+    "poetry": frozenset({"publish"}),
+    "flit": frozenset({"publish"}),
+    "hatch": frozenset({"publish"}),
+    "uv": frozenset({"publish"}),
+    "pdm": frozenset({"publish"}),
+    "rye": frozenset({"publish"}),
+    "gem": frozenset({"push", "yank", "owner"}),
+    "docker": frozenset({"push"}),
+    "podman": frozenset({"push"}),
+    "helm": frozenset({"push"}),
+    "vsce": frozenset({"publish"}),
+    "ovsx": frozenset({"publish"}),
+    "nuget": frozenset({"push"}),
+    "lerna": frozenset({"publish"}),
+    "changeset": frozenset({"publish"}),
+    "gh": frozenset(),
+    "dotnet": frozenset(),
+}
+_PUBLISH_PAIRS = (
+    ["release", "create"], ["release", "upload"], ["release", "edit"], ["gist", "create"],
+    ["gist", "edit"], ["nuget", "push"], ["npm", "publish"],
+)  # fmt: skip
 
 
 def _deny(category: str, reason: str) -> Handler:
@@ -115,58 +134,37 @@ def launchctl(inv: Invocation, an: Checker) -> None:
         raise Denial(PERSISTENCE, f"`launchctl {verb}` manages login/launch agents", inv.text)
 
 
-def git(inv: Invocation, an: Checker) -> None:
-    args = list(inv.args)
-    dirs: list[Value] = []
-    while args and (args[0].text or "").startswith("-"):
-        option = args.pop(0)
-        text = option.text or ""
-        name, eq, value = text.partition("=")
-        if name in ("--git-dir", "--work-tree") and eq:
-            dirs.append(literal_value(value))
-        elif text in _GIT_GLOBAL_VALUED and args:
-            given = args.pop(0)
-            if text != "-c":
-                dirs.append(given)
-    sub = args[0].text if args else None
-    rest = args[1:]
-    if sub == "push":
-        _git_push(rest, an, inv)
-    elif sub == "config":
-        _git_config(rest, inv)
-    elif sub == "clone":
-        operands = positionals(rest, ("-b", "--branch", "-o", "--origin", "--depth"))
-        if len(operands) >= 2:
-            an.write(operands[1], inv.state)
-    if sub not in _GIT_READ_ONLY:
-        for directory in dirs:
-            an.write(directory, inv.state)
-
-
-def _git_push(rest: list[Value], an: Checker, inv: Invocation) -> None:
-    if not an.config.allow_git_push:
-        raise Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
-    for arg in rest:
-        text = arg.text or ""
-        if text.startswith("--"):
-            forced = text.partition("=")[0] in _GIT_FORCE
-        elif text.startswith("-"):
-            forced = bool(set(text[1:]) & {"f", "d"})
-        else:
-            forced = text.startswith(("+", ":"))
-        if forced:
-            raise Denial(GIT_REMOTE, f"`git push {text}` can destroy remote history", inv.text)
-
-
-def _git_config(rest: list[Value], inv: Invocation) -> None:
-    flags = set(texts(rest))
-    if not flags & {"--global", "--system"}:
+def check_publish(inv: Invocation, an: Checker) -> None:
+    """Publishing a package or a release sends the project to the world."""
+    if an.config.allow_publish:
         return
-    operands = [t for t in texts(positionals(rest)) if t not in ("get", "list")]
-    if flags & _CONFIG_WRITES or len(operands) >= 2:
-        raise Denial(
-            PERSISTENCE, "changing global git configuration persists beyond the project", inv.text
+    words = texts(positionals(inv.args))
+    verbs = _PUBLISH_VERBS.get(inv.name)
+    published = (
+        (verbs is not None and bool(words) and (words[0] in verbs or words[:2] in _PUBLISH_PAIRS))
+        or (
+            inv.name in ("mvn", "mvnw")
+            and any(w == "deploy" or w.startswith("deploy:") for w in words)
         )
+        or (inv.name in ("gradle", "gradlew") and any(w.startswith("publish") for w in words))
+        or (inv.name == "setup.py" and "upload" in words)
+        or (inv.name == "gh" and words[:1] == ["api"] and _gh_api_writes(inv))
+    )
+    if published:
+        raise Denial(
+            PUBLISH,
+            f"`{inv.name} {' '.join(words[:2])}` publishes outside this machine; only the "
+            "session's `allow_publish` switch allows it",
+            inv.text,
+            hard=True,
+        )
+
+
+def _gh_api_writes(inv: Invocation) -> bool:
+    """`gh api` with a method other than GET or with fields sends data with your token."""
+    methods = [m.upper() for m in texts(option_values(inv.args, ("-X", "--method")))]
+    fields = option_values(inv.args, ("-f", "-F", "--field", "--raw-field", "--input"))
+    return bool(fields) or any(m != "GET" for m in methods)
 
 
 def database(inv: Invocation, an: Checker) -> None:
@@ -255,6 +253,8 @@ def container(inv: Invocation, an: Checker) -> None:
         host = ("/", "/etc", "/root", "/home", "/var/run/docker.sock", str(an.places.home))
         if source.rstrip("/") in host or source == "/":
             raise Denial(PRIVILEGE, f"`{inv.name}` mounts the host's {source} into a container")
+        if source.startswith(("/", "~", ".")):
+            an.read(literal_value(source), inv.state, recursive=True)
     database(inv, an)
 
 
@@ -286,7 +286,7 @@ HANDLERS: dict[str, Handler] = {
     "crontab": crontab,
     "systemctl": systemctl,
     "launchctl": launchctl,
-    "git": git,
+    "git": commands_git.git,
     "nc": netcat,
     "netcat": netcat,
     "ncat": netcat,

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from . import network
 from .bash_analyzer import ShellAnalyzer
 from .file_tools import READ_PATH_KEYS, SEARCH_TOOLS, decide_file_tool, required_string, target_path
 from .model import (
     INTERNAL_ERROR,
     RULE,
     UNKNOWN_TOOL,
+    UNLISTED_DOMAIN,
     UNPARSEABLE,
     Decision,
     Denial,
@@ -70,15 +72,12 @@ def _decide(
         _deny_by_rule(rules, tool, [path])
         return decide_file_tool(tool, tool_input, here, places, rules)
     if tool == "WebFetch":
-        url = required_string(tool_input, "url")
-        _deny_by_rule(rules, tool, [url])
-        parts = urlsplit(url)
-        if parts.scheme == "file":
-            check_read(unquote(parts.path), here, places)
-        return allow(f"allowed: fetching {url}")
+        return _web_fetch(required_string(tool_input, "url"), config, places, rules, here)
     if tool == "WebSearch":
         query = tool_input.get("query")
         _deny_by_rule(rules, tool, [query if isinstance(query, str) else None])
+        if isinstance(query, str):
+            network.check_secret_in(query, "the search query")
         return allow("allowed: web search")
     if tool.startswith("mcp__") or tool == "ReadMcpResourceTool":
         return _mcp(tool, tool_input, rules)
@@ -92,6 +91,28 @@ def _deny_by_rule(rules: RuleSet, tool: str, subjects: list[str | Path | None]) 
     rule = rules.denying(tool, subjects)
     if rule is not None:
         raise Denial(RULE, f"{tool} matches the deny rule `{rule.raw}`")
+
+
+def _web_fetch(
+    url: str, config: PolicyConfig, places: Places, rules: RuleSet, here: Path
+) -> Decision:
+    _deny_by_rule(rules, "WebFetch", [url])
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        check_read(unquote(parts.path), here, places)
+        return allow(f"allowed: reading {parts.path}")
+    host = network.check_fetch(url, config)
+    if network.is_loopback(host) or network.listed(host, network.fetch_domains(config)):
+        return allow(f"allowed: fetching {url}")
+    rule = rules.allowing("WebFetch", [url])
+    if rule is not None:
+        return allow(f"allowed: fetching {url} is permitted by the allow rule `{rule.raw}`")
+    raise Denial(
+        UNLISTED_DOMAIN,
+        f"WebFetch may read documentation and package registries; {host} is not in the "
+        f"session's `fetch_domains` (add it there, or an allow rule `WebFetch(domain:{host})`)",
+        url,
+    )
 
 
 def _bash(

@@ -48,16 +48,27 @@ def decide_file_tool(
         return allow(f"allowed: {tool} inside the writable area ({text})")
     if tool in READ_PATH_KEYS:
         text = required_string(tool_input, READ_PATH_KEYS[tool])
-        check_read(text, cwd, places)
+        _read(tool, text, cwd, places, rules)
         return allow(f"allowed: reading {text}")
     path = tool_input.get("path")
     path_text = path if isinstance(path, str) and path else str(cwd)
-    check_read(path_text, cwd, places)
+    _read(tool, path_text, cwd, places, rules, recursive=tool != "LS")
     pattern = tool_input.get("pattern")
     if tool == "Glob" and isinstance(pattern, str) and pattern.startswith(("/", "~", "..")):
         base = resolve(path_text, cwd, places.home)
         if has_glob(pattern):
             check_read_pattern(pattern, base, places)
         else:
-            check_read(pattern, base, places)
+            _read(tool, pattern, base, places, rules)
     return allow(f"allowed: {tool} in {path_text}")
+
+
+def _read(
+    tool: str, text: str, cwd: Path, places: Places, rules: RuleSet, *, recursive: bool = False
+) -> None:
+    """check_read, unless an allow rule names the place (`Read(~/notes/**)`)."""
+    try:
+        check_read(text, cwd, places, recursive=recursive)
+    except Denial as denial:
+        if not rules.lifts_path(tool, denial, resolve(text, cwd, places.home)):
+            raise

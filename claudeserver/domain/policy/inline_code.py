@@ -21,6 +21,8 @@ _DELETE_APIS = {
     "ruby": r"\b(?:rm_rf|rm_r|rm|rm_f|remove_dir|remove_entry|remove_entry_secure|rmtree|"
     r"delete|unlink|rmdir)",
     "php": r"\b(?:unlink|rmdir)",
+    "lua": r"\bos\.remove",
+    "r": r"\b(?:unlink|file\.remove)",
 }
 _SHELL_APIS = {
     "python": r"\b(?:os\.system|os\.popen|subprocess\.\w+|check_output|check_call|"
@@ -29,6 +31,9 @@ _SHELL_APIS = {
     "perl": r"(?:\bsystem|\bexec|\bqx)",
     "ruby": r"(?:\bsystem|\bexec|\bspawn|%x|\bIO\.popen|\bOpen3\.\w+)",
     "php": r"\b(?:system|exec|shell_exec|passthru|popen|proc_open)",
+    "lua": r"\b(?:os\.execute|io\.popen)",
+    "r": r"\b(?:system2?|shell)",
+    "awk": r"\bsystem",
 }
 _WRITE_APIS = {
     "python": r"\bopen\s*\(\s*" + _STRING + r"\s*,\s*(?P<m>['\"][^'\"]*[wax+][^'\"]*['\"])",
@@ -51,14 +56,35 @@ _DYNAMIC_EVAL = {
     "php": r"\beval\s*\(",
 }
 _ENV_READ = re.compile(r"os\.environ|process\.env|%ENV|\bENV\b|getenv")
-_NETWORK = re.compile(r"requests\.|urllib|http\.client|socket|fetch\(|https?\.request|LWP|Net::")
+_NETWORK = re.compile(
+    r"requests\.|urllib|http\.client|socket|fetch\(|https?\.request|LWP|Net::|httpx|aiohttp|"
+    r"axios|XMLHttpRequest|WebSocket|URI\.open|open-uri|curl_exec|ftplib|smtplib|paramiko"
+)
+# Sending rather than only fetching, or picking up local data to send.
+_SENDS = re.compile(
+    r"\.(post|put|patch)\s*\(|method\s*[:=]\s*['\"](POST|PUT|PATCH)|\b(data|files|json)\s*=|"
+    r"\bbody\s*:|\.send(all|to)?\s*\(|\.write\s*\(|\bupload|storbinary|sendmail|urlopen\s*\([^)]*,",
+    re.IGNORECASE,
+)
+_LOCAL_DATA = re.compile(
+    r"\bopen\s*\(|read_text|read_bytes|readFile|createReadStream|File\.read|IO\.read|"
+    r"file_get_contents|\bglob\b|listdir|\bwalk\s*\(|\.env\b"
+)
+_URL = re.compile(r"(?:https?|wss?|ftp)://[^\s'\"`)]+")
+_SOCKET_HOST = re.compile(
+    r"(?:connect|create_connection|connect_ex)\s*\(\s*\(?\s*['\"](?P<h>[^'\"]+)['\"]"
+)
 _REVERSE_SHELL = re.compile(r"socket[\s\S]*(dup2|pty\.spawn|/bin/(ba)?sh)|\.listen\s*\(")
 _PATHISH = re.compile(_STRING)
+_AWK_PIPE_FROM = re.compile(r'"(?P<s>[^"]*)"\s*\|&?\s*getline')
+_AWK_PIPE_TO = re.compile(r'(?<!\|)\|&?\s*"(?P<s>[^"]*)"')
+_AWK_WRITE = re.compile(r'(?<![<>=!])>>?\s*"(?P<s>[^"]*)"')
 
 
 @dataclass(frozen=True)
 class Finding:
-    """kind: delete | write | shell | argv | obfuscated | exfiltration | listener | literal"""
+    """kind: delete | write | shell | argv | obfuscated | exfiltration | upload | listener |
+    literal"""
 
     kind: str
     text: str | None  # the literal involved, or None when it is computed at run time
@@ -99,6 +125,10 @@ def scan(language: str, code: str) -> list[Finding]:
         findings.append(Finding("obfuscated", None, obfuscated.group(0)))
     if _ENV_READ.search(code) and _NETWORK.search(code):
         findings.append(Finding("exfiltration", None, "environment sent over the network"))
+    if _NETWORK.search(code) and (_SENDS.search(code) or _LOCAL_DATA.search(code)):
+        hosts = [m.group(0) for m in _URL.finditer(code)]
+        hosts += [m.group("h") for m in _SOCKET_HOST.finditer(code)]
+        findings.append(Finding("upload", "\0".join(hosts) or None, "sends data over the network"))
     if _REVERSE_SHELL.search(code):
         findings.append(Finding("listener", None, "socket attached to a shell or listening"))
     findings.extend(_deletions(language, code))
@@ -112,7 +142,21 @@ def scan(language: str, code: str) -> list[Finding]:
     if language == "perl" or language == "ruby":
         for match in re.finditer(r"`(?P<s>[^`]*)`", code):
             findings.append(Finding("shell", match.group("s"), match.group(0)))
+    if language == "awk":
+        findings.extend(_awk(code))
     return findings
+
+
+def _awk(code: str) -> list[Finding]:
+    """awk pipes (`"cmd" | getline`, `print | "cmd"`, `|&`) run commands; `print > "f"`
+    writes files."""
+    found = [Finding("shell", m.group("s"), m.group(0)) for m in _AWK_PIPE_FROM.finditer(code)]
+    found += [Finding("shell", m.group("s"), m.group(0)) for m in _AWK_PIPE_TO.finditer(code)]
+    found += [Finding("write", m.group("s"), m.group(0)) for m in _AWK_WRITE.finditer(code)]
+    stripped = _AWK_PIPE_FROM.sub("", _AWK_PIPE_TO.sub("", code))
+    if re.search(r"\|\s*getline|\|&", stripped):
+        found.append(Finding("shell", None, "a command built at run time piped to getline"))
+    return found
 
 
 def _deletions(language: str, code: str) -> list[Finding]:

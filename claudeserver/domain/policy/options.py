@@ -11,7 +11,8 @@ from typing import Any
 from .model import PolicyConfig
 from .rules import parse_rule
 
-KEYS = ("extra_dirs", "allow_rules", "deny_rules", "allow_git_push", "allow_db_destroy")
+SWITCHES = ("allow_git_push", "allow_force_push", "allow_db_destroy", "allow_publish")
+KEYS = ("extra_dirs", "allow_rules", "deny_rules", "fetch_domains", "dev_server_ports", *SWITCHES)
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,13 @@ class PolicyOptions:
     extra_dirs: tuple[Path, ...] = ()
     allow_rules: tuple[str, ...] = ()
     deny_rules: tuple[str, ...] = ()
-    allow_git_push: bool | None = None  # None: not said here, the defaults decide
+    fetch_domains: tuple[str, ...] = ()
+    dev_server_ports: tuple[int, ...] = ()
+    # None: not said here, the defaults decide.
+    allow_git_push: bool | None = None
+    allow_force_push: bool | None = None
     allow_db_destroy: bool | None = None
+    allow_publish: bool | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicyOptions:
@@ -40,12 +46,20 @@ class PolicyOptions:
                         f"{key} entry {text!r} is not a rule like Bash(npm run test:*), "
                         "Read(~/.ssh/**), WebFetch(domain:example.com) or a tool name"
                     )
+        domains = tuple(d.lower().strip(".") for d in _strings(data, "fetch_domains"))
+        for domain in domains:
+            if domain != "*" and ("/" in domain or ":" in domain or " " in domain):
+                raise ValueError(
+                    f"fetch_domains entry {domain!r} must be a host name such as docs.rs "
+                    '(subdomains included), or "*" for any public host'
+                )
         return cls(
             extra_dirs=dirs,
             allow_rules=tuple(rules["allow_rules"]),
             deny_rules=tuple(rules["deny_rules"]),
-            allow_git_push=_flag(data, "allow_git_push"),
-            allow_db_destroy=_flag(data, "allow_db_destroy"),
+            fetch_domains=domains,
+            dev_server_ports=_ports(data),
+            **{key: _flag(data, key) for key in SWITCHES},
         )
 
     @classmethod
@@ -66,8 +80,9 @@ class PolicyOptions:
             "extra_dirs": [str(d) for d in self.extra_dirs],
             "allow_rules": list(self.allow_rules),
             "deny_rules": list(self.deny_rules),
-            "allow_git_push": self.allow_git_push,
-            "allow_db_destroy": self.allow_db_destroy,
+            "fetch_domains": list(self.fetch_domains),
+            "dev_server_ports": list(self.dev_server_ports),
+            **{key: getattr(self, key) for key in SWITCHES},
         }
 
     def over(self, defaults: PolicyOptions) -> PolicyOptions:
@@ -76,8 +91,9 @@ class PolicyOptions:
             extra_dirs=defaults.extra_dirs + self.extra_dirs,
             allow_rules=defaults.allow_rules + self.allow_rules,
             deny_rules=defaults.deny_rules + self.deny_rules,
-            allow_git_push=_pick(self.allow_git_push, defaults.allow_git_push),
-            allow_db_destroy=_pick(self.allow_db_destroy, defaults.allow_db_destroy),
+            fetch_domains=defaults.fetch_domains + self.fetch_domains,
+            dev_server_ports=defaults.dev_server_ports + self.dev_server_ports,
+            **{key: _pick(getattr(self, key), getattr(defaults, key)) for key in SWITCHES},
         )
 
     def config(self, project: Path, protected: frozenset[Path] = frozenset()) -> PolicyConfig:
@@ -87,8 +103,12 @@ class PolicyOptions:
             protected_paths=protected,
             allow_rules=self.allow_rules,
             deny_rules=self.deny_rules,
+            fetch_domains=self.fetch_domains,
+            dev_server_ports=self.dev_server_ports,
             allow_git_push=bool(self.allow_git_push),
+            allow_force_push=bool(self.allow_force_push),
             allow_db_destroy=bool(self.allow_db_destroy),
+            allow_publish=bool(self.allow_publish),
         )
 
 
@@ -97,6 +117,16 @@ def _strings(data: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f"{key} must be a list of non-empty strings")
     return value
+
+
+def _ports(data: Mapping[str, Any]) -> tuple[int, ...]:
+    value = data.get("dev_server_ports") or []
+    valid = isinstance(value, list) and all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in value
+    )
+    if not valid:
+        raise ValueError("dev_server_ports must be a list of port numbers (1-65535)")
+    return tuple(value)
 
 
 def _flag(data: Mapping[str, Any], key: str) -> bool | None:

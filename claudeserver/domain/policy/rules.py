@@ -148,7 +148,7 @@ class RuleSet:
     def lifts_bash(self, denial: Denial, commands: Iterable[str]) -> bool:
         """Whether an allow rule lifts a built-in denial of this simple command."""
         rule = self.allowing("Bash", commands)
-        if rule is None:
+        if rule is None or denial.hard:
             return False
         if denial.category in _LIFTABLE_BY_ANY_MATCH:
             return True
@@ -158,7 +158,9 @@ class RuleSet:
         return denial.category == OUTSIDE_PROJECT and exact
 
     def lifts_path(self, tool: str, denial: Denial, path: Path) -> bool:
-        if denial.category != OUTSIDE_PROJECT:
+        """Whether an allow rule naming `path` (e.g. `Read(~/notes/**)`) lifts the denial of
+        a path outside the project; secrets and the like are never lifted."""
+        if denial.category != OUTSIDE_PROJECT or denial.hard:
             return False
         rule = self.allowing(tool, [path])
         return rule is not None and rule.spec is not None

@@ -92,6 +92,7 @@ class Loop:
     forever: bool
     var: str = ""
     items: tuple[Word, ...] | None = None
+    background: bool = False  # the body starts commands in the background (`cmd &`)
 
 
 Node: TypeAlias = Command | Assign | Pipeline | Sequence | Group | FunctionDef | Loop

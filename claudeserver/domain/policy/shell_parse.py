@@ -286,7 +286,8 @@ class _Converter:
         until = node.children[0].type == "until"
         cond_text = self.text(cond_node).strip().rstrip(";").strip()
         forever = cond_text in (("false",) if until else ("true", ":", "[ 1 ]", "((1))"))
-        return Loop(self.statement(cond_node), self.statement(body_node), forever)
+        body = self.statement(body_node)
+        return Loop(self.statement(cond_node), body, forever, background=_backgrounds(body_node))
 
     def for_loop(self, node: _TS) -> Node:
         var_node = node.child_by_field_name("variable")
@@ -303,7 +304,8 @@ class _Converter:
         if body_node is None:
             raise unparseable("for loop without a body")
         forever = node.child_by_field_name("condition") is None
-        return Loop(Sequence(self.subs_in(node)), self.statement(body_node), forever)
+        body = self.statement(body_node)
+        return Loop(Sequence(self.subs_in(node)), body, forever, background=_backgrounds(body_node))
 
     def case(self, node: _TS) -> Node:
         items: list[Node] = []
@@ -347,6 +349,18 @@ class _Converter:
         if kind in ("command_substitution", "process_substitution"):
             return (self.sub(node),)
         return (Opaque(raw, self._find_subs(node)),)
+
+
+def _backgrounds(node: _TS) -> bool:
+    """Whether a `&` puts any command of this body in the background."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "&":
+            return True
+        if current.type not in ("command_substitution", "process_substitution"):
+            stack.extend(current.children)
+    return False
 
 
 def _named(node: _TS) -> list[_TS]:

@@ -30,6 +30,12 @@ class ShellState:
     # Symlinks created earlier in the line (link -> target), which do not exist yet when
     # we analyze, so later paths through them must be redirected by hand.
     links: dict[Path, Path] = field(default_factory=dict)
+    # Copies or links of programs made earlier in the line (path -> the program's name, or
+    # None when it cannot be known), so `cp /bin/sh ./x; ./x -c ...` is judged as `sh -c`.
+    programs: dict[Path, str | None] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    oldpwd: Path | None = None
+    dirstack: list[Path | None] = field(default_factory=list)
     depth: int = 0
 
     def fork(self) -> ShellState:
@@ -41,6 +47,9 @@ class ShellState:
             scripts=self.scripts,
             downloaded=self.downloaded,
             links=self.links,
+            programs=self.programs,
+            aliases=dict(self.aliases),
+            dirstack=list(self.dirstack),
         )
 
     def follow_links(self, path: Path) -> Path:
