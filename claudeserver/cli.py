@@ -192,11 +192,10 @@ def _doctor() -> int:
 def _policy_check() -> int:
     from pathlib import Path
 
-    from claudeserver.domain.policy import PolicyConfig
-    from claudeserver.domain.policy.audit import run_audit
+    from claudeserver.policy import PolicyConfig, PolicyOptions, run_audit
     from claudeserver.settings import Settings
 
-    defaults = Settings().policy_defaults()
+    defaults = PolicyOptions.from_file(Settings().policy_file)
 
     def config_for(project: Path) -> PolicyConfig:
         return defaults.config(project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,6 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from claudeserver import token_file
-from claudeserver.domain.policy import PolicyOptions
 
 
 def default_cli_command() -> str | None:
@@ -155,14 +155,12 @@ class Settings(BaseSettings):
             raise ValueError(f"WORKSPACES_DIR={self.workspaces_dir} must be an absolute path")
         if not self.token_file.is_absolute():
             raise ValueError(f"TOKEN_FILE={self.token_file} must be an absolute path")
-        self.policy_defaults()  # a broken POLICY_FILE stops the server at start
+        if self.policy_file is not None:  # the policy checks its keys when the app starts
+            _require_json_object("POLICY_FILE", self.policy_file)
         for root in self.project_roots:
             if not root.is_absolute():
                 raise ValueError(f"ALLOWED_PROJECT_ROOTS entry {root} must be an absolute path")
         return self
-
-    def policy_defaults(self) -> PolicyOptions:
-        return PolicyOptions.from_file(self.policy_file) if self.policy_file else PolicyOptions()
 
     @property
     def sandbox_domains(self) -> list[str]:
@@ -188,3 +186,12 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+
+def _require_json_object(name: str, path: Path) -> None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{name} {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{name} {path}: expected a JSON object")

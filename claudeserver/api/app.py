@@ -27,6 +27,7 @@ from claudeserver.domain import lifecycle, sandbox
 from claudeserver.domain.executors import make_executor
 from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.persistence.notify import CommitNotifier
+from claudeserver.policy import PolicyOptions
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     """`run_worker=False`: this process only serves the API (with EXECUTOR=procrastinate
     it still queues tasks for `claudeserver worker` processes)."""
     settings = settings or Settings()
+    PolicyOptions.from_file(settings.policy_file)  # a POLICY_FILE it rejects stops the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

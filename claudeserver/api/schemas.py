@@ -18,10 +18,10 @@ from pydantic import (
     model_validator,
 )
 
-from claudeserver.domain.policy import PolicyOptions
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace.remote import check_url
+from claudeserver.policy import PolicyOptions
+from claudeserver.vocabulary import TaskStatus
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
 # Cloud metadata services that are not link-local addresses: a webhook must not make the

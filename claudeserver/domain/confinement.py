@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from claudeserver.domain.policy.paths import ABSOLUTE_SECRETS, HOME_SECRETS
+from claudeserver.policy import ABSOLUTE_SECRETS, HOME_SECRETS
 
 Network = Literal["loopback", "host"]
 

@@ -7,7 +7,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from claudeserver.domain.policy import Decision, PolicyConfig, decide
+from claudeserver.policy import Decision, PolicyConfig, decide
 
 POLICY_TIMEOUT_SECONDS = 5.0
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.executor import Executor
-from claudeserver.domain.status import ACTIVE, TERMINAL, TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
+from claudeserver.vocabulary import ACTIVE, TERMINAL, TaskStatus
 
 CANCEL_WAIT_SECONDS = 5.0
 _POLL_SECONDS = 0.05

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claudeserver.domain.policy import PolicyConfig
-from claudeserver.domain.policy.paths import (
+from claudeserver.policy import (
     ABSOLUTE_SECRETS,
     HOME_SECRETS,
     Places,
+    PolicyConfig,
     home_toolchains,
     places_for,
     within,

@@ -40,10 +40,8 @@ from claudeserver.domain.judging import (
     tests_phrase,
     verdict,
 )
-from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.review import READ_ONLY_TOOLS, Finding, parse_findings, review_prompt
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.testrun import (
     RunContext,
     TestResult,
@@ -69,7 +67,9 @@ from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.repository import FOLLOW_UP, FOLLOW_UP_NOTE, RETRY_NOTE
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
+from claudeserver.policy import PolicyConfig, PolicyOptions
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import TaskStatus
 
 MAX_INSTRUCTIONS_CHARS = 20_000
 WATCH_SECONDS = 0.3
@@ -112,7 +112,7 @@ class TaskRun:
             self.review = session.review if task.review is None else task.review
             self.baseline_failures = session.baseline_failures
             self.policy_options = PolicyOptions.from_json(session.policy or {}).over(
-                settings.policy_defaults()
+                PolicyOptions.from_file(settings.policy_file)
             )
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations

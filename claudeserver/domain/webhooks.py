@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain.judging import test_summary
 from claudeserver.persistence import repository as repo
 
 SIGNATURE_HEADER = "X-Claudeserver-Signature"
@@ -35,7 +36,7 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "summary": task.summary,
         "progress": task.progress,
         "error": task.error,
-        "test_summary": repo.test_counts(db, task_ids=[task.id])[task.id],
+        "test_summary": test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id]),
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,

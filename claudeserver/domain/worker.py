@@ -17,10 +17,10 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.domain import lifecycle, webhooks
 from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
-from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import ACTIVE, TaskStatus
 
 if TYPE_CHECKING:
     from claudeserver.domain.task_runner import TaskRun

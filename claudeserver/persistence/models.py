@@ -52,7 +52,7 @@ class Session(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     fallback_model: Mapped[str | None] = mapped_column(String(128))
     webhook_url: Mapped[str | None] = mapped_column(Text)
-    # Additions to the server's policy (domain.policy.PolicyOptions.to_json).
+    # Additions to the server's policy (policy.PolicyOptions.to_json).
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Load the project's own .claude settings, hooks and MCP servers (they run code).
     trust_project_settings: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,9 +11,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
-from claudeserver.domain.judging import FIXED, FLAKY, PRE_EXISTING, verdict
-from claudeserver.domain.redact import env_secrets, redact, redact_data
-from claudeserver.domain.status import TERMINAL, TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
     ClaudeInteraction,
     Session,
@@ -23,6 +19,8 @@ from claudeserver.persistence.models import (
     TranscriptEntry,
     utcnow,
 )
+from claudeserver.redact import env_secrets, redact, redact_data
+from claudeserver.vocabulary import TERMINAL, TaskStatus, allowed_sources
 
 FOLLOW_UP = "follow_up"  # the interaction kind of a person's request to continue a task
 FOLLOW_UP_NOTE = "follow-up requested"
@@ -369,8 +367,12 @@ def count_sessions(db: DB) -> int:
     return int(db.scalar(select(func.count()).select_from(Session)) or 0)
 
 
-def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Each task's test summary, in one query however many tasks (a page of the list)."""
+# (status, baseline status, flaky, how many) of a task's test cases
+OutcomeCount = tuple[str, "str | None", bool, int]
+
+
+def test_outcomes(db: DB, *, task_ids: Sequence[str]) -> dict[str, list[OutcomeCount]]:
+    """Each task's test cases counted by outcome, in one query however many tasks."""
     stmt = (
         select(
             TestCase.task_id,
@@ -382,28 +384,10 @@ def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]
         .where(TestCase.task_id.in_(task_ids))
         .group_by(TestCase.task_id, TestCase.status, TestCase.baseline_status, TestCase.flaky)
     )
-    by_task: dict[str, Counter[str]] = {task_id: Counter() for task_id in task_ids}
+    by_task: dict[str, list[OutcomeCount]] = {task_id: [] for task_id in task_ids}
     for task_id, status, before, flaky, n in db.execute(stmt):
-        counts = by_task[task_id]
-        counts[status] += n
-        counts[verdict(baseline_status=before, status=status, flaky=flaky)] += n
-    return {task_id: _summary(counts) for task_id, counts in by_task.items()}
-
-
-def _summary(counts: Counter[str]) -> dict[str, int]:
-    """The seed's total/passed/failed/pending, and how the tests compare with the baseline."""
-    passed = counts["passed"] + counts["skipped"] + counts["xfail"]
-    pending = counts["pending"]
-    failed = counts["failed"] + counts["error"]
-    return {
-        "total": passed + pending + failed,
-        "passed": passed,
-        "failed": failed,
-        "pending": pending,
-        PRE_EXISTING: counts[PRE_EXISTING],
-        FIXED: counts[FIXED],
-        FLAKY: counts[FLAKY],
-    }
+        by_task[task_id].append((status, before, bool(flaky), int(n)))
+    return by_task
 
 
 def queued(db: DB, *, task_id: str) -> list[tuple[int, str | None]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig
+from claudeserver.policy import PolicyConfig
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
+from claudeserver.policy import PolicyConfig, decide
 
 from .corpus import BENIGN, DANGEROUS
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from claudeserver.domain import gate
-from claudeserver.domain.policy import PolicyConfig, decide
-from claudeserver.domain.policy.audit import run_audit
+from claudeserver.policy import PolicyConfig, decide
+from claudeserver.policy.audit import run_audit
 
 
 @pytest.mark.parametrize(

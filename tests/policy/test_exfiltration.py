@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, PolicyOptions, decide
+from claudeserver.policy import PolicyConfig, PolicyOptions, decide
 
 
 def _fetch(url: str, config: PolicyConfig) -> tuple[bool, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
+from claudeserver.policy import PolicyConfig, decide
 
 
 def _check(tool: str, tool_input: dict[str, object], config: PolicyConfig) -> tuple[bool, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
+from claudeserver.policy import PolicyConfig, decide
 
 
 def _bash(command: str, config: PolicyConfig, cwd: Path | None = None) -> tuple[bool, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
-from claudeserver.domain.policy.readable import in_transcripts
+from claudeserver.policy import PolicyConfig, decide
+from claudeserver.policy.readable import in_transcripts
 
 
 def _read(path: str, config: PolicyConfig, tool: str = "Read") -> tuple[bool, str]:

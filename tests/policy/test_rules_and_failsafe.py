@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide, engine
-from claudeserver.domain.policy.audit import run_audit
-from claudeserver.domain.policy.rules import bash_matches, parse_rule
+from claudeserver.policy import PolicyConfig, decide, engine
+from claudeserver.policy.audit import run_audit
+from claudeserver.policy.rules import bash_matches, parse_rule
 
 
 def _bash(command: str, config: PolicyConfig) -> tuple[bool, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from claudeserver.domain.policy import PolicyConfig
 from claudeserver.domain.sandbox import sandbox_settings
+from claudeserver.policy import PolicyConfig
 
 
 def test_protected_tests_are_write_denied_and_homes_read_denied(

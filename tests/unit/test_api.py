@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from claudeserver.api.app import create_app
-from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import TaskStatus
 from tests.web.live import live_server
 
 

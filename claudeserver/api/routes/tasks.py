@@ -20,10 +20,10 @@ from claudeserver.api.schemas import (
     TaskStatusOut,
 )
 from claudeserver.domain import deletion, lifecycle
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
+from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], responses=responses(400, 401, 404, 409, 413)

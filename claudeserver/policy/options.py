@@ -63,7 +63,10 @@ class PolicyOptions:
         )
 
     @classmethod
-    def from_file(cls, path: Path) -> PolicyOptions:
+    def from_file(cls, path: Path | None) -> PolicyOptions:
+        """The server-wide defaults in POLICY_FILE (none: the built-in ones)."""
+        if path is None:
+            return cls()
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""Task statuses and the one table of legal moves between them."""
+"""The words every layer shares, importing nothing of claudeserver: task statuses and
+the one table of legal moves between them."""
 
 from __future__ import annotations
 
