@@ -40,3 +40,52 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 
 def allowed_sources(target: TaskStatus) -> frozenset[TaskStatus]:
     return TRANSITIONS[target]
+
+
+class Role(str, enum.Enum):
+    """Who an interaction (a row of a task's timeline) comes from."""
+
+    SYSTEM = "system"  # the server: status changes, progress, commits, webhooks
+    ASSISTANT = "assistant"  # the agent
+    TOOL = "tool"  # what a tool call returned
+    HUMAN = "human"  # the simulated human
+    USER = "user"  # a real person
+    PERMISSION = "permission"  # the permission gate's decisions
+    TEST = "test"  # the test gate
+
+
+class Kind(str, enum.Enum):
+    """What an interaction is. System notices of the CLI keep its own subtype instead
+    (init, api_retry, compact_boundary, ...)."""
+
+    STATUS = "status"
+    PROGRESS = "progress"
+    PROMPT = "prompt"
+    CONTINUATION = "continuation"
+    ANSWER = "answer"
+    TEXT = "text"
+    TOOL_USE = "tool_use"
+    TOOL_RESULT = "tool_result"
+    TOOL_ERROR = "tool_error"
+    RESULT = "result"
+    ERROR = "error"
+    ALLOW = "allow"
+    DENY = "deny"
+    TEST_RESULT = "test_result"
+    BASELINE = "baseline"
+    ROUND = "round"
+    MESSAGE = "message"  # a person's message to a running agent
+    FOLLOW_UP = "follow_up"  # a person's request to continue a finished task
+    COMMIT = "commit"
+    PUSH = "push"
+    WEBHOOK = "webhook"
+    SANDBOX = "sandbox"
+
+
+class QueuedFor(str, enum.Enum):
+    """Why a task is (or was last) pending."""
+
+    NEW = "new"
+    RETRY = "retry"  # a person retried it after it failed or was cancelled
+    FOLLOW_UP = "follow_up"  # a person asked for more after it finished
+    RESUME = "resume"  # the process running it stopped or died; it resumes

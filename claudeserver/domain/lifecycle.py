@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.domain.executor import Executor
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
-from claudeserver.vocabulary import ACTIVE, TERMINAL, TaskStatus
+from claudeserver.vocabulary import ACTIVE, TERMINAL, Kind, QueuedFor, Role, TaskStatus
 
 CANCEL_WAIT_SECONDS = 5.0
 _POLL_SECONDS = 0.05
@@ -96,15 +96,17 @@ def add_message(db: DB, *, task_id: str, content: str) -> Any:
     task = get(db, task_id)
     if TaskStatus(task.status) not in ACTIVE:
         raise NotNow(f"task {task_id} is {task.status}; messages need a running task")
-    return repo.add_interaction(db, task_id=task_id, role="user", kind="message", content=content)
+    return repo.add_interaction(
+        db, task_id=task_id, role=Role.USER, kind=Kind.MESSAGE, content=content
+    )
 
 
 def retry(db: DB, executor: Executor | None, *, task_id: str) -> Task:
     """A failed or cancelled task runs again, resuming its Claude conversation."""
     task = get(db, task_id)
     moved = repo.transition(
-        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.RETRY_NOTE,
-        only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
+        db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
+        queued_for=QueuedFor.RETRY, only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
         **_new_attempt(task), progress="Queued for retry",
     )  # fmt: skip
     if not moved:
@@ -120,8 +122,9 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
     if task.workspace_removed_at is not None:
         raise NotNow(f"the workspace of task {task_id} was removed; submit a new task instead")
     moved = repo.transition(
-        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.FOLLOW_UP_NOTE,
-        only_from=TERMINAL, follow_up=request, **_new_attempt(task),
+        db, task_id=task_id, to=TaskStatus.PENDING, note="follow-up requested",
+        queued_for=QueuedFor.FOLLOW_UP, only_from=TERMINAL, follow_up=request,
+        **_new_attempt(task),
         progress="Queued for a follow-up", error=None, summary=None,
         baseline=None,  # retaken: the tests generated so far become regression tests
     )  # fmt: skip
@@ -135,7 +138,7 @@ def requeue(db: DB, task: Task, *, why: str) -> bool:
     resumes the conversation. False when it moved meanwhile (e.g. it finished)."""
     return repo.transition(
         db, task_id=task.id, to=TaskStatus.PENDING, only_from=ACTIVE, note=why,
-        resumes=task.resumes + 1,
+        queued_for=QueuedFor.RESUME, resumes=task.resumes + 1,
     )  # fmt: skip
 
 

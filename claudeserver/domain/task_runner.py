@@ -65,11 +65,10 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import repository as repo
-from claudeserver.persistence.repository import FOLLOW_UP, FOLLOW_UP_NOTE, RETRY_NOTE
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.policy import PolicyConfig, PolicyOptions
 from claudeserver.settings import Settings
-from claudeserver.vocabulary import TaskStatus
+from claudeserver.vocabulary import Kind, QueuedFor, Role, TaskStatus
 
 MAX_INSTRUCTIONS_CHARS = 20_000
 WATCH_SECONDS = 0.3
@@ -97,8 +96,6 @@ class TaskRun:
             task = repo.get_task(s, task_id=task_id)
             assert task is not None
             self.task = task
-            # Why it was queued this time (newest first): a retry, a follow-up, a restart.
-            self.queued = repo.queued(s, task_id=task_id)
             self.origin = Path(task.session.project_path)
             self.isolation = task.session.isolation
             self.repo_url = task.session.repo_url
@@ -174,14 +171,13 @@ class TaskRun:
         # A person's messages before their latest retry or follow-up belong to earlier
         # attempts (the resumed conversation has those it received). After a restart, the
         # current attempt's are delivered again: one cut short may not have reached it.
-        requested = (RETRY_NOTE, FOLLOW_UP_NOTE)
-        seen = next((seq for seq, note in self.queued if note in requested), 0)
+        seen = self.task.attempt_sequence
         while not work.done():
             await asyncio.sleep(WATCH_SECONDS)
             with self.db() as s:
                 status, error = repo.status_of(s, task_id=self.task_id)
                 messages = repo.interactions_after(
-                    s, task_id=self.task_id, after=seen, limit=100, role="user"
+                    s, task_id=self.task_id, after=seen, limit=100, role=Role.USER
                 )
             if status == TaskStatus.CANCELLED.value:
                 self.cancel_reason = error or "cancelled"
@@ -192,7 +188,7 @@ class TaskRun:
                 return
             for message in messages:
                 seen = message.sequence
-                if message.kind != FOLLOW_UP:  # that one is the opening prompt's
+                if message.kind != Kind.FOLLOW_UP.value:  # that one is the opening prompt's
                     await self._deliver(message.content)
 
     async def _deliver(self, message: str) -> None:
@@ -349,14 +345,16 @@ class TaskRun:
         except WorkspaceError as exc:
             raise TaskFailure(f"Could not commit the task's changes: {exc}") from exc
         if sha:
-            self._record("system", "commit", f"{self.workspace.branch} {sha}", {"commit": sha})
+            self._record(
+                Role.SYSTEM, Kind.COMMIT, f"{self.workspace.branch} {sha}", {"commit": sha}
+            )
         if self.repo_url and self.workspace.branch:
             try:
                 await asyncio.to_thread(push_branch, self.origin, self.workspace.branch)
             except WorkspaceError as exc:
                 raise TaskFailure(f"Could not push {self.workspace.branch}: {exc}") from exc
             self._record(
-                "system", "push", f"pushed {self.workspace.branch} to {self.repo_url}",
+                Role.SYSTEM, Kind.PUSH, f"pushed {self.workspace.branch} to {self.repo_url}",
                 {"branch": self.workspace.branch, "repo_url": self.repo_url},
             )  # fmt: skip
 
@@ -402,7 +400,7 @@ class TaskRun:
             )
         failing = sum(r.status in FAILING for r in results)
         self._record(
-            "test", "baseline",
+            Role.TEST, Kind.BASELINE,
             f"Baseline: {tests_phrase(len(results))}, {failing} failing ({seconds:.1f} s)",
             {"duration": seconds, "tests": len(results), "failing": failing},
         )  # fmt: skip
@@ -411,7 +409,7 @@ class TaskRun:
     def _opening(self) -> str:
         with self.db() as s:
             request = repo.last_interaction_text(
-                s, task_id=self.task_id, role="user", kind=FOLLOW_UP
+                s, task_id=self.task_id, role=Role.USER, kind=Kind.FOLLOW_UP
             )
         description = self.task.description
         # The latest follow-up stays the work of every later attempt.
@@ -419,7 +417,7 @@ class TaskRun:
             first = self.human.follow_up_prompt(description, request)
         else:
             first = self.human.first_prompt(description)
-        follow_up_starts = bool(self.queued) and self.queued[0][1] == FOLLOW_UP_NOTE
+        follow_up_starts = self.task.queued_for == QueuedFor.FOLLOW_UP.value
         if not self.task.claude_session_id or follow_up_starts:
             return first
         why = self.task.error or "the server was restarted while you were working"
@@ -456,7 +454,7 @@ class TaskRun:
                 f"turns without all tests passing{self._failing_suffix()}"
             )
         self.task.iterations += 1
-        self._record("human", "prompt", prompt)
+        self._record(Role.HUMAN, Kind.PROMPT, prompt)
         prompt += "".join(f"\n\n{_from_user(m)}" for m in self.inbox)
         self.inbox.clear()
         self.since_human = 0
@@ -489,14 +487,14 @@ class TaskRun:
     def _store(self, event: Any) -> None:
         if isinstance(event, AssistantText):
             self.since_human += 1
-            self._record("assistant", "text", event.text, {"model": event.model})
+            self._record(Role.ASSISTANT, Kind.TEXT, event.text, {"model": event.model})
         elif isinstance(event, ToolCall):
             self.since_human += 1
             data = {"id": event.tool_use_id, "input": event.input}
-            self._record("assistant", "tool_use", event.name, data)
+            self._record(Role.ASSISTANT, Kind.TOOL_USE, event.name, data)
         elif isinstance(event, ToolOutcome):
-            kind = "tool_error" if event.is_error else "tool_result"
-            self._record("tool", kind, event.content[:20_000], {"id": event.tool_use_id})
+            kind = Kind.TOOL_ERROR if event.is_error else Kind.TOOL_RESULT
+            self._record(Role.TOOL, kind, event.content[:20_000], {"id": event.tool_use_id})
         elif isinstance(event, SystemNotice):
             if event.subtype == "api_retry":
                 self._progress(_retry_progress(event.data))
@@ -504,7 +502,7 @@ class TaskRun:
                 self.task.claude_session_id = event.data.get("session_id")
                 self.task.model = event.data.get("model") or self.task.model
                 self._save_counters()
-            self._record("system", event.subtype, event.subtype, _compact(event.data))
+            self._record(Role.SYSTEM, event.subtype, event.subtype, _compact(event.data))
 
     def _account(self, result: TurnResult) -> None:
         self.task.claude_session_id = result.session_id or self.task.claude_session_id
@@ -519,7 +517,7 @@ class TaskRun:
         if result.api_error_status:
             data["api_error_status"] = result.api_error_status
         text = result.text or "; ".join(result.errors)
-        self._record("assistant", "error" if result.is_error else "result", text, data)
+        self._record(Role.ASSISTANT, Kind.ERROR if result.is_error else Kind.RESULT, text, data)
         self._save_counters()
 
     # -- the simulated human ---------------------------------------------------------
@@ -529,7 +527,9 @@ class TaskRun:
     ) -> GateDecision:
         decision = await gate.check(tool_name, tool_input, self._policy(), cwd=cwd)
         data = {"tool": tool_name, "input": tool_input, "category": decision.category}
-        self._record("permission", "allow" if decision.allowed else "deny", decision.reason, data)
+        self._record(
+            Role.PERMISSION, Kind.ALLOW if decision.allowed else Kind.DENY, decision.reason, data
+        )
         if not decision.allowed:
             return GateDecision(False, self.human.denial_guidance(decision.reason))
         if self.human.wants_pause(self.since_human) and self.task.pauses < self.settings.max_pauses:
@@ -552,7 +552,7 @@ class TaskRun:
         self.task.pauses += 1
         self._move(TaskStatus.PAUSED, progress="Paused: the simulated human is reviewing")
         await asyncio.sleep(self.settings.human_think_seconds)
-        self._record("human", "continuation", message)
+        self._record(Role.HUMAN, Kind.CONTINUATION, message)
         self.since_human = 0
         assert self.agent is not None
         await self.agent.send(message)
@@ -581,7 +581,7 @@ class TaskRun:
 
     async def _answer(self, questions: list[dict[str, Any]]) -> dict[str, str]:
         answers = self.human.answer(questions)
-        self._record("human", "answer", "\n".join(f"{q}: {a}" for q, a in answers.items()))
+        self._record(Role.HUMAN, Kind.ANSWER, "\n".join(f"{q}: {a}" for q, a in answers.items()))
         return answers
 
     # -- validation ------------------------------------------------------------------
@@ -631,7 +631,7 @@ class TaskRun:
             repo.update_task(s, task_id=self.task_id, round_durations=self.task.round_durations)
         ran = "generated and regression" if outcome.full else "generated"
         self._record(
-            "test", "round",
+            Role.TEST, Kind.ROUND,
             f"Round {self.task.test_rounds} ({ran} tests): {failing} failing ({seconds:.1f} s)",
             {"round": self.task.test_rounds, "duration": seconds, "full": outcome.full,
              "generated": len(outcome.generated), "regression": len(outcome.regression),
@@ -668,10 +668,10 @@ class TaskRun:
                 "type": test_type, "status": result.status, "duration": result.duration,
                 "verdict": what,
             }  # fmt: skip
-            self._record("test", "test_result", f"{result.status}: {result.name}", data)
+            self._record(Role.TEST, Kind.TEST_RESULT, f"{result.status}: {result.name}", data)
         if unchanged:
             data = {"type": test_type, "status": "passed", "verdict": "ok", "count": unchanged}
-            self._record("test", "test_result", f"passed: {unchanged} regression tests", data)
+            self._record(Role.TEST, Kind.TEST_RESULT, f"passed: {unchanged} regression tests", data)
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -712,7 +712,7 @@ class TaskRun:
     def _last_result_text(self) -> str:
         with self.db() as s:
             return repo.last_interaction_text(
-                s, task_id=self.task_id, role="assistant", kind="result"
+                s, task_id=self.task_id, role=Role.ASSISTANT, kind=Kind.RESULT
             )
 
     def _move(self, to: TaskStatus, **fields: Any) -> bool:
@@ -724,7 +724,7 @@ class TaskRun:
             repo.set_progress(s, task_id=self.task_id, progress=text)
 
     def _record(
-        self, role: str, kind: str, content: str, data: dict[str, Any] | None = None
+        self, role: Role, kind: Kind | str, content: str, data: dict[str, Any] | None = None
     ) -> None:
         with self.db() as s:
             repo.add_interaction(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.judging import test_summary
 from claudeserver.persistence import repository as repo
+from claudeserver.vocabulary import Kind, Role
 
 SIGNATURE_HEADER = "X-Claudeserver-Signature"
 TIMEOUT_SECONDS = 10.0
@@ -78,8 +79,8 @@ async def deliver(
                 repo.add_interaction(
                     s,
                     task_id=task_id,
-                    role="system",
-                    kind="webhook",
+                    role=Role.SYSTEM,
+                    kind=Kind.WEBHOOK,
                     content=f"webhook {'delivered' if ok else 'failed'}: {outcome}",
                     data={"url": url, "attempt": attempt, "delivered": ok, "outcome": outcome},
                 )

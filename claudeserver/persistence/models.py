@@ -102,6 +102,14 @@ class Task(Base):
     review_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     resumes: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it is (or was last) pending, a vocabulary.QueuedFor; and the interaction sequence
+    # at which a person last queued it (created, retried, followed up): the current attempt's
+    # messages come after it.
+    queued_for: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    attempt_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The sequence number of its newest interaction: each new one takes the next, counted
+    # here so concurrent writers never pick the same.
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # host:pid of the process that last ran the task.
     worker: Mapped[str | None] = mapped_column(String(255))
     # What the project looked like before the agent touched it: the pre-existing test

@@ -20,11 +20,7 @@ from claudeserver.persistence.models import (
     utcnow,
 )
 from claudeserver.redact import env_secrets, redact, redact_data
-from claudeserver.vocabulary import TERMINAL, TaskStatus, allowed_sources
-
-FOLLOW_UP = "follow_up"  # the interaction kind of a person's request to continue a task
-FOLLOW_UP_NOTE = "follow-up requested"
-RETRY_NOTE = "retry requested"
+from claudeserver.vocabulary import TERMINAL, Kind, QueuedFor, Role, TaskStatus, allowed_sources
 
 
 def create_session(
@@ -65,7 +61,7 @@ def create_task(db: DB, *, session_id: str, description: str, **options: Any) ->
     db.add(task)
     db.flush()
     _append_interaction(
-        db, task_id=task.id, role="system", kind="status", content="pending", data=None
+        db, task_id=task.id, role=Role.SYSTEM, kind=Kind.STATUS, content="pending", data=None
     )
     db.commit()
     return task
@@ -127,14 +123,18 @@ def transition(
     note: str | None = None,
     only_from: frozenset[TaskStatus] | None = None,
     follow_up: str | None = None,
+    queued_for: QueuedFor | None = None,
     **fields: Any,
 ) -> bool:
     """Move a task to `to` only from a status the table allows (narrowed by `only_from`).
 
     False when the task was not in such a status, e.g. because another move won. A
     `follow_up` (a person's new request for a finished task) is stored with the move, in
-    the same commit, so that it exists exactly when the move happened.
+    the same commit, so that it exists exactly when the move happened. A move to pending
+    says why (`queued_for`); one a person asked for starts a new attempt there.
     """
+    if queued_for is not None:
+        fields["queued_for"] = queued_for.value
     sources = allowed_sources(to) if only_from is None else allowed_sources(to) & only_from
     values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
     if to is TaskStatus.RUNNING:
@@ -150,16 +150,21 @@ def transition(
     if moved:
         if follow_up is not None:
             _append_interaction(
-                db, task_id=task_id, role="user", kind=FOLLOW_UP, content=follow_up, data=None
-            )
-        _append_interaction(
+                db, task_id=task_id, role=Role.USER, kind=Kind.FOLLOW_UP, content=follow_up,
+                data=None,
+            )  # fmt: skip
+        event = _append_interaction(
             db,
             task_id=task_id,
-            role="system",
-            kind="status",
+            role=Role.SYSTEM,
+            kind=Kind.STATUS,
             content=to.value,
             data={"note": note, "progress": fields.get("progress")},
         )
+        if queued_for in (QueuedFor.RETRY, QueuedFor.FOLLOW_UP):
+            db.execute(
+                update(Task).where(Task.id == task_id).values(attempt_sequence=event.sequence)
+            )
     db.commit()
     db.expire_all()  # loaded rows must not show the status from before this UPDATE
     return moved
@@ -170,7 +175,7 @@ def set_progress(db: DB, *, task_id: str, progress: str) -> None:
         update(Task).where(Task.id == task_id).values(progress=progress, updated_at=utcnow())
     )
     _append_interaction(
-        db, task_id=task_id, role="system", kind="progress", content=progress, data=None
+        db, task_id=task_id, role=Role.SYSTEM, kind=Kind.PROGRESS, content=progress, data=None
     )
     db.commit()
 
@@ -188,7 +193,7 @@ def interactions_after(
     after: int,
     limit: int,
     session_id: str | None = None,
-    role: str | None = None,
+    role: Role | None = None,
 ) -> Sequence[ClaudeInteraction]:
     """Per task, `after` is a sequence number; across tasks it is the global row id."""
     stmt = select(ClaudeInteraction)
@@ -201,7 +206,7 @@ def interactions_after(
         if session_id is not None:
             stmt = stmt.join(Task).where(Task.session_id == session_id)
     if role is not None:
-        stmt = stmt.where(ClaudeInteraction.role == role)
+        stmt = stmt.where(ClaudeInteraction.role == role.value)
     return db.scalars(stmt.limit(limit)).all()
 
 
@@ -249,8 +254,8 @@ def add_interaction(
     db: DB,
     *,
     task_id: str,
-    role: str,
-    kind: str,
+    role: Role,
+    kind: Kind | str,
     content: str,
     data: dict[str, Any] | None = None,
 ) -> ClaudeInteraction:
@@ -260,16 +265,27 @@ def add_interaction(
 
 
 def _append_interaction(
-    db: DB, *, task_id: str, role: str, kind: str, content: str, data: dict[str, Any] | None
+    db: DB,
+    *,
+    task_id: str,
+    role: Role,
+    kind: Kind | str,
+    content: str,
+    data: dict[str, Any] | None,
 ) -> ClaudeInteraction:
-    last = db.scalar(
-        select(func.max(ClaudeInteraction.sequence)).where(ClaudeInteraction.task_id == task_id)
-    )
+    # The task's row holds its last sequence number: the increment is one atomic UPDATE that
+    # also locks the row until this transaction ends, so two writers never take the same.
+    sequence = db.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(last_sequence=Task.last_sequence + 1)
+        .returning(Task.last_sequence)
+    ).scalar_one()
     row = ClaudeInteraction(
         task_id=task_id,
-        sequence=(last or 0) + 1,
-        role=role,
-        kind=kind,
+        sequence=sequence,
+        role=Role(role).value,  # a plain string must name a role too
+        kind=kind.value if isinstance(kind, Kind) else kind,
         content=redact(content, secrets := env_secrets()),
         data=redact_data(data, secrets),
         created_at=utcnow(),
@@ -390,32 +406,13 @@ def test_outcomes(db: DB, *, task_ids: Sequence[str]) -> dict[str, list[OutcomeC
     return by_task
 
 
-def queued(db: DB, *, task_id: str) -> list[tuple[int, str | None]]:
-    """(sequence, note) of each move of the task to pending, newest first: its creation,
-    retries, follow-ups and restarts."""
-    stmt = (
-        select(ClaudeInteraction.sequence, ClaudeInteraction.data)
-        .where(
-            ClaudeInteraction.task_id == task_id,
-            ClaudeInteraction.role == "system",
-            ClaudeInteraction.kind == "status",
-            ClaudeInteraction.content == TaskStatus.PENDING.value,
-        )
-        .order_by(ClaudeInteraction.sequence.desc())
-    )
-    return [
-        (sequence, data.get("note") if isinstance(data, dict) else None)
-        for sequence, data in db.execute(stmt)
-    ]
-
-
-def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:
+def last_interaction_text(db: DB, *, task_id: str, role: Role, kind: Kind) -> str:
     stmt = (
         select(ClaudeInteraction.content)
         .where(
             ClaudeInteraction.task_id == task_id,
-            ClaudeInteraction.role == role,
-            ClaudeInteraction.kind == kind,
+            ClaudeInteraction.role == role.value,
+            ClaudeInteraction.kind == kind.value,
         )
         .order_by(ClaudeInteraction.sequence.desc())
         .limit(1)
