@@ -132,23 +132,30 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _doctor() -> int:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import Session
 
     from claudeserver.agent.locate import cli_status
-    from claudeserver.domain import sandbox
+    from claudeserver.domain import credentials, sandbox
     from claudeserver.persistence.db import database_status, make_engine
     from claudeserver.settings import Settings
 
     settings = Settings()
     url = settings.database_url
+    engine = make_engine(url)
     try:
-        with make_engine(url).connect() as conn:
-            database = database_status(conn, url)
+        with Session(engine) as db:
+            database = database_status(db, url)
+            creds = credentials.status(db, cli_command=settings.claude_cli_command)
     except Exception as exc:  # could not even connect
         database = f"error: {type(exc).__name__}: {exc}"
+        creds = credentials.status(None, cli_command=settings.claude_cli_command)
+    finally:
+        engine.dispose()
     shown = make_url(url).render_as_string(hide_password=True)
     checks = [
         ("database", f"{database}: {shown}"),
         ("claude cli", cli_status(settings.claude_cli_command)),
+        ("credentials", creds),
     ]
     box = sandbox.describe(settings.sandbox)
     for name, result in [*checks, ("sandbox", box)]:

@@ -5,8 +5,9 @@ import base64
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy.orm import Session as DB
 
-from claudeserver.api.deps import ExecutorDep, SessionDep
+from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
@@ -14,16 +15,18 @@ from claudeserver.api.schemas import (
     InteractionPage,
     MessageCreate,
     TaskCreate,
+    TaskCreated,
     TaskDetail,
     TaskOut,
     TaskPage,
     TaskStatusOut,
 )
-from claudeserver.domain import deletion
+from claudeserver.domain import credentials, deletion, spending
 from claudeserver.domain.status import ACTIVE, TERMINAL, TaskStatus
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
+from claudeserver.settings import Settings
 
 router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], responses=responses(400, 401, 404, 409, 413)
@@ -32,14 +35,28 @@ router = APIRouter(
 CANCEL_WAIT_SECONDS = 5.0
 
 
-@router.post("", status_code=201, response_model=TaskOut)
-def create_task(body: TaskCreate, db: SessionDep, executor: ExecutorDep) -> TaskOut:
+@router.post("", status_code=201, response_model=TaskCreated)
+def create_task(
+    body: TaskCreate, db: SessionDep, executor: ExecutorDep, settings: SettingsDep
+) -> TaskCreated:
     if repo.get_session(db, session_id=body.session_id) is None:
         raise HTTPException(404, f"session {body.session_id} not found; create it first")
     task = repo.create_task(db, **body.model_dump())
     if executor is not None:
         executor.submit(task.id)
-    return task_out(db, task)
+    return TaskCreated(**task_out(db, task).model_dump(), warnings=_warnings(db, settings))
+
+
+def _warnings(db: DB, settings: Settings) -> list[str]:
+    """What stands in the way of a new task, said at once rather than when it fails."""
+    found = []
+    creds = credentials.status(db, cli_command=settings.claude_cli_command)
+    if not creds.startswith(credentials.OK):
+        found.append(f"Credentials {creds}")
+    hold = spending.daily_hold(db, settings.daily_budget_usd)
+    if hold is not None:
+        found.append(hold)
+    return found
 
 
 @router.get("", response_model=TaskPage)
