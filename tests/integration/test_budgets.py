@@ -27,10 +27,8 @@ pytestmark = pytest.mark.agent
 FakeFactory = Callable[[Model], FakeAnthropic]
 
 
-def _task(
-    api: TestClient, session_id: str, description: str = "Add add(a, b)"
-) -> dict[str, object]:
-    created = api.post("/api/v1/tasks", json={"session_id": session_id, "description": description})
+def _task(api: TestClient, session_id: str) -> dict[str, object]:
+    created = api.post("/api/v1/tasks", json={"session_id": session_id, "description": "Add"})
     assert created.status_code == 201, created.text
     return dict(created.json())
 
