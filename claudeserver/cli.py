@@ -43,7 +43,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated queues to take tasks from (default: tasks)",
     )
 
-    commands.add_parser("doctor", help="check the database and the Claude Code CLI")
+    commands.add_parser(
+        "doctor", help="check the database, the Claude Code CLI, credentials and the sandbox"
+    )
+
+    demo = commands.add_parser(
+        "demo", help="show the whole product in about a minute, with a scripted demo model"
+    )
+    demo.add_argument("--port", type=int, default=0, help="default: any free port")
+    demo.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop once the task has ended instead of serving the dashboard until Ctrl-C",
+    )
 
     policy = commands.add_parser("policy", help="permission policy tools")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
@@ -64,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(args)
         if args.command == "doctor":
             return _doctor()
+        if args.command == "demo":
+            from claudeserver import demo as demo_command
+
+            return demo_command.run(port=args.port, exit_when_done=args.exit_when_done)
         return _policy_check()
     except ValidationError as exc:
         print(f"claudeserver: invalid settings:\n{exc}", file=sys.stderr)
