@@ -36,11 +36,15 @@ OK, MISSING, REJECTED = "ok", "missing", "rejected"
 
 
 def advice(cli_command: str | None) -> str:
-    cli = f"`{cli_command}`" if cli_command else "the bundled CLI (`claude`)"
+    cli = (
+        f"CLAUDE_CLI_COMMAND={cli_command}"
+        if cli_command
+        else "CLAUDE_CLI_COMMAND is unset: the CLI bundled with claude-agent-sdk"
+    )
     return (
-        "Set ANTHROPIC_API_KEY in the server's environment, or log in the CLI named by "
-        f"CLAUDE_CLI_COMMAND ({cli}: run `claude auth login`), or point ANTHROPIC_BASE_URL "
-        "at a gateway; then retry the task (restart the server after changing its environment)"
+        "Set ANTHROPIC_API_KEY in the server's environment, log in the CLI it runs "
+        f"({cli}) with `{cli_command or 'claude'} auth login`, or point ANTHROPIC_BASE_URL at "
+        "a gateway; then retry the task (after changing the server's environment, restart it)"
     )
 
 
