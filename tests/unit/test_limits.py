@@ -31,7 +31,8 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def client(settings: Settings, database_url: str) -> Iterator[TestClient]:
+    settings.database_url = database_url  # SQLite and PostgreSQL
     with TestClient(create_app(settings, run_worker=False)) as c:
         yield c
 
