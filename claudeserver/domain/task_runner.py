@@ -843,8 +843,12 @@ def describe_error(result: TurnResult, *, cli_command: str | None = None) -> str
     if status in (529, 503) or "overloaded" in text.lower():
         return f"Claude API overloaded (HTTP {status or 529}): {text}"
     if credentials.is_refusal(status, text):
-        what = f"rejected the credentials (HTTP {status})" if status else "has no credentials"
-        return f"Claude API {what}: {text}. {credentials.advice(cli_command)}"
+        what = (
+            f"Claude API rejected the credentials (HTTP {status})"
+            if status
+            else "Claude Code has no credentials"
+        )
+        return f"{what}: {text}. {credentials.advice(cli_command)}"
     if status:
         return f"Claude API error (HTTP {status}): {text}"
     return f"Claude Code reported an error: {text}"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from claudeserver.persistence.models import TranscriptEntry
 from claudeserver.testing import PROMPT_TOO_LONG, FakeAnthropic, ModelRequest, Reply, Rule
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import ToolUse, bash, write
@@ -74,3 +76,15 @@ def test_a_prompt_too_long_continues_in_a_fresh_conversation(
     assert "I wrote three tests." in hand_off  # the agent's last summary
     assert "Some tests failed" in hand_off  # what it was asked when the window ran out
     assert (project / "mathutil.py").read_text() == FIXED
+
+    # Deleting the task deletes both conversations' stored transcripts.
+    conversations = [restart["data"]["previous_session_id"], task["claude_session_id"]]
+    assert _transcript_lines(api, conversations) > 0
+    assert api.delete(f"/api/v1/tasks/{task['id']}").status_code == 204
+    assert _transcript_lines(api, conversations) == 0
+
+
+def _transcript_lines(api: TestClient, conversations: list[str]) -> int:
+    with api.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        query = select(func.count()).where(TranscriptEntry.session_id.in_(conversations))
+        return int(db.scalar(query) or 0)
