@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     agent_nice: int = Field(10, ge=0, le=19)
     max_iterations: int = Field(20, ge=1, le=10_000)
     max_pauses: int = Field(5, ge=0, le=1_000)
+    # What one attempt of a task may spend (USD); a session's or task's max_budget_usd wins.
+    max_budget_usd: float = Field(10.0, gt=0, le=10_000)
+    # What all tasks together may spend per UTC day; past it, tasks wait as pending until
+    # the next day (or a higher cap). Unset = no cap.
+    daily_budget_usd: float | None = Field(None, gt=0)
     task_timeout_seconds: float = Field(3600, gt=0)
     test_timeout_seconds: float = Field(600, gt=0)
     # No message from the agent for this long fails the task (API retries count as messages).

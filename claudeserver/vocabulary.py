@@ -80,6 +80,9 @@ class Kind(str, enum.Enum):
     PUSH = "push"
     WEBHOOK = "webhook"
     SANDBOX = "sandbox"
+    COMPACTION = "compaction"  # Claude Code summarised the conversation to make room
+    CLI_STATUS = "cli_status"  # the CLI's own status notices (not the task's)
+    CONTEXT_RESTART = "context_restart"  # a fresh conversation; data names the one before
 
 
 class QueuedFor(str, enum.Enum):

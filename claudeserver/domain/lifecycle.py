@@ -2,7 +2,7 @@
 and requeue after a crash.
 
 The HTTP routes, the command line, the executors and any other front end call these.
-Each is a guarded transition (domain/status.py): two processes can never both move a
+Each is a guarded transition (vocabulary.py): two processes can never both move a
 task, and a move that lost the race is reported, not half done. Deleting is in
 deletion.py; announcing an end (the webhook) is `Executor.task_ended`.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import socket
@@ -25,9 +26,10 @@ from claudeserver.agent.events import (
 )
 from claudeserver.agent.session import AgentConfig, AgentSession
 from claudeserver.agent.session_store import DatabaseSessionStore
-from claudeserver.domain import gate, sandbox
+from claudeserver.domain import credentials, gate, sandbox, spending
 from claudeserver.domain.agent_env import agent_environment
 from claudeserver.domain.confinement import Confinement, Network
+from claudeserver.domain.handoff import MAX_CONTEXT_RESTARTS, context_full, hand_off_prompt
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.judging import (
     FAILING,
@@ -64,6 +66,7 @@ from claudeserver.domain.workspace import (
     sync_clone,
 )
 from claudeserver.domain.workspace import diff as workspace_diff
+from claudeserver.domain.workspace import diff_stat as workspace_diff_stat
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.policy import PolicyConfig, PolicyOptions
@@ -78,6 +81,15 @@ WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 class TaskFailure(Exception):
     """Ends the task as failed; the message is the summary a user reads."""
+
+
+class ContextFull(Exception):
+    """The conversation no longer fits the context window: go on in a fresh one."""
+
+    def __init__(self, *, prompt: str, phase: str) -> None:
+        super().__init__("the conversation no longer fits the context window")
+        self.prompt = prompt  # what the turn that ran out was answering
+        self.phase = phase
 
 
 class TaskRun:
@@ -111,11 +123,19 @@ class TaskRun:
             self.policy_options = PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
             )
+            self.budget, self.budget_source = spending.task_budget(
+                task=task.max_budget_usd,
+                session=session.max_budget_usd,
+                default=settings.max_budget_usd,
+            )
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
         # The task's private home: the agent's command env file, the test runs' caches.
         self.home = settings.workspaces_dir / "homes" / task_id
         self.test_network: Network = "host" if session.test_network == "host" else "loopback"
+        # This run's spend counts against its budget (one CLI process per conversation).
+        self.cost_at_start = task.cost_usd
+        self.fresh_conversations = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -214,7 +234,7 @@ class TaskRun:
             model=self.model,
             fallback_model=self.fallback_model,
             resume=self.task.claude_session_id,
-            max_budget_usd=self.task.max_budget_usd,
+            max_budget_usd=self.budget,
             env=agent_environment(self.task_id, self.home, self._python_path()),
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
@@ -226,13 +246,28 @@ class TaskRun:
                 DatabaseSessionStore(self.db) if self.settings.claude_cli_command is None else None
             ),
         )
-        async with AgentSession(config, self._gate, self._answer) as agent:
-            self.agent = agent
-            self.cost_before_process = self.task.cost_usd
-            self.costs_before_process = dict(self.task.model_costs or {})
-            summary = await self._conversation(self._opening())
+        summary = await self._conversations(config)
         # Only now, with the CLI stopped: whoever sees "completed" sees the work finished.
+        with self.db() as s:
+            credentials.accepted(s)
         self._end(TaskStatus.COMPLETED, summary)
+
+    async def _conversations(self, config: AgentConfig) -> str:
+        """The conversation until every test passes, continued in a fresh one each time it
+        outgrows the context window; returns the task's summary."""
+        prompt, phase = self._opening(), "implement"
+        while True:
+            async with AgentSession(config, self._gate, self._answer) as agent:
+                self.agent = agent
+                self.cost_before_process = self.task.cost_usd
+                self.costs_before_process = dict(self.task.model_costs or {})
+                try:
+                    return await self._conversation(prompt, phase)
+                except ContextFull as full:
+                    phase, last_prompt = full.phase, full.prompt
+            # The old CLI has stopped: a fresh one, with what is left of the budget.
+            prompt = await self._hand_off(last_prompt)
+            config = dataclasses.replace(config, resume=None, max_budget_usd=self._budget_left())
 
     def _test_runner(self, *, protected: frozenset[Path]) -> TestRunner:
         """The project's runner, running its code confined (domain/confinement.py)."""
@@ -406,11 +441,21 @@ class TaskRun:
         )  # fmt: skip
         return baseline
 
-    def _opening(self) -> str:
+    def _follow_up_request(self) -> str:
         with self.db() as s:
-            request = repo.last_interaction_text(
+            return repo.last_interaction_text(
                 s, task_id=self.task_id, role=Role.USER, kind=Kind.FOLLOW_UP
             )
+
+    def _task_text(self) -> str:
+        """The task for a hand-off: its description, and the follow-up being worked on."""
+        request = self._follow_up_request()
+        return f"## Task\n{self.task.description}" + (
+            f"\n\n## Follow-up\n{request}" if request else ""
+        )
+
+    def _opening(self) -> str:
+        request = self._follow_up_request()
         description = self.task.description
         # The latest follow-up stays the work of every later attempt.
         if request:
@@ -426,11 +471,12 @@ class TaskRun:
             f"It stopped because: {why}.\n\n{first}"
         )
 
-    async def _conversation(self, prompt: str) -> str:
+    async def _conversation(self, prompt: str, phase: str) -> str:
         """Turns until every test passes; returns the task's summary."""
-        phase = "implement"
         while True:
             result = await self._turn(prompt)
+            if result.is_error and context_full(result):
+                raise ContextFull(prompt=prompt, phase=phase)
             if result.is_error:
                 prompt = await self._recover(result)
             elif phase == "implement" and self.human.hedges(result.text):
@@ -502,9 +548,28 @@ class TaskRun:
                 self.task.claude_session_id = event.data.get("session_id")
                 self.task.model = event.data.get("model") or self.task.model
                 self._save_counters()
-            self._record(Role.SYSTEM, event.subtype, event.subtype, _compact(event.data))
+            if event.subtype == "compact_boundary":
+                self._record_compaction(event.data.get("compact_metadata") or {})
+                return
+            # The CLI's "status" notices (compacting) are not the task's status changes.
+            notice: Kind | str = Kind.CLI_STATUS if event.subtype == "status" else event.subtype
+            self._record(Role.SYSTEM, notice, event.subtype, _compact(event.data))
+
+    def _record_compaction(self, metadata: dict[str, Any]) -> None:
+        """Claude Code summarised the conversation to make room in the context window."""
+        before, after = metadata.get("pre_tokens"), metadata.get("post_tokens")
+        sizes = (
+            f": {before:,} → {after:,} tokens"
+            if isinstance(before, int) and isinstance(after, int)
+            else ""
+        )
+        trigger = metadata.get("trigger") or "auto"
+        text = f"Claude Code compacted the conversation ({trigger}){sizes}"
+        keep = ("trigger", "pre_tokens", "post_tokens", "duration_ms")
+        self._record(Role.SYSTEM, Kind.COMPACTION, text, {k: metadata.get(k) for k in keep})
 
     def _account(self, result: TurnResult) -> None:
+        spent_before = self.task.cost_usd
         self.task.claude_session_id = result.session_id or self.task.claude_session_id
         self.task.cost_usd = self.cost_before_process + result.process_cost_usd
         costs = dict(self.costs_before_process)
@@ -513,6 +578,8 @@ class TaskRun:
         self.task.model_costs = costs
         self.task.input_tokens += result.input_tokens
         self.task.output_tokens += result.output_tokens
+        with self.db() as s:
+            spending.spend(s, self.task.cost_usd - spent_before)
         data: dict[str, Any] = {"subtype": result.subtype, "cost_usd": self.task.cost_usd}
         if result.api_error_status:
             data["api_error_status"] = result.api_error_status
@@ -569,9 +636,19 @@ class TaskRun:
         return message
 
     async def _recover(self, result: TurnResult) -> str:
-        error = describe_error(result)
+        error = describe_error(result, cli_command=self.settings.claude_cli_command)
         if "budget" in result.subtype:
-            raise TaskFailure(f"Budget exhausted (max_budget_usd={self.task.max_budget_usd})")
+            spent = self.task.cost_usd - self.cost_at_start
+            raise TaskFailure(
+                f"Budget exhausted: this attempt spent ${spent:.4f} of "
+                f"{self.budget_source}={self.budget:g} USD"
+            )
+        text = result.text or "; ".join(result.errors)
+        if credentials.is_refusal(result.api_error_status, text):
+            # Retrying or nudging the agent cannot help: fail now, saying what to do.
+            with self.db() as s:
+                credentials.record_refusal(s, task_id=self.task_id, message=text)
+            raise TaskFailure(error)
         try:
             message = self._intervene(self.human.error_guidance(error))
         except TaskFailure as exc:
@@ -694,6 +771,12 @@ class TaskRun:
     def _failing_suffix(self) -> str:
         """What still fails when a task gives up: the agent's failures (a bounded list),
         then those that were failing before the task."""
+        failing, old = self._failing_tests()
+        suffix = f"; failing tests: {names(failing)}" if failing else ""
+        return suffix + (f"; {already_failing(old)}" if old else "")
+
+    def _failing_tests(self) -> tuple[list[str], list[str]]:
+        """(what the agent must still fix, what was failing before the task), by name."""
         with self.db() as s:
             task = repo.get_task(s, task_id=self.task_id, with_details=True)
             cases = task.test_cases if task else []
@@ -706,8 +789,36 @@ class TaskRun:
                 failing.append(case.name)
             elif what == PRE_EXISTING:
                 old.append(case.name)
-        suffix = f"; failing tests: {names(failing)}" if failing else ""
-        return suffix + (f"; {already_failing(old)}" if old else "")
+        return failing, old
+
+    async def _hand_off(self, last_prompt: str) -> str:
+        """Start counting a fresh conversation; its first message says where the work stands."""
+        if self.fresh_conversations >= MAX_CONTEXT_RESTARTS:
+            raise TaskFailure(
+                "The conversation outgrew the model's context window "
+                f"{MAX_CONTEXT_RESTARTS + 1} times in this attempt{self._failing_suffix()}"
+            )
+        self.fresh_conversations += 1
+        self.task.context_restarts += 1
+        previous, self.task.claude_session_id = self.task.claude_session_id, None
+        self._save_counters()
+        self._record(
+            Role.SYSTEM, Kind.CONTEXT_RESTART,
+            "The conversation no longer fits the context window: continuing in a fresh one",
+            {"previous_session_id": previous, "context_restarts": self.task.context_restarts},
+        )  # fmt: skip
+        try:
+            changes = await asyncio.to_thread(workspace_diff_stat, self.workspace)
+        except WorkspaceError:
+            changes = []
+        return hand_off_prompt(
+            task=self._task_text(), changes=changes, failing=self._failing_tests()[0],
+            summary=self._last_result_text(), last_prompt=last_prompt,
+        )  # fmt: skip
+
+    def _budget_left(self) -> float:
+        """What this run may still spend: a fresh CLI process counts from zero."""
+        return max(self.budget - (self.task.cost_usd - self.cost_at_start), 0.0001)
 
     def _last_result_text(self) -> str:
         with self.db() as s:
@@ -746,19 +857,22 @@ class TaskRun:
                 claude_session_id=task.claude_session_id,
                 model=task.model,
                 model_costs=task.model_costs,
+                context_restarts=task.context_restarts,
             )
 
 
-def describe_error(result: TurnResult) -> str:
+def describe_error(result: TurnResult, *, cli_command: str | None = None) -> str:
     text = result.text or "; ".join(result.errors) or result.subtype
     status = result.api_error_status
     if status in (529, 503) or "overloaded" in text.lower():
         return f"Claude API overloaded (HTTP {status or 529}): {text}"
-    if status in (401, 403):
-        return (
-            f"Claude API rejected the credentials (HTTP {status}): {text}. Set ANTHROPIC_API_KEY "
-            "(or log in with `claude` and set CLAUDE_CLI_COMMAND) for the server process"
+    if credentials.is_refusal(status, text):
+        what = (
+            f"Claude API rejected the credentials (HTTP {status})"
+            if status
+            else "Claude Code has no credentials"
         )
+        return f"{what}: {text}. {credentials.advice(cli_command)}"
     if status:
         return f"Claude API error (HTTP {status}): {text}"
     return f"Claude Code reported an error: {text}"
@@ -776,5 +890,8 @@ def _from_user(message: str) -> str:
 
 def _compact(data: dict[str, Any]) -> dict[str, Any]:
     """Init notices list every tool and plugin; keep what a reader of the task needs."""
-    keep = ("session_id", "model", "cwd", "permissionMode", "attempt", "max_retries", "error")
+    keep = (
+        "session_id", "model", "cwd", "permissionMode", "attempt", "max_retries", "error",
+        "status", "compact_result", "compact_error",
+    )  # fmt: skip
     return {k: v for k, v in data.items() if k in keep}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import lifecycle, webhooks
+from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.persistence import repository as repo
@@ -56,6 +56,7 @@ class Worker:
         self._background: set[asyncio.Task[None]] = set()
         self._announced: dict[tuple[str, int], None] = {}  # insertion-ordered, bounded
         self._next_cleanup = utcnow()
+        self._held = False  # by DAILY_BUDGET_USD: look again when the UTC day changes
 
     def start(self) -> None:
         self._requeue_interrupted()
@@ -137,8 +138,11 @@ class Worker:
             self._wake.clear()
             self._start_what_fits()
             await self._remove_old_workspaces()
+            timeout = self.settings.workspace_cleanup_seconds
+            if self._held:
+                timeout = min(timeout, spending.seconds_to_next_day(spending.utc_now()) + 1)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.workspace_cleanup_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _remove_old_workspaces(self) -> None:
         now = utcnow()
@@ -149,10 +153,16 @@ class Worker:
 
     def _start_what_fits(self) -> None:
         with self.db() as s:
+            waiting = repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
+            hold = spending.daily_hold(s, self.settings.daily_budget_usd) if waiting else None
+            self._held = hold is not None
+            if hold is not None:
+                spending.hold(s, waiting, hold)
+                return
             # Worktree tasks have their own copy; others share the folder and take turns.
             pending = [
                 (t.id, str(Path(t.session.project_path)) if t.session.isolation == "none" else t.id)
-                for t in repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
+                for t in waiting
             ]
         busy = {slot.project for slot in self._slots.values()}
         for task_id, project in pending:

@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
 from claudeserver.persistence.models import (
     ClaudeInteraction,
+    CredentialRejection,
+    DailySpend,
     Session,
     Task,
     TestCase,
@@ -233,15 +236,27 @@ def delete_task(db: DB, *, task_id: str) -> bool:
     if db.execute(claim.values(status=Task.status)).rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
         return False
-    conversation = db.scalar(select(Task.claude_session_id).where(Task.id == task_id))
+    conversations = _conversations(db, task_id=task_id)
     db.execute(delete(ClaudeInteraction).where(ClaudeInteraction.task_id == task_id))
     db.execute(delete(TestCase).where(TestCase.task_id == task_id))
-    if conversation is not None:
-        db.execute(delete(TranscriptEntry).where(TranscriptEntry.session_id == conversation))
+    if conversations:
+        db.execute(delete(TranscriptEntry).where(TranscriptEntry.session_id.in_(conversations)))
     db.execute(delete(Task).where(Task.id == task_id))
     db.commit()
     db.expire_all()
     return True
+
+
+def _conversations(db: DB, *, task_id: str) -> list[str]:
+    """The task's Claude conversation, and those it left for a fresh one (context restarts)."""
+    current = db.scalar(select(Task.claude_session_id).where(Task.id == task_id))
+    stmt = select(ClaudeInteraction.data).where(
+        ClaudeInteraction.task_id == task_id,
+        ClaudeInteraction.role == "system",
+        ClaudeInteraction.kind == Kind.CONTEXT_RESTART.value,
+    )
+    earlier = [d.get("previous_session_id") for d in db.scalars(stmt) if isinstance(d, dict)]
+    return [c for c in (current, *earlier) if isinstance(c, str)]
 
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:
@@ -418,3 +433,40 @@ def last_interaction_text(db: DB, *, task_id: str, role: Role, kind: Kind) -> st
         .limit(1)
     )
     return db.scalar(stmt) or ""
+
+
+def _upsert(db: DB, model: type[Any], values: dict[str, Any], update: dict[str, Any]) -> None:
+    """INSERT, or UPDATE with `update` when the primary key exists: one atomic statement."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(**values)
+    keys = [c.name for c in model.__table__.primary_key]
+    db.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    db.commit()
+
+
+def add_spend(db: DB, *, day: str, cost_usd: float) -> None:
+    """Add to what all tasks spent on `day` (YYYY-MM-DD, UTC); safe from many processes."""
+    _upsert(
+        db,
+        DailySpend,
+        {"day": day, "cost_usd": cost_usd},
+        {"cost_usd": DailySpend.cost_usd + cost_usd},
+    )
+
+
+def spent_on(db: DB, *, day: str) -> float:
+    return float(db.scalar(select(DailySpend.cost_usd).where(DailySpend.day == day)) or 0.0)
+
+
+def record_credential_rejection(db: DB, *, fingerprint: str, task_id: str, message: str) -> None:
+    values = {"task_id": task_id, "message": message, "created_at": utcnow()}
+    _upsert(db, CredentialRejection, {"fingerprint": fingerprint, **values}, values)
+
+
+def credential_rejection(db: DB, *, fingerprint: str) -> CredentialRejection | None:
+    return db.get(CredentialRejection, fingerprint)
+
+
+def clear_credential_rejection(db: DB, *, fingerprint: str) -> None:
+    db.execute(delete(CredentialRejection).where(CredentialRejection.fingerprint == fingerprint))
+    db.commit()

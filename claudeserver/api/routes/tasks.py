@@ -5,8 +5,9 @@ import base64
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy.orm import Session as DB
 
-from claudeserver.api.deps import ExecutorDep, SessionDep
+from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
@@ -14,15 +15,17 @@ from claudeserver.api.schemas import (
     InteractionPage,
     MessageCreate,
     TaskCreate,
+    TaskCreated,
     TaskDetail,
     TaskOut,
     TaskPage,
     TaskStatusOut,
 )
-from claudeserver.domain import deletion, lifecycle
+from claudeserver.domain import credentials, deletion, lifecycle, spending
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
+from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
@@ -32,9 +35,24 @@ router = APIRouter(
 CANCEL_REASON = "cancelled by the user"
 
 
-@router.post("", status_code=201, response_model=TaskOut)
-def create_task(body: TaskCreate, db: SessionDep, executor: ExecutorDep) -> TaskOut:
-    return task_out(db, lifecycle.create(db, executor, **body.model_dump()))
+@router.post("", status_code=201, response_model=TaskCreated)
+def create_task(
+    body: TaskCreate, db: SessionDep, executor: ExecutorDep, settings: SettingsDep
+) -> TaskCreated:
+    task = lifecycle.create(db, executor, **body.model_dump())
+    return TaskCreated(**task_out(db, task).model_dump(), warnings=_warnings(db, settings))
+
+
+def _warnings(db: DB, settings: Settings) -> list[str]:
+    """What stands in the way of a new task, said at once rather than when it fails."""
+    found = []
+    creds = credentials.status(db, cli_command=settings.claude_cli_command)
+    if not creds.startswith(credentials.OK):
+        found.append(f"Credentials {creds}")
+    hold = spending.daily_hold(db, settings.daily_budget_usd)
+    if hold is not None:
+        found.append(hold)
+    return found
 
 
 @router.get("", response_model=TaskPage)
