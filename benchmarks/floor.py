@@ -8,8 +8,6 @@ same pytest invocation, and nothing else: no database, no gate, no workspace sna
 from __future__ import annotations
 
 import asyncio
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,35 +15,17 @@ from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 
 from benchmarks import scenario
 from claudeserver.domain.human import SimulatedHuman
+from claudeserver.domain.testrun import RunContext
 from claudeserver.domain.testrun.pytest_runner import PytestRunner
 
 # The tools the script uses run without asking, as the server's gate would allow them.
 ALLOWED_TOOLS = ["Write", "Edit", "Read", "Bash"]
 
 
-async def pytest_run(project: Path, targets: list[str]) -> None:
-    """The server's pytest invocation (see PytestRunner.run), JUnit report included."""
-    with tempfile.TemporaryDirectory(prefix="bench-junit-") as tmp:
-        report = Path(tmp, "report.xml")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "junit_family=xunit1",
-            f"--junitxml={report}",
-            *targets,
-            cwd=project,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        await process.communicate()
-        if not report.exists():
-            raise RuntimeError(f"floor: pytest produced no report in {project}")
+def _runner(project: Path) -> PytestRunner:
+    """The server's pytest runner (its plugin and report), unconfined: bubblewrap is part of
+    what the server adds."""
+    return PytestRunner(RunContext(project, 600, {}))
 
 
 async def _turn(client: ClaudeSDKClient, prompt: str) -> ResultMessage:
@@ -62,7 +42,8 @@ async def _turn(client: ClaudeSDKClient, prompt: str) -> ResultMessage:
 async def run_task(project: Path, env: dict[str, str], description: str) -> float:
     """Seconds one task takes without the server."""
     started = time.perf_counter()
-    await pytest_run(project, ["tests"])  # baseline
+    runner = _runner(project)
+    await runner.run(runner.regression_targets())  # baseline
     options = ClaudeAgentOptions(
         cwd=str(project),
         env=env,
@@ -72,11 +53,11 @@ async def run_task(project: Path, env: dict[str, str], description: str) -> floa
     )
     async with ClaudeSDKClient(options) as client:
         await _turn(client, SimulatedHuman.first_prompt(description))
-        await _turn(client, SimulatedHuman.tests_request(PytestRunner.framework_hint))
+        await _turn(client, SimulatedHuman.tests_request(runner.framework_hint))
         generated = sorted(
             str(p.relative_to(project)) for p in (project / "tests").glob("test_*.py")
         )
-        await pytest_run(project, sorted({"tests", *generated}))
+        await runner.run(sorted({*runner.regression_targets(), *generated}))
     if not (project / scenario.TESTS_FILE).is_file():
         raise RuntimeError(f"floor: the agent wrote no tests in {project}")
     return time.perf_counter() - started
