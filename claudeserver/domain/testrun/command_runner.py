@@ -33,6 +33,19 @@ def tail(text: str) -> str:
     return text[-MAX_OUTPUT_CHARS:]
 
 
+def unique_names(results: list[TestResult]) -> list[TestResult]:
+    """Names must be unique in a run: repeats (two tests with one title, two doc tests on
+    one item) are numbered in order, `name #2`."""
+    seen: dict[str, int] = {}
+    unique = []
+    for result in results:
+        seen[result.name] = seen.get(result.name, 0) + 1
+        if seen[result.name] > 1:
+            result = dataclasses.replace(result, name=f"{result.name} #{seen[result.name]}")
+        unique.append(result)
+    return unique
+
+
 class CommandRunner:
     """Runs `sh -c <command>` in the project; the command may write JUnit XML to $JUNIT_XML.
 

@@ -1,0 +1,225 @@
+"""What a JavaScript project's own configuration says about its tests.
+
+The `test` script of package.json decides how tests run: its tool (vitest, jest, Node's
+test runner, or something else) and its environment (`TZ=UTC vitest run`, `cross-env …`).
+A workspace root whose script only delegates (`npm test --workspaces`, `pnpm -r test`,
+`turbo run test`) is replaced by its member packages' own scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+TOOLS = ("vitest", "jest", "node")
+# Running `npm test` and judging by its exit code: a tool this runner cannot read reports of.
+SCRIPT = "script"
+# npm init's placeholder, which always fails.
+_PLACEHOLDER = "no test specified"
+# vitest's subcommands: our options go after them, so file filters are not taken for one.
+_VITEST_COMMANDS = frozenset({"run", "watch", "dev", "related"})
+_OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "\n")
+_JS_SUFFIX = re.compile(r"\.[cm]?js$")
+
+
+@dataclass(frozen=True)
+class NodePackage:
+    """A package whose tests run as one unit, with its test script."""
+
+    directory: str  # relative to the project, "." for the root
+    tool: str  # one of TOOLS, or SCRIPT
+    script: str  # the test script, or the tool's plain invocation when there is none
+    pretest: str | None = None  # npm runs it before `test`; so do we
+
+
+def find_packages(project: Path) -> list[NodePackage]:
+    """The root package, or the workspace members that have tests when the root delegates."""
+    root = _package(project, ".")
+    if root is None:
+        return []
+    if root.tool == SCRIPT or not _has_test_script(project):
+        members = [
+            package
+            for directory in _workspace_members(project)
+            if _has_test_script(project / directory)
+            and (package := _package(project, directory)) is not None
+        ]
+        if members:
+            return members
+    return [root]
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((directory / "package.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _scripts(manifest: dict[str, Any]) -> dict[str, str]:
+    scripts = manifest.get("scripts")
+    if not isinstance(scripts, dict):
+        return {}
+    return {k: v for k, v in scripts.items() if isinstance(v, str)}
+
+
+def _has_test_script(directory: Path) -> bool:
+    script = _scripts(read_manifest(directory)).get("test", "")
+    return bool(script.strip()) and _PLACEHOLDER not in script
+
+
+def _package(project: Path, directory: str) -> NodePackage | None:
+    manifest = read_manifest(project / directory)
+    if not manifest and not (project / directory / "package.json").is_file():
+        return None
+    scripts = _scripts(manifest)
+    script = scripts.get("test", "")
+    if not _has_test_script(project / directory):
+        # No script: the tool the package depends on, run plainly; else Node's own runner.
+        dependencies = {
+            **_mapping(manifest.get("dependencies")),
+            **_mapping(manifest.get("devDependencies")),
+        }
+        tool = next((t for t in ("vitest", "jest") if t in dependencies), "node")
+        plain = {"vitest": "vitest run", "jest": "jest", "node": "node --test"}[tool]
+        return NodePackage(directory, tool, plain)
+    tool = next((t for t in TOOLS if _invocations(script, t)), SCRIPT)
+    return NodePackage(directory, tool, script, scripts.get("pretest"))
+
+
+def _mapping(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _workspace_members(project: Path) -> list[str]:
+    """npm/yarn `workspaces` or pnpm-workspace.yaml `packages` globs, as directories."""
+    workspaces = read_manifest(project).get("workspaces")
+    if isinstance(workspaces, dict):
+        workspaces = workspaces.get("packages")
+    patterns = [p for p in workspaces if isinstance(p, str)] if isinstance(workspaces, list) else []
+    patterns += _pnpm_patterns(project / "pnpm-workspace.yaml")
+    excluded = {
+        d.relative_to(project).as_posix()
+        for p in patterns
+        if p.startswith("!")
+        for d in project.glob(p[1:].strip("/"))
+    }
+    members: list[str] = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            continue
+        for directory in sorted(project.glob(pattern.strip("/").removeprefix("./"))):
+            relative = directory.relative_to(project).as_posix()
+            if (
+                (directory / "package.json").is_file()
+                and "node_modules" not in directory.relative_to(project).parts
+                and relative not in excluded
+                and relative not in members
+                and relative != "."
+            ):
+                members.append(relative)
+    return members
+
+
+def _pnpm_patterns(path: Path) -> list[str]:
+    """The `packages:` list of pnpm-workspace.yaml (a list of quoted or bare globs)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return []
+    patterns, inside = [], False
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace() and not line.startswith("-"):
+            inside = line.split(":")[0].strip() == "packages"
+        elif inside and line.strip().startswith("-"):
+            patterns.append(line.strip()[1:].split("#")[0].strip().strip("'\""))
+    return patterns
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str | None  # unquoted text, or None for an operator
+    end: int  # offset in the script just after the token
+
+
+def _tokens(script: str) -> Iterator[_Token]:
+    """Shell words and operators, enough to find where a command's arguments end."""
+    i, n = 0, len(script)
+    while i < n:
+        if script[i] in " \t":
+            i += 1
+            continue
+        operator = next((op for op in _OPERATORS if script.startswith(op, i)), None)
+        if operator:
+            i += len(operator)
+            yield _Token(None, i)
+            continue
+        word: list[str] = []
+        while (
+            i < n
+            and script[i] not in " \t"
+            and not any(script.startswith(op, i) for op in _OPERATORS)
+        ):
+            char = script[i]
+            if char == "\\" and i + 1 < n:
+                word.append(script[i + 1])
+                i += 2
+            elif char in "'\"":
+                close = script.find(char, i + 1)
+                close = n if close < 0 else close
+                word.append(script[i + 1 : close])
+                i = close + 1
+            else:
+                word.append(char)
+                i += 1
+        yield _Token("".join(word), i)
+
+
+def _invocations(script: str, tool: str) -> list[int]:
+    """Offsets in `script` right after each invocation of `tool` (at most one per simple
+    command): where options may go. For vitest, after its subcommand if one follows."""
+    offsets: list[int] = []
+    command: list[str] = []  # the words of the current simple command so far
+    found = False  # `tool` already invoked in this command
+    for token in _tokens(script):
+        if token.word is None:
+            command, found = [], False
+            continue
+        if found and _stem(command[-1]) == "vitest" and token.word in _VITEST_COMMANDS:
+            offsets[-1] = token.end
+        command.append(token.word)
+        if found:
+            continue
+        if tool == "node":
+            found = token.word == "--test" and any(_stem(w) == "node" for w in command[:-1])
+        else:
+            found = _stem(token.word) == tool
+        if found:
+            offsets.append(token.end)
+    return offsets
+
+
+def _stem(word: str) -> str:
+    return _JS_SUFFIX.sub("", PurePosixPath(word).name)
+
+
+def with_arguments(package: NodePackage, arguments: Callable[[int], list[str]]) -> str:
+    """The package's test script (after its pretest) with `arguments(i)` added to the i-th
+    invocation of its tool, shell-quoted."""
+    script = package.script
+    for index, offset in reversed(list(enumerate(_invocations(script, package.tool)))):
+        inserted = " ".join(shlex.quote(a) for a in arguments(index))
+        script = f"{script[:offset]} {inserted}{script[offset:]}"
+    return f"({package.pretest}) && ({script})" if package.pretest else script
+
+
+def count_invocations(package: NodePackage) -> int:
+    return len(_invocations(package.script, package.tool))
