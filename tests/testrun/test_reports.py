@@ -64,7 +64,7 @@ def test_go_json_build_failures(tmp_path: Path) -> None:
     ]  # fmt: skip
     [error] = parse_go_test_json("\n".join(map(json.dumps, events)), tmp_path)
     assert (error.name, error.file_path, error.status) == (
-        "calc/new_test.go::[build failed]",
+        "example.com/m/calc [build failed]",
         "calc/new_test.go",
         "error",
     )

@@ -87,15 +87,15 @@ class NodeRunner:
         plan: dict[NodePackage, _Selection] = {}
         for target in dict.fromkeys(targets):
             if (self.ctx.project / target).is_dir():
-                for package in self.packages:
-                    if _is_within(package.directory, target):
-                        plan[package] = _Selection()
+                plan.update(
+                    (p, _Selection()) for p in self.packages if _is_within(p.directory, target)
+                )
                 continue
-            package = self._package_of(target)
-            if package is None or (package in plan and not plan[package].files):
+            holder = self._package_of(target)
+            if holder is None or (holder in plan and not plan[holder].files):
                 continue
-            files = plan[package].files if package in plan else ()
-            plan[package] = _Selection(files=(*files, target))
+            files = plan[holder].files if holder in plan else ()
+            plan[holder] = _Selection(files=(*files, target))
         return await self._run_plan(plan)
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
@@ -103,22 +103,25 @@ class NodeRunner:
         runs again as a whole."""
         plan: dict[NodePackage, _Selection] = {}
         for result in results:
-            package = self._package_of(result.file_path) if result.file_path else None
-            if package is None or package.tool == SCRIPT:
-                package = next((p for p in self.packages if result.name == _label(p)), package)
-                if package is not None:
-                    plan[package] = _Selection()
+            file = result.file_path
+            package = self._package_of(file) if file else self._labelled(result.name)
+            if package is None or (package in plan and not plan[package].files):
+                continue  # unknown, or run whole anyway
+            if file is None or package.tool == SCRIPT:
+                plan[package] = _Selection()
                 continue
-            titles = _titles(result)
-            if titles is None:  # the file did not load: run it whole
-                titles = ()
+            titles = _titles(result)  # None: the file did not load, it runs whole
             selection = plan.get(package, _Selection())
             plan[package] = _Selection(
-                files=tuple(dict.fromkeys((*selection.files, result.file_path or ""))),
+                files=tuple(dict.fromkeys((*selection.files, file))),
                 names=(*selection.names, titles) if titles else selection.names,
             )
         wanted = {r.name for r in results}
         return [r for r in await self._run_plan(plan) if r.name in wanted]
+
+    def _labelled(self, name: str) -> NodePackage | None:
+        """The package whose whole-script result is called `name`."""
+        return next((p for p in self.packages if name == _label(p)), None)
 
     def _package_of(self, path: str) -> NodePackage | None:
         """The innermost package holding `path` (relative to the project)."""
