@@ -211,6 +211,8 @@ async def test_vitest_typescript_in_a_worktree(
         ({"devDependencies": {"vitest": "^3"}}, "vitest", "Vitest tests (import"),
         ({}, "node", "tests using Node's built-in test runner"),
         ({"scripts": {"test": "mocha"}}, "script", "tests for the project's own test runner"),
+        # A script that only calls another one.
+        ({"scripts": {"test": "npm run test:unit", "test:unit": "vitest run"}}, "vitest", "Vitest"),
     ],
 )
 def test_package_json_picks_the_tool_and_its_file_names(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import tempfile
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from claudeserver.domain.testrun.base import RunContext, TestRunner, execute
 from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, parse_junit
+from claudeserver.domain.testrun.node_modules import link_node_modules
 
 # Names for generated test files when the ecosystem is unknown: the common conventions.
 GENERIC_PATTERNS = (
@@ -50,7 +52,8 @@ class CommandRunner:
     """Runs `sh -c <command>` in the project; the command may write JUnit XML to $JUNIT_XML.
 
     The command decides what runs, so targets are ignored. File patterns and the request
-    wording come from the project's own ecosystem when it has one (`like`).
+    wording come from the project's own ecosystem when it has one (`like`). In a worktree,
+    a JavaScript project's installed packages are linked in first (see node_modules).
     """
 
     name = "command"
@@ -64,11 +67,15 @@ class CommandRunner:
         self.framework_hint = (
             f"{like.framework_hint if like else GENERIC_HINT} (the tests are run with `{command}`)"
         )
+        self._linked = False
 
     def regression_targets(self) -> list[str]:
         return ["."]
 
     async def run(self, targets: list[str]) -> list[TestResult]:
+        if not self._linked:
+            await asyncio.to_thread(link_node_modules, self.ctx.project, self.ctx.venv_root)
+            self._linked = True
         with tempfile.TemporaryDirectory(prefix="claudeserver-junit-") as tmp:
             report = Path(tmp, "junit.xml")
             ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, "JUNIT_XML": str(report)})
@@ -84,6 +91,11 @@ class CommandRunner:
             self.command, None, status, None if code == 0 else tail(output) or None, None
         )
         return [*results, summary]
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """The command again (it cannot pick tests); the results asked for."""
+        wanted = {r.name for r in results}
+        return [r for r in await self.run(["."]) if r.name in wanted]
 
     def _with_file(self, result: TestResult) -> TestResult:
         """Project-relative file paths; some reporters leave `file` out but name the file

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-TOOLS = ("vitest", "jest", "node")
+TOOLS: tuple[str, ...] = ("vitest", "jest", "node")
 # Running `npm test` and judging by its exit code: a tool this runner cannot read reports of.
 SCRIPT = "script"
 # npm init's placeholder, which always fails.
@@ -24,6 +24,7 @@ _PLACEHOLDER = "no test specified"
 # vitest's subcommands: our options go after them, so file filters are not taken for one.
 _VITEST_COMMANDS = frozenset({"run", "watch", "dev", "related"})
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "\n")
+_DELEGATION = re.compile(r"(?:npm run(?:-script)?|pnpm(?: run)?|yarn(?: run)?|bun run) ([\w:.-]+)")
 _JS_SUFFIX = re.compile(r"\.[cm]?js$")
 
 
@@ -35,6 +36,9 @@ class NodePackage:
     tool: str  # one of TOOLS, or SCRIPT
     script: str  # the test script, or the tool's plain invocation when there is none
     pretest: str | None = None  # npm runs it before `test`; so do we
+    # Whose conventions tests follow: the tool, or for a SCRIPT the one the package
+    # depends on (a script `turbo run test` in a vitest project), else SCRIPT.
+    framework: str = ""
 
 
 def find_packages(project: Path) -> list[NodePackage]:
@@ -79,18 +83,31 @@ def _package(project: Path, directory: str) -> NodePackage | None:
     if not manifest and not (project / directory / "package.json").is_file():
         return None
     scripts = _scripts(manifest)
-    script = scripts.get("test", "")
+    dependencies = {
+        **_mapping(manifest.get("dependencies")),
+        **_mapping(manifest.get("devDependencies")),
+    }
+    depends_on: str | None = next((t for t in ("vitest", "jest") if t in dependencies), None)
     if not _has_test_script(project / directory):
         # No script: the tool the package depends on, run plainly; else Node's own runner.
-        dependencies = {
-            **_mapping(manifest.get("dependencies")),
-            **_mapping(manifest.get("devDependencies")),
-        }
-        tool = next((t for t in ("vitest", "jest") if t in dependencies), "node")
+        tool = depends_on or "node"
         plain = {"vitest": "vitest run", "jest": "jest", "node": "node --test"}[tool]
-        return NodePackage(directory, tool, plain)
+        return NodePackage(directory, tool, plain, framework=tool)
+    script = _followed(scripts)
     tool = next((t for t in TOOLS if _invocations(script, t)), SCRIPT)
-    return NodePackage(directory, tool, script, scripts.get("pretest"))
+    framework = (depends_on or SCRIPT) if tool == SCRIPT else tool
+    return NodePackage(directory, tool, script, scripts.get("pretest"), framework)
+
+
+def _followed(scripts: dict[str, str]) -> str:
+    """The test script, or the script it only calls (`"test": "npm run test:unit"`)."""
+    script = scripts["test"]
+    for _ in range(3):
+        match = _DELEGATION.fullmatch(script.strip())
+        if match is None or match.group(1) not in scripts:
+            break
+        script = scripts[match.group(1)]
+    return script
 
 
 def _mapping(value: object) -> dict[str, object]:

@@ -70,12 +70,12 @@ class NodeRunner:
         env = {"CI": "true", "npm_config_update_notifier": "false"}
         self.ctx = dataclasses.replace(ctx, env={**env, **ctx.env})
         self.packages = find_packages(ctx.project)
-        tools = [p.tool for p in self.packages] or ["node"]
-        self.tool = tools[0]
+        self.tool = self.packages[0].tool if self.packages else "node"
+        frameworks = [p.framework for p in self.packages] or ["node"]
         self.test_file_patterns: tuple[str, ...] = tuple(
-            dict.fromkeys(p for tool in tools for p in _PATTERNS[tool])
+            dict.fromkeys(p for framework in frameworks for p in _PATTERNS[framework])
         )
-        self.framework_hint = _hint(self.tool, ctx.project, self.packages)
+        self.framework_hint = _hint(frameworks[0], ctx.project, self.packages)
         self._linked = False
 
     def regression_targets(self) -> list[str]:
@@ -254,16 +254,16 @@ def _js_escape(text: str) -> str:
     return re.sub(r"[\\^$.*+?()[\]{}|/-]", r"\\\g<0>", text)
 
 
-def _hint(tool: str, project: Path, packages: list[NodePackage]) -> str:
+def _hint(framework: str, project: Path, packages: list[NodePackage]) -> str:
     ext = "ts" if (project / "tsconfig.json").is_file() else "js"
-    if tool == "vitest":
+    if framework == "vitest":
         return (
             f"Vitest tests (import {{ describe, it, expect }} from 'vitest'), in one or more "
             f"new files named *.test.{ext} or *.spec.{ext}"
         )
-    if tool == "jest":
+    if framework == "jest":
         return f"Jest tests, in one or more new files named *.test.{ext} or *.spec.{ext}"
-    if tool == "node":
+    if framework == "node":
         return (
             "tests using Node's built-in test runner (node:test and node:assert), in one "
             "or more new files named *.test.js (*.test.mjs for ES modules)"
