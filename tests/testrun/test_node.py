@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from claudeserver.domain.testrun import RunContext, TestResult
+from claudeserver.domain.testrun.node_modules import link_node_modules
 from claudeserver.domain.testrun.node_packages import NodePackage, find_packages, with_arguments
 from claudeserver.domain.testrun.node_runner import NodeRunner
 from claudeserver.domain.validation import run_round, take_baseline
@@ -266,3 +267,39 @@ def test_options_go_right_after_the_tool(script: str, tool: str, rewritten: str)
     assert with_arguments(package, lambda _: ["--x", "a b"]) == rewritten
     with_pretest = NodePackage(".", tool, script, pretest="tsc -b")
     assert with_arguments(with_pretest, lambda _: ["--x", "a b"]) == f"(tsc -b) && ({rewritten})"
+
+
+def test_links_lead_to_installed_packages_in_the_checkout_and_sources_in_the_worktree(
+    tmp_path: Path,
+) -> None:
+    """A pnpm-style layout: a store under node_modules/.pnpm, a scoped workspace package,
+    an executable of it; packages installed later are added, the agent's own are kept."""
+    checkout, worktree = tmp_path / "checkout", tmp_path / "task"
+    for root in (checkout, worktree):
+        (root / "packages" / "ui").mkdir(parents=True)
+        (root / "package.json").write_text("{}")
+    (worktree / ".git").write_text("gitdir: elsewhere")
+    modules = checkout / "node_modules"
+    (modules / ".pnpm" / "lodash@4" / "node_modules" / "lodash").mkdir(parents=True)
+    (modules / "@acme").mkdir()
+    (modules / ".bin").mkdir()
+    (modules / "lodash").symlink_to(".pnpm/lodash@4/node_modules/lodash")
+    (modules / "@acme" / "ui").symlink_to("../../packages/ui")
+    (modules / ".bin" / "ui").symlink_to("../@acme/ui/cli.js")
+    (modules / ".vite").mkdir()  # a tool's cache: each workspace keeps its own
+
+    link_node_modules(worktree, checkout)
+    linked = worktree / "node_modules"
+    assert (linked / "lodash").readlink() == modules / "lodash"
+    assert (linked / "@acme" / "ui").readlink() == worktree / "packages" / "ui"
+    assert (linked / ".bin" / "ui").readlink() == worktree / "packages" / "ui" / "cli.js"
+    assert not (linked / ".vite").exists()
+
+    (modules / "chalk").mkdir()
+    link_node_modules(worktree, checkout)
+    assert (linked / "chalk").readlink() == modules / "chalk"
+
+    (worktree / "packages" / "ui" / "node_modules").mkdir()  # installed by the agent
+    (checkout / "packages" / "ui" / "node_modules" / "react").mkdir(parents=True)
+    link_node_modules(worktree, checkout)
+    assert list((worktree / "packages" / "ui" / "node_modules").iterdir()) == []

@@ -44,14 +44,11 @@ class NodePackage:
 def find_packages(project: Path) -> list[NodePackage]:
     """The root package, or the workspace members that have tests when the root delegates."""
     root = _package(project, ".")
-    if root is None:
-        return []
     if root.tool == SCRIPT or not _has_test_script(project):
         members = [
-            package
+            _package(project, directory)
             for directory in _workspace_members(project)
             if _has_test_script(project / directory)
-            and (package := _package(project, directory)) is not None
         ]
         if members:
             return members
@@ -78,10 +75,8 @@ def _has_test_script(directory: Path) -> bool:
     return bool(script.strip()) and _PLACEHOLDER not in script
 
 
-def _package(project: Path, directory: str) -> NodePackage | None:
+def _package(project: Path, directory: str) -> NodePackage:
     manifest = read_manifest(project / directory)
-    if not manifest and not (project / directory / "package.json").is_file():
-        return None
     scripts = _scripts(manifest)
     dependencies = {
         **_mapping(manifest.get("dependencies")),

@@ -70,12 +70,12 @@ class NodeRunner:
         env = {"CI": "true", "npm_config_update_notifier": "false"}
         self.ctx = dataclasses.replace(ctx, env={**env, **ctx.env})
         self.packages = find_packages(ctx.project)
-        self.tool = self.packages[0].tool if self.packages else "node"
-        frameworks = [p.framework for p in self.packages] or ["node"]
+        self.tool = self.packages[0].tool
+        frameworks = [p.framework for p in self.packages]
         self.test_file_patterns: tuple[str, ...] = tuple(
             dict.fromkeys(p for framework in frameworks for p in _PATTERNS[framework])
         )
-        self.framework_hint = _hint(frameworks[0], ctx.project, self.packages)
+        self.framework_hint = _hint(frameworks[0], ctx.project, self.packages[0].script)
         self._linked = False
 
     def regression_targets(self) -> list[str]:
@@ -92,8 +92,10 @@ class NodeRunner:
                 )
                 continue
             holder = self._package_of(target)
-            if holder is None or (holder in plan and not plan[holder].files):
+            if holder is None or not (self.ctx.project / target).is_file():
                 continue
+            if holder in plan and not plan[holder].files:
+                continue  # its whole suite runs
             files = plan[holder].files if holder in plan else ()
             plan[holder] = _Selection(files=(*files, target))
         return await self._run_plan(plan)
@@ -254,7 +256,7 @@ def _js_escape(text: str) -> str:
     return re.sub(r"[\\^$.*+?()[\]{}|/-]", r"\\\g<0>", text)
 
 
-def _hint(framework: str, project: Path, packages: list[NodePackage]) -> str:
+def _hint(framework: str, project: Path, script: str) -> str:
     ext = "ts" if (project / "tsconfig.json").is_file() else "js"
     if framework == "vitest":
         return (
@@ -268,7 +270,6 @@ def _hint(framework: str, project: Path, packages: list[NodePackage]) -> str:
             "tests using Node's built-in test runner (node:test and node:assert), in one "
             "or more new files named *.test.js (*.test.mjs for ES modules)"
         )
-    script = packages[0].script if packages else "npm test"
     return (
         f"tests for the project's own test runner (its test script is `{script}`), in one "
         f"or more new files named *.test.{ext} or *.spec.{ext}"
