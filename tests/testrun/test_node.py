@@ -11,7 +11,12 @@ import pytest
 
 from claudeserver.domain.testrun import RunContext, TestResult
 from claudeserver.domain.testrun.node_modules import link_node_modules
-from claudeserver.domain.testrun.node_packages import NodePackage, find_packages, with_arguments
+from claudeserver.domain.testrun.node_packages import (
+    NodePackage,
+    Script,
+    find_packages,
+    with_arguments,
+)
 from claudeserver.domain.testrun.node_runner import NodeRunner
 from claudeserver.domain.validation import run_round, take_baseline
 from tests.testrun.checkouts import add_worktree, changes, commit_all
@@ -245,28 +250,62 @@ def test_a_delegating_workspace_root_is_replaced_by_its_members(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("script", "tool", "rewritten"),
+    ("script", "tool", "setup", "test"),
     [
-        ("TZ=UTC vitest run", "vitest", "TZ=UTC vitest run --x 'a b'"),
-        ("vitest --coverage", "vitest", "vitest --x 'a b' --coverage"),
+        ("TZ=UTC vitest run", "vitest", (), "TZ=UTC vitest run --x 'a b'"),
+        ("vitest --coverage", "vitest", (), "vitest --x 'a b' --coverage"),
         (
             "cross-env A='1 2' jest && eslint .",
             "jest",
+            (),
             "cross-env A='1 2' jest --x 'a b' && eslint .",
         ),
-        ("node --test test/", "node", "node --test --x 'a b' test/"),
+        ("node --test test/", "node", (), "node --test --x 'a b' test/"),
         (
             "node node_modules/jest/bin/jest.js",
             "jest",
+            (),
             "node node_modules/jest/bin/jest.js --x 'a b'",
+        ),
+        # Steps before the tests are set apart: their failure must not hide the tests.
+        (
+            "pnpm lint && vitest run --typecheck",
+            "vitest",
+            ("pnpm lint",),
+            "vitest run --x 'a b' --typecheck",
         ),
     ],
 )
-def test_options_go_right_after_the_tool(script: str, tool: str, rewritten: str) -> None:
+def test_options_go_right_after_the_tool(
+    script: str, tool: str, setup: tuple[str, ...], test: str
+) -> None:
     package = NodePackage(".", tool, script)
-    assert with_arguments(package, lambda _: ["--x", "a b"]) == rewritten
+    assert with_arguments(package, lambda _: ["--x", "a b"]) == Script(setup, test)
     with_pretest = NodePackage(".", tool, script, pretest="tsc -b")
-    assert with_arguments(with_pretest, lambda _: ["--x", "a b"]) == f"(tsc -b) && ({rewritten})"
+    assert with_arguments(with_pretest, lambda _: ["--x", "a b"]) == Script(
+        ("tsc -b", *setup), test
+    )
+
+
+@toolchain
+async def test_a_failing_step_before_the_tests_is_reported_beside_them(
+    toolchain: Callable[[str], None], sample: Callable[[str], Path]
+) -> None:
+    toolchain("node")
+    project = sample("node-tz")
+    manifest = json.loads((project / "package.json").read_text())
+    manifest["scripts"] = {
+        "lint": "node -e \"console.log('style problem'); process.exit(1)\"",
+        "test": f"npm run lint && {manifest['scripts']['test']}",
+    }
+    (project / "package.json").write_text(json.dumps(manifest))
+    runner = NodeRunner(RunContext(project, 60, {}))
+
+    results = {r.name: r for r in await runner.run(["."])}
+    lint = results.pop("npm test: npm run lint")
+    assert (lint.status, [r.status for r in results.values()]) == ("failed", ["passed"])
+    assert "style problem" in (lint.output or "")
+    assert [r.name for r in await runner.rerun([lint])] == [lint.name]
 
 
 def test_links_lead_to_installed_packages_in_the_checkout_and_sources_in_the_worktree(

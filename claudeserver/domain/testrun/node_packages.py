@@ -159,7 +159,8 @@ def _pnpm_patterns(path: Path) -> list[str]:
 @dataclass(frozen=True)
 class _Token:
     word: str | None  # unquoted text, or None for an operator
-    end: int  # offset in the script just after the token
+    start: int  # offsets in the script
+    end: int
 
 
 def _tokens(script: str) -> Iterator[_Token]:
@@ -169,10 +170,11 @@ def _tokens(script: str) -> Iterator[_Token]:
         if script[i] in " \t":
             i += 1
             continue
+        start = i
         operator = next((op for op in _OPERATORS if script.startswith(op, i)), None)
         if operator:
             i += len(operator)
-            yield _Token(None, i)
+            yield _Token(None, start, i)
             continue
         word: list[str] = []
         while (
@@ -192,45 +194,69 @@ def _tokens(script: str) -> Iterator[_Token]:
             else:
                 word.append(char)
                 i += 1
-        yield _Token("".join(word), i)
+        yield _Token("".join(word), start, i)
 
 
-def _invocations(script: str, tool: str) -> list[int]:
-    """Offsets in `script` right after each invocation of `tool` (at most one per simple
-    command): where options may go. For vitest, after its subcommand if one follows."""
-    offsets: list[int] = []
+@dataclass
+class _Invocation:
+    options_at: int  # where options may go: after the tool (and vitest's subcommand)
+    setup_ends: int | None  # the `&&` the tool's command follows, if any: the end of setup
+
+
+def _invocations(script: str, tool: str) -> list[_Invocation]:
+    """Each invocation of `tool` (at most one per simple command)."""
+    found: list[_Invocation] = []
     command: list[str] = []  # the words of the current simple command so far
-    found = False  # `tool` already invoked in this command
+    invoked = False  # `tool` already invoked in this command
+    after_and: int | None = None  # the offset of the `&&` before this command
     for token in _tokens(script):
         if token.word is None:
-            command, found = [], False
+            command, invoked = [], False
+            after_and = token.start if script.startswith("&&", token.start) else None
             continue
-        if found and _stem(command[-1]) == "vitest" and token.word in _VITEST_COMMANDS:
-            offsets[-1] = token.end
+        if invoked and _stem(command[-1]) == "vitest" and token.word in _VITEST_COMMANDS:
+            found[-1].options_at = token.end
         command.append(token.word)
-        if found:
+        if invoked:
             continue
         if tool == "node":
-            found = token.word == "--test" and any(_stem(w) == "node" for w in command[:-1])
+            invoked = token.word == "--test" and any(_stem(w) == "node" for w in command[:-1])
         else:
-            found = _stem(token.word) == tool
-        if found:
-            offsets.append(token.end)
-    return offsets
+            invoked = _stem(token.word) == tool
+        if invoked:
+            found.append(_Invocation(token.end, after_and))
+    return found
 
 
 def _stem(word: str) -> str:
     return _JS_SUFFIX.sub("", PurePosixPath(word).name)
 
 
-def with_arguments(package: NodePackage, arguments: Callable[[int], list[str]]) -> str:
-    """The package's test script (after its pretest) with `arguments(i)` added to the i-th
-    invocation of its tool, shell-quoted."""
+@dataclass(frozen=True)
+class Script:
+    """A package's test script split for running: `setup` (its pretest, and the steps the
+    script runs before the tests, `pnpm lint && …`) is judged on its own, so a failing
+    step there does not hide every test's result."""
+
+    setup: tuple[str, ...]
+    test: str
+
+
+def with_arguments(package: NodePackage, arguments: Callable[[int], list[str]]) -> Script:
+    """The package's test script with `arguments(i)`, shell-quoted, added to the i-th
+    invocation of its tool."""
     script = package.script
-    for index, offset in reversed(list(enumerate(_invocations(script, package.tool)))):
+    invocations = _invocations(script, package.tool)
+    for index, invocation in reversed(list(enumerate(invocations))):
         inserted = " ".join(shlex.quote(a) for a in arguments(index))
-        script = f"{script[:offset]} {inserted}{script[offset:]}"
-    return f"({package.pretest}) && ({script})" if package.pretest else script
+        at = invocation.options_at
+        script = f"{script[:at]} {inserted}{script[at:]}"
+    setup = [package.pretest] if package.pretest else []
+    if invocations and invocations[0].setup_ends is not None:
+        split = invocations[0].setup_ends
+        setup.append(script[:split].strip())
+        script = script[split + 2 :].strip()
+    return Script(tuple(setup), script)
 
 
 def count_invocations(package: NodePackage) -> int:

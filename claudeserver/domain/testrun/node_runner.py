@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import shlex
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -66,8 +67,14 @@ class NodeRunner:
     name = "node"
 
     def __init__(self, ctx: RunContext) -> None:
-        # CI=true: jest and vitest never start watch mode. No npm update check: offline.
-        env = {"CI": "true", "npm_config_update_notifier": "false"}
+        # CI=true: jest and vitest never start watch mode. No colour codes in the failure
+        # messages (pnpm forces them on for scripts). No npm update check: offline.
+        env = {
+            "CI": "true",
+            "FORCE_COLOR": "0",
+            "NO_COLOR": "1",
+            "npm_config_update_notifier": "false",
+        }
         self.ctx = dataclasses.replace(ctx, env={**env, **ctx.env})
         self.packages = find_packages(ctx.project)
         self.tool = self.packages[0].tool
@@ -122,8 +129,11 @@ class NodeRunner:
         return [r for r in await self._run_plan(plan) if r.name in wanted]
 
     def _labelled(self, name: str) -> NodePackage | None:
-        """The package whose whole-script result is called `name`."""
-        return next((p for p in self.packages if name == _label(p)), None)
+        """The package whose script's result (or its setup's) is called `name`."""
+        return next(
+            (p for p in self.packages if name == _label(p) or name.startswith(f"{_label(p)}: ")),
+            None,
+        )
 
     def _package_of(self, path: str) -> NodePackage | None:
         """The innermost package holding `path` (relative to the project)."""
@@ -156,8 +166,18 @@ class NodeRunner:
             script = with_arguments(
                 package, lambda i: self._arguments(package, selection, reports[i], Path(tmp))
             )
-            code, output = await execute([*args, "npm", "exec", "-c", script], self.ctx)
+            failed, log = Path(tmp, "setup-failed"), Path(tmp, "setup.log")
+            shell = script.test
+            if script.setup:
+                steps = " && ".join(f"{{ {step}\n}}" for step in script.setup)
+                redirect = f"> {shlex.quote(str(log))} 2>&1 || : > {shlex.quote(str(failed))}"
+                shell = f"{steps} {redirect}\n{shell}"
+            code, output = await execute([*args, "npm", "exec", "-c", shell], self.ctx)
             results = [r for report in reports for r in self._parse(package, report)]
+            if failed.exists():
+                name = f"{_label(package)}: {' && '.join(script.setup)}"
+                detail = tail(log.read_text(errors="replace"))
+                results.append(TestResult(name, None, "failed", detail, None))
         if selection.files:
             results = [r for r in results if r.file_path in selection.files]
         if code != 0 and not any(r.status in ("failed", "error") for r in results):
