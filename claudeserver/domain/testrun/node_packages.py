@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from claudeserver.domain.testrun.discovery import find_files
+
 TOOLS: tuple[str, ...] = ("vitest", "jest", "node")
 # Running `npm test` and judging by its exit code: a tool this runner cannot read reports of.
 SCRIPT = "script"
@@ -110,33 +112,34 @@ def _mapping(value: object) -> dict[str, object]:
 
 
 def _workspace_members(project: Path) -> list[str]:
-    """npm/yarn `workspaces` or pnpm-workspace.yaml `packages` globs, as directories."""
+    """npm/yarn `workspaces` or pnpm-workspace.yaml `packages` globs (`!` excludes), as the
+    directories with a package.json they match."""
     workspaces = read_manifest(project).get("workspaces")
     if isinstance(workspaces, dict):
         workspaces = workspaces.get("packages")
     patterns = [p for p in workspaces if isinstance(p, str)] if isinstance(workspaces, list) else []
     patterns += _pnpm_patterns(project / "pnpm-workspace.yaml")
-    excluded = {
-        d.relative_to(project).as_posix()
-        for p in patterns
-        if p.startswith("!")
-        for d in project.glob(p[1:].strip("/"))
-    }
-    members: list[str] = []
-    for pattern in patterns:
-        if pattern.startswith("!"):
-            continue
-        for directory in sorted(project.glob(pattern.strip("/").removeprefix("./"))):
-            relative = directory.relative_to(project).as_posix()
-            if (
-                (directory / "package.json").is_file()
-                and "node_modules" not in directory.relative_to(project).parts
-                and relative not in excluded
-                and relative not in members
-                and relative != "."
-            ):
-                members.append(relative)
+    if not patterns:
+        return []
+    included = [_glob(p) for p in patterns if not p.startswith("!")]
+    excluded = [_glob(p[1:]) for p in patterns if p.startswith("!")]
+    members = []
+    for manifest in find_files(project, ("package.json",)):
+        directory = PurePosixPath(manifest).parent.as_posix()
+        if (
+            directory != "."
+            and any(g.fullmatch(directory) for g in included)
+            and not any(g.fullmatch(directory) for g in excluded)
+        ):
+            members.append(directory)
     return members
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A workspace glob as a regular expression: `*` within a directory name, `**` across."""
+    parts = re.split(r"(\*\*/?|\*|\?)", pattern.strip().removeprefix("./").rstrip("/"))
+    wildcards = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
 
 
 def _pnpm_patterns(path: Path) -> list[str]:
