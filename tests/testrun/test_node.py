@@ -335,8 +335,10 @@ def test_links_lead_to_installed_packages_in_the_checkout_and_sources_in_the_wor
     assert not (linked / ".vite").exists()
 
     (modules / "chalk").mkdir()
+    (modules / "@acme" / "icons").mkdir()
     link_node_modules(worktree, checkout)
     assert (linked / "chalk").readlink() == modules / "chalk"
+    assert (linked / "@acme" / "icons").readlink() == modules / "@acme" / "icons"
 
     (worktree / "packages" / "ui" / "node_modules").mkdir()  # installed by the agent
     (checkout / "packages" / "ui" / "node_modules" / "react").mkdir(parents=True)
