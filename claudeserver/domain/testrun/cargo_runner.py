@@ -44,7 +44,7 @@ class _Target:
     kind: str  # lib, bin, test, ...
     source: Path  # absolute
     root: Path  # the package's directory
-    spelled: str = ""  # the name as Cargo.toml spells it, for --test <name>
+    spelled: str  # the name as Cargo.toml spells it, for --test <name>
 
     def selector(self) -> list[str]:
         """cargo test's options that pick this target alone."""
