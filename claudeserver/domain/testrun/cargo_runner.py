@@ -33,6 +33,7 @@ _FAILURE = re.compile(r"^---- (.+?) stdout ----$")
 _DOC_NAME = re.compile(r"^(.+?) - (.+?) \(line \d+\)(.*)$")
 _NOT_COMPILED = re.compile(r"^error: could not compile `([^`]+)` \((.+?)\)", re.MULTILINE)
 _NUMBERED = re.compile(r" #\d+$")
+BUILD_FAILED = "::[build failed]"
 _STATUS = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
 _LIB_KINDS = {"lib", "rlib", "dylib", "cdylib", "staticlib", "proc-macro"}
 
@@ -83,7 +84,26 @@ class CargoRunner:
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Always every package of the workspace: a generated tests/*.rs file is a target
         cargo builds anyway."""
-        return await self._cargo_test(["--workspace"], await self._metadata())
+        metadata = await self._metadata()
+        results = await self._cargo_test(["--workspace"], metadata)
+        broken = {r.file_path for r in results if r.name.endswith(BUILD_FAILED)}
+        if not broken:
+            return results
+        # cargo builds every target before it runs any, so one that does not compile stops
+        # them all: the others run again without it.
+        every = _targets(metadata)
+        built = [
+            t for t in every if project_relative(str(t.source), self.ctx.project) not in broken
+        ]
+        if any(t.kind == "lib" and t not in built for t in every):
+            return results  # a library that does not compile: its dependents cannot either
+        selection = [o for t in built if t.kind in ("bin", "test") for o in t.selector()]
+        if any(t.kind == "lib" for t in every):
+            selection.append("--lib")
+            results += await self._cargo_test(["--workspace", "--doc"], metadata)
+        if selection:
+            results += await self._cargo_test(["--workspace", *selection], metadata)
+        return unique_names(results)
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
         """Exactly these tests again: each target's tests by exact name (doc tests by item)."""
@@ -285,6 +305,6 @@ def _build_failures(output: str, project: Path, targets: list[_Target]) -> list[
             None,
         )
         file = project_relative(str(target.source), project) if target else None
-        label = f"{file or package}::[build failed]"
+        label = f"{file or package}{BUILD_FAILED}"
         results.append(TestResult(label, file, "error", tail(output), None))
     return results
