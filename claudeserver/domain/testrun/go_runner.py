@@ -30,6 +30,7 @@ from claudeserver.domain.testrun.junit import TestResult
 # in go.mod. The server's own environment may still override these.
 OFFLINE_ENV = {"GOPROXY": "off", "GOTOOLCHAIN": "local"}
 EVERYTHING = "./..."
+BUILD_FAILED = "build failed"
 
 _TEST_FUNC = re.compile(r"^func\s+((?:Test|Example|Fuzz)\w*)\s*\(", re.MULTILINE)
 # Go < 1.24 reports build failures as plain text, not JSON.
@@ -83,9 +84,30 @@ class GoRunner:
         if not patterns:
             return []
         results = await self._go_test(list(dict.fromkeys(patterns)), modules)
+        results += await self._without_broken_tests(results, modules)
         if whole:
             return results
         return [r for r in results if r.file_path in files or r.name.endswith("]")]
+
+    async def _without_broken_tests(
+        self, results: list[TestResult], modules: list[_Module]
+    ) -> list[TestResult]:
+        """A *_test.go file that does not compile stops its whole package: the package's
+        other tests run again with that file left out (go's -overlay)."""
+        suffix = f" [{BUILD_FAILED}]"
+        broken: dict[str, str] = {}  # file -> its package
+        for result in results:
+            file = result.file_path
+            if file and file.endswith("_test.go") and result.name.endswith(suffix):
+                broken[file] = result.name.removesuffix(suffix)
+        if not broken:
+            return []
+        with tempfile.TemporaryDirectory(prefix="claudeserver-go-") as tmp:
+            overlay = Path(tmp, "overlay.json")
+            deleted = {str(self.ctx.project / file): "" for file in broken}
+            overlay.write_text(json.dumps({"Replace": deleted}))
+            again = await self._go_test([f"-overlay={overlay}", *broken.values()], modules)
+        return [r for r in again if _NAME.match(r.name)]
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
         """Exactly these tests again, uncached: `-run` with each level of their names."""
@@ -303,7 +325,7 @@ def parse_go_test_json(
             # The package failed outside its tests: a compile error, TestMain, a panic.
             text = "".join(plain) + "".join(package_output.get(package, []))
             file = locate.first_file_in(text, package)
-            what = "build failed" if "[build failed]" in text else "package failed"
+            what = BUILD_FAILED if f"[{BUILD_FAILED}]" in text else "package failed"
             results.append(TestResult(f"{package} [{what}]", file, "error", tail(text), None))
     return results
 
