@@ -4,7 +4,8 @@ The script runs as written (through `npm exec -c`, so its environment settings, 
 and node_modules/.bin apply) with reporter options added right after its tool's invocation:
 jest and vitest write the same JSON report (with absolute file paths); for `node --test` a
 small custom reporter writes one JSON line per test, as Node's junit reporter has no file
-attribute. A script whose tool is none of these is judged by its exit code.
+attribute. Steps before the tests (`pnpm lint && …`, a pretest) are one result of their
+own. A script whose tool is none of these is judged by its exit code.
 """
 
 from __future__ import annotations
