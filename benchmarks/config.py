@@ -21,6 +21,7 @@ class Size:
     scale_interactions: int
     scale_requests: int  # per endpoint
     startup_runs: int
+    confinement_rounds: int  # test rounds each way, confined and not
 
 
 SIZES = {
@@ -38,6 +39,7 @@ SIZES = {
         scale_interactions=1_000_000,
         scale_requests=200,
         startup_runs=5,
+        confinement_rounds=10,
     ),
     "tiny": Size(
         name="tiny",
@@ -53,6 +55,7 @@ SIZES = {
         scale_interactions=20_000,
         scale_requests=40,
         startup_runs=1,
+        confinement_rounds=2,
     ),
 }
 

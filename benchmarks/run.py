@@ -17,7 +17,15 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from benchmarks.cases import datascale, latency, load, overhead, startup, throughput
+from benchmarks.cases import (
+    confinement,
+    datascale,
+    latency,
+    load,
+    overhead,
+    startup,
+    throughput,
+)
 from benchmarks.config import SIZES, Context
 from benchmarks.fake import FakeProcess
 from benchmarks.report import CaseResult, table, write_json
@@ -29,6 +37,7 @@ CASES: dict[str, Callable[[Context], Awaitable[CaseResult]]] = {
     "load": load.run,
     "datascale": datascale.run,
     "startup": startup.run,
+    "confinement": confinement.run,
 }
 DEFAULT_OUT = Path("benchmarks/results/report.json")
 

@@ -40,6 +40,7 @@ def server_env(workdir: Path, fake_env: dict[str, str], **settings: object) -> d
         "MAX_PAUSES": "0",
         "HUMAN_SEED": "7",
         "LOG_LEVEL": "warning",
+        "AUTH": "none",  # loopback only; what is measured is the work, not the token check
     }
     env.update({k.upper(): str(v) for k, v in settings.items()})
     return env

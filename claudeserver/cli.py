@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from claudeserver import client
+
+if TYPE_CHECKING:
+    from claudeserver.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,7 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--insecure-no-auth",
         action="store_true",
-        help="serve a non-loopback HOST without API_TOKENS (anyone who reaches it runs code)",
+        help="serve without a token (AUTH=none; loopback HOST only): every local user and "
+        "process can then run code through the server",
     )
     serve.add_argument(
         "--no-executor",
@@ -75,17 +80,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from claudeserver.api.app import create_app
     from claudeserver.settings import Settings
+    from claudeserver.token_file import TokenFileError
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    overrides: dict[str, Any] = {
+        k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None
+    }
+    if args.insecure_no_auth:
+        overrides["auth"] = "none"
     settings = Settings(**overrides)
-    if not settings.binds_loopback and not settings.tokens and not args.insecure_no_auth:
-        print(
-            f"claudeserver: refusing to serve HOST={settings.host} without API_TOKENS: anyone "
-            "who reaches it could run code on this machine. Set API_TOKENS, bind 127.0.0.1, "
-            "or pass --insecure-no-auth if you accept the risk.",
-            file=sys.stderr,
-        )
-        return 2
     if args.no_executor and settings.executor != "procrastinate":
         print(
             "claudeserver: --no-executor needs EXECUTOR=procrastinate (and a PostgreSQL "
@@ -93,8 +95,14 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        app = create_app(settings, run_worker=not args.no_executor)
+    except TokenFileError as exc:
+        print(f"claudeserver: {exc}", file=sys.stderr)
+        return 2
+    print(_login(settings), file=sys.stderr, flush=True)
     uvicorn.run(
-        create_app(settings, run_worker=not args.no_executor),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -105,6 +113,28 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_keep_alive=30,
     )
     return 0
+
+
+def _login(settings: Settings) -> str:
+    """Where to open the dashboard; with a generated token, a URL that logs the browser in."""
+    from claudeserver.token_file import read
+
+    wildcard = settings.host in ("0.0.0.0", "::")
+    host = "127.0.0.1" if wildcard else settings.host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/"
+    if settings.auth == "none":
+        lines = [f"dashboard at {url} (AUTH=none: no token; this machine only)"]
+    elif settings.tokens:
+        lines = [f"dashboard at {url} (log in with one of API_TOKENS)"]
+    else:
+        lines = [
+            f"open the dashboard at {url}?token={read(settings.token_file)}",
+            f"the API token is kept in {settings.token_file}: the claudeserver command on "
+            "this machine reads it there, other clients send 'Authorization: Bearer <token>'",
+        ]
+    if wildcard and not settings.public_hosts:
+        lines.append("other machines reach this server by a name listed in ALLOWED_HOSTS only")
+    return "\n".join(f"claudeserver: {line}" for line in lines)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -153,8 +183,8 @@ def _doctor() -> int:
     box = sandbox.describe(settings.sandbox)
     for name, result in [*checks, ("sandbox", box)]:
         print(f"{name:12} {result}")
-    # SANDBOX=auto falls back to the policy alone by design; only "required" must run.
-    box_ok = settings.sandbox != "required" or box.startswith("ok")
+    # Tasks fail while the sandbox cannot run, unless the operator turned it off.
+    box_ok = settings.sandbox == "off" or box.startswith("ok")
     return 0 if box_ok and all(r.startswith("ok") for _, r in checks) else 1
 
 

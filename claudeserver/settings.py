@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from claudeserver import token_file
 from claudeserver.domain.policy import PolicyOptions
 
 
@@ -63,13 +64,22 @@ class Settings(BaseSettings):
     # JSON with server-wide policy defaults: extra_dirs, allow_rules, deny_rules,
     # allow_git_push, allow_db_destroy. Sessions add to them.
     policy_file: Path | None = None
-    # Claude Code's Bash sandbox: "auto" uses it where it can run and otherwise runs Bash
-    # under the permission policy alone; "required" fails tasks when it cannot run.
+    # Claude Code's Bash sandbox and the confinement of test runs (bubblewrap): "auto" and
+    # "required" fail tasks when it cannot run; "off" runs both without it.
     sandbox: Literal["auto", "required", "off"] = "auto"
     # Comma-separated domains sandboxed commands may reach, e.g. pypi.org,github.com;
     # any other host is denied.
     sandbox_allowed_domains: str = DEFAULT_SANDBOX_DOMAINS
     api_tokens: str = ""
+    # "token": every API call needs a bearer token, one of API_TOKENS or, when that is
+    # empty, the one made at first start and kept in TOKEN_FILE (mode 0600; the client on
+    # this machine reads it). "none": no token, allowed only with a loopback HOST.
+    auth: Literal["token", "none"] = "token"
+    token_file: Path = Field(default_factory=token_file.default_path)
+    # Comma-separated host names (besides localhost and loopback addresses) clients use to
+    # reach this server, e.g. claude.example.com. Requests naming any other Host are refused,
+    # so a web page cannot reach the server through a name of its own (DNS rebinding).
+    allowed_hosts: str = ""
     allowed_project_roots: str = ""
     max_request_bytes: int = Field(1_000_000, ge=1024)
     log_level: str = "info"
@@ -86,6 +96,16 @@ class Settings(BaseSettings):
     def _host_is_address_or_name(cls, value: str) -> str:
         if not value or any(c.isspace() for c in value):
             raise ValueError("HOST must be an address or host name without spaces")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for name in value.split(","):
+            if "/" in name or any(c.isspace() for c in name.strip()):
+                raise ValueError(
+                    f"ALLOWED_HOSTS lists host names such as claude.example.com, not {name!r}"
+                )
         return value
 
     @field_validator("database_url")
@@ -119,9 +139,22 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _no_auth_only_on_loopback(self) -> Settings:
+        if self.auth == "none" and self.tokens:
+            raise ValueError("AUTH=none and API_TOKENS contradict each other: unset one")
+        if self.auth == "none" and not self.binds_loopback:
+            raise ValueError(
+                f"AUTH=none is allowed only with a loopback HOST, not {self.host}: anyone "
+                "who reaches the server could run code on this machine"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _paths_are_absolute(self) -> Settings:
         if not self.workspaces_dir.is_absolute():
             raise ValueError(f"WORKSPACES_DIR={self.workspaces_dir} must be an absolute path")
+        if not self.token_file.is_absolute():
+            raise ValueError(f"TOKEN_FILE={self.token_file} must be an absolute path")
         self.policy_defaults()  # a broken POLICY_FILE stops the server at start
         for root in self.project_roots:
             if not root.is_absolute():
@@ -138,6 +171,10 @@ class Settings(BaseSettings):
     @property
     def tokens(self) -> list[str]:
         return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+
+    @property
+    def public_hosts(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def project_roots(self) -> list[Path]:

@@ -75,7 +75,19 @@ def settings(tmp_path: Path) -> Settings:
         human_seed=7,
         max_iterations=8,
         workspaces_dir=tmp_path / "workspaces",
+        # Tests that are not about authentication opt out of it explicitly; TestClient names
+        # its server "testserver", which the Host check must let in.
+        auth="none",
+        allowed_hosts="testserver",
+        token_file=tmp_path / "token",
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test, server process or client reads or writes the developer's own token file."""
+    monkeypatch.setenv("TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.delenv("CLAUDESERVER_TOKEN", raising=False)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -66,6 +67,22 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
         status_code=503,
         headers={"Retry-After": "5"},
     )
+
+
+async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, able to echo input that is not valid Unicode (a lone surrogate)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _escaped(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def invalid(location: str, field: str, message: str) -> RequestValidationError:

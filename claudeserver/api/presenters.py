@@ -14,9 +14,10 @@ from claudeserver.api.schemas import (
     TestCaseOut,
     TestSummary,
 )
+from claudeserver.domain.judging import verdict
 from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
-from claudeserver.persistence.models import Task
+from claudeserver.persistence.models import Task, TestCase
 
 COUNTS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 
@@ -62,8 +63,14 @@ def task_detail(db: DB, task: Task) -> TaskDetail:
         interactions=[InteractionOut.model_validate(i) for i in rows],
         interactions_total=total,
         interactions_next=more,
-        test_cases=[TestCaseOut.model_validate(t) for t in task.test_cases],
+        test_cases=[test_case_out(t) for t in task.test_cases],
     )
+
+
+def test_case_out(case: TestCase) -> TestCaseOut:
+    what = verdict(baseline_status=case.baseline_status, status=case.status, flaky=case.flaky)
+    fields = {name: getattr(case, name) for name in TestCaseOut.model_fields if name != "verdict"}
+    return TestCaseOut.model_validate({**fields, "verdict": what})
 
 
 def _fields(task: Task) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,38 @@ from pydantic import (
 
 from claudeserver.domain.policy import PolicyOptions
 from claudeserver.domain.status import TaskStatus
+from claudeserver.domain.workspace import WorkspaceError
+from claudeserver.domain.workspace.remote import check_url
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
+# Cloud metadata services that are not link-local addresses: a webhook must not make the
+# server post to them (or to anything link-local, where the others live).
+METADATA_HOSTS = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS over IPv6
+    }
+)
 
 
 def _http_url(url: str) -> str:
-    HttpUrl(url)  # raises a validation error naming the problem
+    # Parsed as browsers do: 2852039166 and 0xA9.0xFE.0xA9.0xFE are 169.254.169.254 too.
+    host = (HttpUrl(url).host or "").strip("[]").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if host in METADATA_HOSTS or (address is not None and address.is_link_local):
+        raise ValueError(
+            f"must not point at {host}: link-local and cloud metadata addresses are refused"
+        )
     return url
 
 
@@ -32,9 +59,34 @@ def _http_url(url: str) -> str:
 WebhookUrl = Annotated[str, AfterValidator(_http_url)]
 
 
-class SessionCreate(BaseModel):
+def _unicode(value: Any) -> bool:
+    """False for text holding a lone surrogate ("\\ud800" in JSON): it cannot be stored."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    elif isinstance(value, dict):
+        return all(_unicode(k) and _unicode(v) for k, v in value.items())
+    elif isinstance(value, list):
+        return all(_unicode(v) for v in value)
+    return True
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields and text that is not valid Unicode are refused."""
+
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any) -> Any:
+        if not _unicode(value):
+            raise ValueError("must be valid Unicode text; it holds a lone surrogate (\\ud800)")
+        return value
+
+
+class SessionCreate(RequestBody):
     project_path: str | None = Field(
         None, min_length=1, max_length=4096, description="Absolute path of an existing directory"
     )
@@ -65,6 +117,14 @@ class SessionCreate(BaseModel):
         if not path.is_dir():
             raise ValueError(f"project_path {value!r} is not an existing directory")
         return os.path.normpath(value)
+
+    @field_validator("repo_url")
+    @classmethod
+    def _git_url(cls, value: str | None) -> str | None:
+        try:
+            return None if value is None else check_url(value)
+        except WorkspaceError as exc:
+            raise ValueError(str(exc)) from None
 
     isolation: Literal["worktree", "none"] | None = Field(
         None,
@@ -100,6 +160,16 @@ class SessionCreate(BaseModel):
         False,
         description="load the project's .claude settings, hooks and .mcp.json (they run code)",
     )
+    baseline_failures: Literal["ignore", "block"] = Field(
+        "ignore",
+        description='tests already failing before a task: "ignore" (reported as pre-existing, '
+        'not held against the agent) or "block" (they must pass too)',
+    )
+    test_network: Literal["loopback", "host"] = Field(
+        "loopback",
+        description='network of the test runs: "loopback" (local connections only) or "host" '
+        "(the machine's network, for tests that need the internet)",
+    )
 
     @field_validator("policy")
     @classmethod
@@ -123,13 +193,13 @@ class SessionOut(BaseModel):
     policy: dict[str, Any] | None
     trust_project_settings: bool
     review: bool
+    baseline_failures: str
+    test_network: str
     created_at: datetime
     updated_at: datetime
 
 
-class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
+class TaskCreate(RequestBody):
     session_id: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=100_000)
     model: str | None = Field(
@@ -162,9 +232,7 @@ class TaskCreate(BaseModel):
         return value
 
 
-class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MessageCreate(RequestBody):
     content: str = Field(min_length=1, max_length=100_000)
 
     @field_validator("content")
@@ -177,9 +245,12 @@ class MessageCreate(BaseModel):
 
 class TestSummary(BaseModel):
     total: int
-    passed: int
+    passed: int  # skipped and expected failures included
     failed: int
     pending: int
+    pre_existing: int = Field(description="failing before the task and still not passing")
+    fixed: int = Field(description="failing before the task, passing now")
+    flaky: int = Field(description="failed in a round, then passed when re-run on their own")
 
 
 class TaskOut(BaseModel):
@@ -208,6 +279,10 @@ class TaskOut(BaseModel):
     attempt: int
     resumes: int
     worker: str | None
+    baseline_duration: float | None = Field(
+        description="seconds the project's tests took before the agent started"
+    )
+    round_durations: list[float] | None = Field(description="seconds each test round took")
     iterations: int
     pauses: int
     test_rounds: int
@@ -250,6 +325,15 @@ class TestCaseOut(BaseModel):
     status: str
     output: str | None
     duration: float | None
+    baseline_status: str | None = Field(
+        description="its outcome before the task (regression tests): passed, failed, error, "
+        "skipped or xfail"
+    )
+    flaky: bool = Field(description="it failed in a round, then passed when re-run on its own")
+    verdict: Literal["regression", "pre_existing", "fixed", "flaky", "new", "ok"] = Field(
+        description="regression: passed before the task, not now; pre_existing: failing before "
+        "and now; fixed: failing before, passing now; flaky; new: not in the baseline; ok"
+    )
 
 
 class TaskDetail(TaskOut):

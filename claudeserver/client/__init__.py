@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 STATUSES = ("pending", "running", "paused", "testing", "completed", "failed", "cancelled")
@@ -19,8 +21,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     common.add_argument(
         "--server",
         default=os.environ.get("CLAUDESERVER_URL", DEFAULT_URL),
-        help="server URL (env CLAUDESERVER_URL, default %(default)s); "
-        "the token is read from CLAUDESERVER_TOKEN",
+        help="server URL (env CLAUDESERVER_URL, default %(default)s); the token is read "
+        "from CLAUDESERVER_TOKEN, else for a server on this machine from its TOKEN_FILE "
+        "(default ~/.claudeserver/token)",
     )
 
     submit = subparsers.add_parser("submit", parents=[common], help="submit a task")
@@ -97,10 +100,25 @@ def dispatch(args: argparse.Namespace) -> int | None:
 
     handler = getattr(commands, command)
     try:
-        with Api(args.server, os.environ.get("CLAUDESERVER_TOKEN") or None) as api:
+        with Api(args.server, token_for(args.server)) as api:
             return int(handler(api, args, sys.stdout))
     except ClientError as exc:
         print(f"claudeserver: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def token_for(server: str) -> str | None:
+    """CLAUDESERVER_TOKEN, else the token a server on this machine generated for itself.
+
+    The file is read for loopback URLs only: its token must not be sent to another host.
+    """
+    from claudeserver import token_file
+    from claudeserver.api.security import is_loopback
+
+    if os.environ.get("CLAUDESERVER_TOKEN"):
+        return os.environ["CLAUDESERVER_TOKEN"]
+    if not is_loopback(urlsplit(server).hostname or ""):
+        return None
+    return token_file.read(Path(os.environ.get("TOKEN_FILE") or token_file.default_path()))

@@ -103,11 +103,9 @@ def _print_outcome(api: Api, task_id: str, out: TextIO) -> int:
         f"{task['output_tokens']} out  iterations: {task['iterations']}",
         file=out,
     )
-    failing = [t["name"] for t in task["test_cases"] if t["status"] in ("failed", "error")]
-    if status != "completed" and failing:
-        print("failing tests:", file=out)
-        for name in failing:
-            print(f"  {render.clean(name)}", file=out)
+    if status != "completed":
+        for line in render.failing_tests(task["test_cases"]):
+            print(line, file=out)
     return EXIT_STATUS.get(status, 1)
 
 

@@ -25,6 +25,7 @@ class ClientError(Exception):
 class Api:
     def __init__(self, base_url: str, token: str | None, *, timeout: float = 30) -> None:
         self.base_url = base_url.rstrip("/")
+        self.has_token = bool(token)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
@@ -94,8 +95,14 @@ class Api:
         return ClientError(message, UNUSABLE)
 
     def _raise_for(self, response: httpx.Response) -> None:
-        if response.status_code == 401:
+        if response.status_code == 401 and self.has_token:
             raise ClientError("the server rejected the token: set CLAUDESERVER_TOKEN", UNUSABLE)
+        if response.status_code == 401:
+            raise ClientError(
+                "the server needs a token: set CLAUDESERVER_TOKEN (a server on this machine "
+                "keeps it in its TOKEN_FILE, ~/.claudeserver/token by default)",
+                UNUSABLE,
+            )
         raise ClientError(f"{response.status_code}: {error_detail(response)}")
 
 

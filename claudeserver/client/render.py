@@ -30,7 +30,13 @@ LABELS = {
     ("user", "message"): "you",
     ("user", "follow_up"): "follow-up",
     ("test", "test_result"): "test",
+    ("test", "baseline"): "baseline",
+    ("test", "round"): "test round",
 }
+
+
+# Verdicts worth a word next to a test's result: it is not simply new or unchanged.
+NOTED_VERDICTS = ("regression", "pre_existing", "fixed", "flaky")
 
 
 def clean(text: str) -> str:
@@ -67,7 +73,8 @@ def _describe(role: str, kind: str, content: str, data: dict[str, Any]) -> str:
     if kind == "test_result" and data.get("type"):
         duration = data.get("duration")
         took = f" ({float(duration):.2f}s)" if isinstance(duration, int | float) else ""
-        return f"{content} [{data['type']}]{took}"
+        noted = f" ({data['verdict']})" if data.get("verdict") in NOTED_VERDICTS else ""
+        return f"{content} [{data['type']}]{took}{noted}"
     return content
 
 
@@ -112,10 +119,41 @@ def _row(head: str, rest: str, width: int) -> str:
 
 
 def tests_tally(summary: dict[str, Any]) -> str:
-    return (
+    tally = (
         f"{summary.get('total', 0)} total, {summary.get('passed', 0)} passed, "
         f"{summary.get('failed', 0)} failed, {summary.get('pending', 0)} pending"
     )
+    judged = [
+        f"{summary[key]} {words}"
+        for key, words in (
+            ("pre_existing", "already failing before the task"),
+            ("fixed", "fixed"),
+            ("flaky", "flaky"),
+        )
+        if summary.get(key)
+    ]
+    return "; ".join([tally, *judged])
+
+
+def failing_tests(cases: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """Failing tests, those failing before the task apart; `limit` names of each."""
+    lines = []
+    failing = [c for c in cases if c["status"] in ("failed", "error")]
+    for title, pre_existing in (
+        ("failing tests:", False),
+        ("already failing before the task:", True),
+    ):
+        names = [c["name"] for c in failing if (c.get("verdict") == "pre_existing") == pre_existing]
+        if names:
+            lines.append(title)
+            lines += [f"  {clean(name)}" for name in names[:limit]]
+            if len(names) > limit:
+                lines.append(f"  … and {len(names) - limit} more")
+    return lines
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:.2f}s" if isinstance(value, int | float) else "-"
 
 
 def task_details(task: dict[str, Any], width: int) -> list[str]:
@@ -140,13 +178,19 @@ def task_details(task: dict[str, Any], width: int) -> list[str]:
     if task.get("error") and task.get("error") != task.get("summary"):
         lines.append("error       " + _indented(str(task["error"])))
     lines.append(f"tests       {tests_tally(task.get('test_summary') or {})}")
+    rounds = task.get("round_durations") or []
+    lines.append(
+        f"test time   baseline {_seconds(task.get('baseline_duration'))}  rounds "
+        + (" ".join(_seconds(r) for r in rounds) or "-")
+    )
     for case in task.get("test_cases") or []:
-        duration = case.get("duration")
-        took = f"{duration:.2f}s" if isinstance(duration, int | float) else "-"
+        took = _seconds(case.get("duration"))
+        what = str(case.get("verdict") or "").replace("_", "-")
         lines.append(
-            f"  {case['status']:<8} {case['type']:<10} {took:>7}  {one_line(case['name'], width)}"
+            f"  {case['status']:<8} {case['type']:<10} {what:<12} {took:>7}  "
+            + one_line(case["name"], width)
         )
-        if case["status"] in ("failed", "error") and case.get("output"):
+        if (case["status"] in ("failed", "error") or case.get("flaky")) and case.get("output"):
             lines += ["      " + clean(x) for x in str(case["output"]).splitlines()[-20:]]
     return lines
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from claudeserver.domain.testrun import TestResult
 
 MIN_TESTS, MAX_TESTS = 2, 5
+# Failure feedback stays readable however much fails: this many tests, this much text.
+FEEDBACK_TESTS, FEEDBACK_CHARS, FEEDBACK_CHARS_PER_TEST = 20, 16_000, 1_500
 
 # How every first prompt of an attempt begins and ends.
 UNATTENDED = (
@@ -106,15 +108,31 @@ class SimulatedHuman:
         )
 
     @staticmethod
-    def failure_feedback(failures: Sequence[TestResult]) -> str:
+    def failure_feedback(
+        failures: Sequence[TestResult], baseline: Mapping[str, str] | None = None
+    ) -> str:
+        """What to fix, compact however many tests fail: each test's assertion and the end
+        of its traceback, bounded per test and in total. `baseline` (test id -> outcome
+        before the task) says which failures are regressions or required old failures."""
+        before = baseline or {}
         lines = [
             f"Some tests failed ({len(failures)}). Fix the implementation so that all tests "
             "pass. Do not edit the pre-existing regression tests.",
             "",
         ]
-        for result in failures[:10]:
-            lines += [f"### {result.name} ({result.status})", (result.output or "")[-1500:], ""]
-        return "\n".join(lines)
+        size = 0
+        for shown, result in enumerate(failures):
+            block = [
+                f"### {result.name} ({_why(result.status, before.get(result.name))})",
+                _excerpt(result.output or "", FEEDBACK_CHARS_PER_TEST),
+                "",
+            ]
+            size += sum(len(line) + 1 for line in block)
+            if shown == FEEDBACK_TESTS or size > FEEDBACK_CHARS:
+                lines.append(f"({len(failures) - shown} more failing tests left out.)")
+                break
+            lines += block
+        return "\n".join(lines).rstrip()
 
     @staticmethod
     def error_guidance(error: str) -> str:
@@ -142,3 +160,21 @@ class SimulatedHuman:
                 label or "Use your best judgement and proceed."
             )
         return answers
+
+
+def _why(status: str, before: str | None) -> str:
+    if before == "passed":
+        return f"{status}; it passed before your change"
+    if before in ("failed", "error"):
+        return f"{status}; it failed before the task too, but this session requires it to pass"
+    if before is not None:
+        return f"{status}; it was {before} before your change"
+    return status
+
+
+def _excerpt(output: str, limit: int) -> str:
+    """The first line (pytest puts the assertion there) and the end of the traceback."""
+    if len(output) <= limit:
+        return output
+    head = output.splitlines()[0][: limit // 4]
+    return f"{head}\n[…]\n{output[-(limit - len(head) - 5) :]}"

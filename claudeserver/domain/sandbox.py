@@ -95,10 +95,14 @@ def sandbox_settings(allowed_domains: Sequence[str], home: Path | None = None) -
 def describe(mode: str) -> str:
     """The sandbox's state under SANDBOX=`mode`, for /health, `doctor` and the start log."""
     if mode == "off":
-        return "off: SANDBOX=off, Bash runs under the permission policy alone"
+        return (
+            "off: SANDBOX=off, Bash runs under the permission policy alone and tests run "
+            "unconfined (with a scrubbed environment)"
+        )
     status = probe()
     if status.available:
         return status.detail
-    if mode == "required":
-        return f"{status.detail}. SANDBOX=required: tasks fail until it can run"
-    return f"{status.detail}. SANDBOX=auto: Bash runs under the permission policy alone"
+    return (
+        f"{status.detail}. SANDBOX={mode}: tasks fail until it can run (tests of "
+        "agent-written code never run unconfined unless SANDBOX=off)"
+    )

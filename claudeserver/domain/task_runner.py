@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,13 +26,34 @@ from claudeserver.agent.events import (
 from claudeserver.agent.session import AgentConfig, AgentSession
 from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.domain import gate, sandbox
+from claudeserver.domain.agent_env import agent_environment
+from claudeserver.domain.confinement import Confinement, Network
 from claudeserver.domain.human import SimulatedHuman
+from claudeserver.domain.judging import (
+    FAILING,
+    PRE_EXISTING,
+    already_failing,
+    blocks,
+    completed_summary,
+    judge,
+    names,
+    tests_phrase,
+    verdict,
+)
 from claudeserver.domain.policy import PolicyConfig, PolicyOptions
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.review import READ_ONLY_TOOLS, Finding, parse_findings, review_prompt
 from claudeserver.domain.status import TaskStatus
-from claudeserver.domain.testrun import RunContext, TestResult, TestRunError, detect_runner
-from claudeserver.domain.validation import Baseline, run_round, take_baseline
+from claudeserver.domain.testrun import (
+    RunContext,
+    TestResult,
+    TestRunError,
+    TestRunner,
+    detect_runner,
+    find_venv,
+    workspace_python_path,
+)
+from claudeserver.domain.validation import Baseline, Round, run_round, take_baseline
 from claudeserver.domain.workspace import (
     Workspace,
     WorkspaceError,
@@ -88,11 +110,15 @@ class TaskRun:
             self.fallback_model = task.fallback_model or session.fallback_model
             self.trust_project_settings = session.trust_project_settings
             self.review = session.review if task.review is None else task.review
+            self.baseline_failures = session.baseline_failures
             self.policy_options = PolicyOptions.from_json(session.policy or {}).over(
                 settings.policy_defaults()
             )
         self.project = self.origin  # until the workspace is known
         self.max_iterations = task.max_iterations or settings.max_iterations
+        # The task's private home: the agent's command env file, the test runs' caches.
+        self.home = settings.workspaces_dir / "homes" / task_id
+        self.test_network: Network = "host" if session.test_network == "host" else "loopback"
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -179,17 +205,13 @@ class TaskRun:
     async def _work(self) -> None:
         if not self.origin.is_dir():
             raise TaskFailure(f"The project directory {self.origin} does not exist any more")
-        sandbox_settings = self._sandbox()
+        self.sandbox_settings = sandbox_settings = self._sandbox()
         self.workspace = await self._workspace()
         self.project = self.workspace.path
-        context = RunContext(
-            self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
-            venv_root=self.origin,
-        )  # fmt: skip
-        self.tests = detect_runner(
-            context, test_command=self.test_command, preferred=self.test_runner
-        )
+        self.tests = self._test_runner(protected=frozenset())
         self.baseline = await self._baseline()
+        # From now on the agent has written code: its runs may not change the tests it found.
+        self.tests = self._test_runner(protected=self.baseline.protected(self.project))
         config = AgentConfig(
             cwd=self.project,
             cli_path=self.settings.claude_cli_command,
@@ -197,7 +219,7 @@ class TaskRun:
             fallback_model=self.fallback_model,
             resume=self.task.claude_session_id,
             max_budget_usd=self.task.max_budget_usd,
-            env=task_env(self.task_id),
+            env=agent_environment(self.task_id, self.home, self._python_path()),
             extra_dirs=list(self.policy_options.extra_dirs),
             trust_project_settings=self.trust_project_settings,
             system_prompt_append=self._project_instructions(),
@@ -216,6 +238,48 @@ class TaskRun:
         # Only now, with the CLI stopped: whoever sees "completed" sees the work finished.
         self._end(TaskStatus.COMPLETED, summary)
 
+    def _test_runner(self, *, protected: frozenset[Path]) -> TestRunner:
+        """The project's runner, running its code confined (domain/confinement.py)."""
+        top = self.workspace.worktree or self.workspace.path
+        confinement = Confinement(
+            workspace=top,
+            home=self.home,
+            network=self.test_network,
+            # The user's checkout holds the virtualenv or node_modules the tests use.
+            readable=(self.origin,),
+            # The .git pointer too: a run that rewrote it could aim our git elsewhere.
+            read_only=(top / ".git", *sorted(protected)),
+            hidden=self._server_data(),
+            sandboxed=self.settings.sandbox != "off",
+        )
+        context = RunContext(
+            self.project, self.settings.test_timeout_seconds, task_env(self.task_id),
+            venv_root=self.origin, confinement=confinement,
+        )  # fmt: skip
+        return detect_runner(context, test_command=self.test_command, preferred=self.test_runner)
+
+    def _python_path(self) -> dict[str, str]:
+        """In a worktree, the agent's own `pytest` must import the worktree's code too, not
+        the checkout's editable install (see testrun/python_env.py)."""
+        venv = find_venv(self.project, self.origin)
+        if venv is None or self.workspace.kind != "worktree":
+            return {}
+        entries = workspace_python_path(venv=venv, checkout=self.origin, workspace=self.project)
+        return {"PYTHONPATH": os.pathsep.join(entries)} if entries else {}
+
+    def _server_data(self) -> tuple[Path, ...]:
+        """What confined runs may not see of the server: its database, token, workspaces."""
+        paths = [
+            self.settings.workspaces_dir,
+            Path.home() / ".claudeserver",
+            self.settings.token_file,
+        ]
+        reserve = DiskReserve.for_database(self.settings.database_url).path
+        if reserve is not None:  # an SQLite file, with its reserve, WAL and shared memory
+            db = reserve.with_suffix("")
+            paths += [db, reserve, *(db.with_name(db.name + end) for end in ("-wal", "-shm"))]
+        return tuple(paths)
+
     def _project_instructions(self) -> str:
         """Untrusted projects' CLAUDE.md still guides the agent, as plain text."""
         path = self.project / "CLAUDE.md"
@@ -232,10 +296,13 @@ class TaskRun:
         status = sandbox.probe()
         if status.available:
             return sandbox.sandbox_settings(self.settings.sandbox_domains)
-        if mode == "required":
-            raise TaskFailure(f"SANDBOX=required, but the Bash sandbox is {status.detail}")
-        self._record("system", "sandbox", f"Bash runs without the sandbox: {status.detail}")
-        return None
+        # The project's tests run code the agent wrote: never unconfined unless the
+        # operator said so.
+        raise TaskFailure(
+            f"SANDBOX={mode}, but the sandbox is {status.detail}. Tests of agent-written code "
+            "only run confined; set SANDBOX=off to run them (and the agent's commands) "
+            "without it"
+        )
 
     async def _workspace(self) -> Workspace:
         """The task's own worktree (or a snapshot to diff against), reused on resume."""
@@ -295,7 +362,7 @@ class TaskRun:
             self.costs_before_process = dict(self.task.model_costs or {})
             config = AgentConfig(
                 cwd=self.project, cli_path=self.settings.claude_cli_command, model=self.model,
-                env=task_env(self.task_id),
+                env=agent_environment(self.task_id, self.home), sandbox=self.sandbox_settings,
             )  # fmt: skip
             async with AgentSession(config, _read_only, self._answer) as reviewer:
                 await reviewer.send(review_prompt(self.task.description, change))
@@ -318,12 +385,20 @@ class TaskRun:
         if self.task.baseline is not None:
             return Baseline.from_json(self.task.baseline)
         self._progress("Running the project's regression tests (baseline)")
-        baseline, results = await take_baseline(self.tests, self.project)
-        self._save_results("regression", results)
+        baseline, results, seconds = await take_baseline(self.tests, self.project)
+        self._save_results("regression", results, baseline)
         with self.db() as s:
             # After a follow-up, the tests generated before are the project's own now.
             repo.drop_test_cases(s, task_id=self.task_id, test_type="generated", keep=set())
-            repo.update_task(s, task_id=self.task_id, baseline=baseline.to_json())
+            repo.update_task(
+                s, task_id=self.task_id, baseline=baseline.to_json(), baseline_duration=seconds
+            )
+        failing = sum(r.status in FAILING for r in results)
+        self._record(
+            "test", "baseline",
+            f"Baseline: {tests_phrase(len(results))}, {failing} failing ({seconds:.1f} s)",
+            {"duration": seconds, "tests": len(results), "failing": failing},
+        )  # fmt: skip
         return baseline
 
     def _opening(self) -> str:
@@ -492,40 +567,81 @@ class TaskRun:
     # -- validation ------------------------------------------------------------------
 
     async def _validate(self) -> tuple[bool, str]:
-        """Run the tests: (True, the summary) when everything passed, else (False, what to
-        tell the agent)."""
+        """Run the tests: (True, the summary) when nothing the agent must fix fails, else
+        (False, what to tell the agent). Judged by change against the baseline."""
         self.task.test_rounds += 1
-        self._move(TaskStatus.TESTING, progress="Running generated and regression tests")
-        outcome = await run_round(self.tests, self.project, self.baseline)
-        self._save_results("regression", outcome.regression)
-        self._save_results("generated", outcome.generated)
+        self._move(TaskStatus.TESTING, progress="Running the generated tests")
+        outcome = await run_round(
+            self.tests, self.project, self.baseline,
+            on_full_run=lambda: self._progress("Running the generated and regression tests"),
+        )  # fmt: skip
+        if outcome.full:  # else the regression results of the last full round stand
+            self._save_results("regression", outcome.regression, self.baseline, outcome.flaky)
+        self._save_results("generated", outcome.generated, self.baseline)
+        judgement = judge(
+            baseline=self.baseline.outcomes, generated=outcome.generated,
+            regression=outcome.regression, flaky=outcome.flaky,
+            baseline_failures=self.baseline_failures,
+        )  # fmt: skip
+        self._record_round(outcome, len(judgement.blocking))
         # Failures first: a test file that does not even load also yields too few tests,
         # and the agent needs to see why rather than be asked to write more.
-        if outcome.failures:
-            failures = outcome.failures
+        if judgement.blocking:
+            failures = judgement.blocking
             self._move(TaskStatus.RUNNING, progress=f"{len(failures)} test(s) failing; fixing")
-            return False, self.human.failure_feedback(failures)
+            return False, self.human.failure_feedback(failures, self.baseline.outcomes)
         if not outcome.count_ok:
             self._move(TaskStatus.RUNNING, progress="Asking the agent to adjust its tests")
             return False, self.human.test_count_fix(len(outcome.generated))
-        total, generated = len(outcome.generated + outcome.regression), len(outcome.generated)
-        summary = (
-            f"Completed: all {total} tests passed ({generated} generated, "
-            f"{total - generated} regression)."
-        )
+        summary = completed_summary(
+            generated=len(outcome.generated), regression=len(outcome.regression),
+            judgement=judgement,
+        )  # fmt: skip
         last = self._last_result_text()
         if self.review:
             await self._review()
         await self._commit()
         return True, f"{summary}\n\n{last[:2000]}".strip()
 
-    def _save_results(self, test_type: str, results: list[TestResult]) -> None:
+    def _record_round(self, outcome: Round, failing: int) -> None:
+        """The round's duration, on the task and in its history."""
+        seconds = round(outcome.duration, 3)
+        self.task.round_durations = [*(self.task.round_durations or []), seconds]
         with self.db() as s:
-            repo.save_test_cases(s, task_id=self.task_id, test_type=test_type, results=results)
+            repo.update_task(s, task_id=self.task_id, round_durations=self.task.round_durations)
+        ran = "generated and regression" if outcome.full else "generated"
+        self._record(
+            "test", "round",
+            f"Round {self.task.test_rounds} ({ran} tests): {failing} failing ({seconds:.1f} s)",
+            {"round": self.task.test_rounds, "duration": seconds, "full": outcome.full,
+             "generated": len(outcome.generated), "regression": len(outcome.regression),
+             "failing": failing, "flaky": len(outcome.flaky)},
+        )  # fmt: skip
+
+    def _save_results(
+        self,
+        test_type: str,
+        results: list[TestResult],
+        baseline: Baseline,
+        flaky: frozenset[str] = frozenset(),
+    ) -> None:
+        before = baseline.outcomes if test_type == "regression" else {}
+        with self.db() as s:
+            repo.save_test_cases(
+                s, task_id=self.task_id, test_type=test_type, results=results,
+                baseline_status=before, flaky=flaky,
+            )  # fmt: skip
             keep = {r.name for r in results}
             repo.drop_test_cases(s, task_id=self.task_id, test_type=test_type, keep=keep)
         for result in results:
-            data = {"type": test_type, "status": result.status, "duration": result.duration}
+            what = verdict(
+                baseline_status=before.get(result.name), status=result.status,
+                flaky=result.name in flaky,
+            )  # fmt: skip
+            data = {
+                "type": test_type, "status": result.status, "duration": result.duration,
+                "verdict": what,
+            }  # fmt: skip
             self._record("test", "test_result", f"{result.status}: {result.name}", data)
 
     # -- bookkeeping -----------------------------------------------------------------
@@ -539,6 +655,7 @@ class TaskRun:
         # of the task left, and the final figures.
         kill_task_processes(self.task_id)
         self._save_counters()
+        shutil.rmtree(self.home, ignore_errors=True)
         self.ended = True
         error = None if status is TaskStatus.COMPLETED else summary
         if status is TaskStatus.FAILED:
@@ -546,11 +663,22 @@ class TaskRun:
         self._move(status, summary=summary, error=error, progress=status.value.capitalize())
 
     def _failing_suffix(self) -> str:
+        """What still fails when a task gives up: the agent's failures (a bounded list),
+        then those that were failing before the task."""
         with self.db() as s:
             task = repo.get_task(s, task_id=self.task_id, with_details=True)
             cases = task.test_cases if task else []
-        failing = [t.name for t in cases if t.status in ("failed", "error")]
-        return f"; failing tests: {', '.join(failing)}" if failing else ""
+        failing, old = [], []
+        for case in cases:
+            what = verdict(
+                baseline_status=case.baseline_status, status=case.status, flaky=case.flaky
+            )
+            if blocks(verdict_=what, status=case.status, baseline_failures=self.baseline_failures):
+                failing.append(case.name)
+            elif what == PRE_EXISTING:
+                old.append(case.name)
+        suffix = f"; failing tests: {names(failing)}" if failing else ""
+        return suffix + (f"; {already_failing(old)}" if old else "")
 
     def _last_result_text(self) -> str:
         with self.db() as s:

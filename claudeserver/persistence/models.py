@@ -17,6 +17,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -56,6 +58,15 @@ class Session(Base):
     trust_project_settings: Mapped[bool] = mapped_column(Boolean, default=False)
     # After the tests pass, a read-only agent pass reviews the diff.
     review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tests failing before a task: "ignore" (shown, not held against the agent) or "block"
+    # (they must pass too).
+    baseline_failures: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="ignore", server_default="ignore"
+    )
+    # The network of the confined test runs: "loopback" (only) or "host".
+    test_network: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="loopback", server_default="loopback"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -94,8 +105,10 @@ class Task(Base):
     # host:pid of the process that last ran the task.
     worker: Mapped[str | None] = mapped_column(String(255))
     # What the project looked like before the agent touched it: the pre-existing test
-    # files (by digest) and regression test ids. Kept so retries and resumes agree.
+    # files (by digest) and each regression test's outcome. Kept so retries and resumes agree.
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    baseline_duration: Mapped[float | None] = mapped_column(Float)  # seconds
+    round_durations: Mapped[list[float] | None] = mapped_column(JSON)  # seconds, per test round
     # Where the task works (see domain.workspace.Workspace.to_json) and when that was removed.
     workspace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     workspace_removed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -119,6 +132,11 @@ class Task(Base):
 
 class TestCase(Base):
     __tablename__ = "test_cases"
+    __table_args__ = (
+        # A test id names one test of a task's run: a runner reporting one twice is a bug
+        # that must not leave a stale row behind.
+        UniqueConstraint("task_id", "type", "name", name="uq_test_cases_task_type_name"),
+    )
     __test__ = False  # not a pytest class
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -129,6 +147,12 @@ class TestCase(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     output: Mapped[str | None] = mapped_column(Text)
     duration: Mapped[float | None] = mapped_column(Float)
+    # Its outcome before the task (regression tests only), and whether it failed in a round
+    # but passed when re-run on its own.
+    baseline_status: Mapped[str | None] = mapped_column(String(16))
+    flaky: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
+from claudeserver.domain.judging import FIXED, FLAKY, PRE_EXISTING, verdict
 from claudeserver.domain.redact import env_secrets, redact, redact_data
 from claudeserver.domain.status import TERMINAL, TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
@@ -288,32 +291,61 @@ def count_interactions(db: DB, *, task_id: str) -> int:
     return int(db.scalar(stmt) or 0)
 
 
-def save_test_cases(db: DB, *, task_id: str, test_type: str, results: Sequence[Any]) -> None:
-    """Store one test run: each test by name keeps one row, updated in place on reruns."""
-    existing = {
+# Longer test ids are stored shortened (unique by a digest): PostgreSQL cannot index a
+# value of more than about 2.7 kB, and the ids are unique per task and type.
+MAX_TEST_NAME_CHARS = 500
+
+
+def stored_test_name(name: str) -> str:
+    if len(name) <= MAX_TEST_NAME_CHARS:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{name[: MAX_TEST_NAME_CHARS - 20]}…[{digest}]"
+
+
+def save_test_cases(
+    db: DB,
+    *,
+    task_id: str,
+    test_type: str,
+    results: Sequence[Any],
+    baseline_status: Mapping[str, str] | None = None,
+    flaky: Collection[str] = (),
+) -> None:
+    """Store one test run: each test by name keeps one row, updated in place on reruns.
+
+    `baseline_status` maps test ids to their outcome before the task; a test once seen
+    flaky stays marked so.
+    """
+    before = baseline_status or {}
+    rows = {
         row.name: row
         for row in db.scalars(
             select(TestCase).where(TestCase.task_id == task_id, TestCase.type == test_type)
         )
     }
     for result in results:
-        row = existing.get(result.name)
-        if row is None:
-            row = TestCase(task_id=task_id, name=result.name, type=test_type)
+        name = stored_test_name(result.name)
+        row = rows.get(name)
+        if row is None:  # a runner that reports a test twice updates the one row
+            row = rows[name] = TestCase(task_id=task_id, name=name, type=test_type, flaky=False)
             db.add(row)
         row.file_path = result.file_path
         row.status = result.status
         row.output = result.output
         row.duration = result.duration
+        row.baseline_status = before.get(result.name)
+        row.flaky = row.flaky or result.name in flaky
     db.commit()
 
 
 def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> None:
     """Forget generated tests the agent has since deleted, so the summary counts what exists."""
+    kept = {stored_test_name(name) for name in keep}
     for row in db.scalars(
         select(TestCase).where(TestCase.task_id == task_id, TestCase.type == test_type)
     ):
-        if row.name not in keep:
+        if row.name not in kept:
             db.delete(row)
     db.commit()
 
@@ -340,25 +372,37 @@ def count_sessions(db: DB) -> int:
 def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
     """Each task's test summary, in one query however many tasks (a page of the list)."""
     stmt = (
-        select(TestCase.task_id, TestCase.status, func.count())
+        select(
+            TestCase.task_id,
+            TestCase.status,
+            TestCase.baseline_status,
+            TestCase.flaky,
+            func.count(),
+        )
         .where(TestCase.task_id.in_(task_ids))
-        .group_by(TestCase.task_id, TestCase.status)
+        .group_by(TestCase.task_id, TestCase.status, TestCase.baseline_status, TestCase.flaky)
     )
-    by_task: dict[str, dict[str, int]] = {task_id: {} for task_id in task_ids}
-    for task_id, status, n in db.execute(stmt):
-        by_task[task_id][status] = int(n)
+    by_task: dict[str, Counter[str]] = {task_id: Counter() for task_id in task_ids}
+    for task_id, status, before, flaky, n in db.execute(stmt):
+        counts = by_task[task_id]
+        counts[status] += n
+        counts[verdict(baseline_status=before, status=status, flaky=flaky)] += n
     return {task_id: _summary(counts) for task_id, counts in by_task.items()}
 
 
-def _summary(counts: dict[str, int]) -> dict[str, int]:
-    passed = counts.get("passed", 0) + counts.get("skipped", 0)
-    pending = counts.get("pending", 0)
-    total = sum(counts.values())
+def _summary(counts: Counter[str]) -> dict[str, int]:
+    """The seed's total/passed/failed/pending, and how the tests compare with the baseline."""
+    passed = counts["passed"] + counts["skipped"] + counts["xfail"]
+    pending = counts["pending"]
+    failed = counts["failed"] + counts["error"]
     return {
-        "total": total,
+        "total": passed + pending + failed,
         "passed": passed,
-        "failed": total - passed - pending,
+        "failed": failed,
         "pending": pending,
+        PRE_EXISTING: counts[PRE_EXISTING],
+        FIXED: counts[FIXED],
+        FLAKY: counts[FLAKY],
     }
 
 

@@ -4,7 +4,8 @@ Point the real Claude Code CLI at it (`FakeAnthropic.env()`) to test code that d
 the agent without a network or an API key.
 """
 
-from claudeserver.testing.fake_anthropic import FakeAnthropic, ModelRequest
+from claudeserver.testing.fake_anthropic import FakeAnthropic
+from claudeserver.testing.request import ModelRequest
 from claudeserver.testing.script import (
     ApiError,
     Reply,

@@ -7,7 +7,6 @@ turns it into the `message_start … message_stop` event stream the CLI expects.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import uuid
@@ -16,77 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from claudeserver.testing.request import ModelRequest
 from claudeserver.testing.script import ApiError, Reply, Stall, Text, ToolUse
-
-_CWD = re.compile(r"Primary working directory: (\S+)")
-
-
-@dataclass
-class ModelRequest:
-    """One call the CLI made, with helpers to read the conversation it carries."""
-
-    path: str
-    body: dict[str, Any]
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        return list(self.body.get("messages") or [])
-
-    @property
-    def system_text(self) -> str:
-        system = self.body.get("system") or ""
-        if isinstance(system, str):
-            return system
-        return "\n".join(b.get("text", "") for b in system if isinstance(b, dict))
-
-    @property
-    def cwd(self) -> str:
-        match = _CWD.search(self.system_text) or _CWD.search(self.conversation_text)
-        return match.group(1) if match else "."
-
-    @property
-    def is_main_loop(self) -> bool:
-        """Side calls (titles, summaries) offer no tools; the agent loop always does."""
-        return bool(self.body.get("tools"))
-
-    def user_texts(self) -> Iterator[tuple[int, str]]:
-        """(message index, text) of every user message that carries text, oldest first."""
-        for index, message in enumerate(self.messages):
-            if message.get("role") == "user":
-                text = _text_of(message.get("content"))
-                if text:
-                    yield index, text
-
-    @property
-    def conversation_text(self) -> str:
-        return "\n".join(_text_of(m.get("content")) for m in self.messages)
-
-    def tool_results_since(self, index: int) -> list[dict[str, Any]]:
-        results = []
-        for message in self.messages[index + 1 :]:
-            content = message.get("content")
-            if message.get("role") == "user" and isinstance(content, list):
-                results += [b for b in content if b.get("type") == "tool_result"]
-        return results
-
-    def tool_uses_since(self, index: int) -> int:
-        count = 0
-        for message in self.messages[index + 1 :]:
-            content = message.get("content")
-            if message.get("role") == "assistant" and isinstance(content, list):
-                count += sum(1 for b in content if b.get("type") == "tool_use")
-        return count
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
-        )
-    return ""
-
 
 Model = Callable[[ModelRequest], "Reply | ApiError | Stall"]
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from claudeserver.testing.fake_anthropic import ModelRequest
+from claudeserver.testing.request import ModelRequest
 
 
 @dataclass(frozen=True)

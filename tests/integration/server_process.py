@@ -23,7 +23,14 @@ class ServerProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        # These tests are about crashes and shutdowns, not authentication: opted out of it.
+        self.env = {
+            **os.environ,
+            "AUTH": "none",
+            **env,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+        }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
 from claudeserver.testing.fake_anthropic import Model
@@ -120,25 +121,31 @@ def test_health_reports_the_sandbox(api: TestClient) -> None:
     assert body["status"] == "ok", body
 
 
-def test_required_sandbox_that_cannot_run_refuses_tasks(
-    api: TestClient,
+@pytest.mark.parametrize("mode", ["required", "auto"])
+def test_a_sandbox_that_cannot_run_refuses_tasks(
+    mode: str,
     project: Path,
     settings: Settings,
     fake_model: Callable[[Model], FakeAnthropic],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without bubblewrap a SANDBOX=required server says so and runs nothing."""
+    """Without bubblewrap the server says so and runs nothing: the tests of agent-written
+    code would otherwise run unconfined. Only SANDBOX=off opts out."""
     monkeypatch.setenv("PATH", str(project.parent / "empty-bin"))  # no bwrap, no socat
     from claudeserver.domain import sandbox
 
     sandbox.probe.cache_clear()
+    settings = settings.model_copy(update={"sandbox": mode})
     try:
-        assert api.get("/health").json()["sandbox"].startswith("unavailable: ")
-        fake = fake_model(ScriptedModel([Rule("## Task", [bash("echo hi")])]))
-        task = wait_for(api, submit(api, project, "Anything"))
+        with TestClient(create_app(settings)) as api:
+            health = api.get("/health").json()["sandbox"]
+            assert health.startswith("unavailable: ") and "SANDBOX=off" in health
+            fake = fake_model(ScriptedModel([Rule("## Task", [bash("echo hi")])]))
+            task = wait_for(api, submit(api, project, "Anything"))
     finally:
         sandbox.probe.cache_clear()
     assert task["status"] == "failed"
-    assert "SANDBOX=required" in task["summary"]
+    assert f"SANDBOX={mode}" in task["summary"]
+    assert "SANDBOX=off" in task["summary"]
     assert "scripts/install-sandbox" in task["summary"]
     assert fake.agent_requests() == []

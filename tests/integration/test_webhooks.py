@@ -83,6 +83,9 @@ def test_completed_task_is_posted_signed_with_a_retry(
     payload = json.loads(body)
     assert payload["id"] == task_id and payload["status"] == "completed"
     assert payload["test_summary"]["failed"] == 0
+    assert {k: payload["test_summary"][k] for k in ("pre_existing", "fixed", "flaky")} == {
+        "pre_existing": 0, "fixed": 0, "flaky": 0,
+    }  # fmt: skip
 
     time.sleep(0.2)
     interactions = api.get(f"/api/v1/tasks/{task_id}").json()["interactions"]

@@ -17,7 +17,8 @@ from claudeserver.api.app import create_app
 from claudeserver.persistence.models import ClaudeInteraction, TestCase, TranscriptEntry
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic, Rule, ScriptedModel
-from claudeserver.testing.fake_anthropic import Model, ModelRequest
+from claudeserver.testing.fake_anthropic import Model
+from claudeserver.testing.request import ModelRequest
 from claudeserver.testing.script import Reply, ToolUse, write
 from tests.conftest import wait_for
 from tests.models import CONFTEST, FIXED, TESTS, adds_sub, calculator

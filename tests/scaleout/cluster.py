@@ -57,7 +57,14 @@ class Cluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = env["DATABASE_URL"]
-        self.env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        # About scale-out, not authentication: opted out of it.
+        self.env = {
+            **os.environ,
+            "AUTH": "none",
+            **env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+        }
         self.logs = logs
         self.workers: list[Process] = []
         self.api: Process | None = None

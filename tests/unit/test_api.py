@@ -29,6 +29,11 @@ def client(settings: Settings, database_url: str) -> Iterator[TestClient]:
         yield c
 
 
+NO_TESTS = {
+    "total": 0, "passed": 0, "failed": 0, "pending": 0, "pre_existing": 0, "fixed": 0, "flaky": 0,
+}  # fmt: skip
+
+
 def test_session_lifecycle(client: TestClient, project: Path) -> None:
     created = client.post("/api/v1/sessions", json={"project_path": str(project)})
     assert created.status_code == 201
@@ -36,12 +41,21 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     assert set(body) == {
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
-        "created_at", "updated_at",
+        "baseline_failures", "test_network", "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
+    assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")
     assert body["project_path"] == str(project)
     assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
     assert body in client.get("/api/v1/sessions").json()
+
+
+def test_session_test_options_are_kept(client: TestClient, project: Path) -> None:
+    options = {"baseline_failures": "block", "test_network": "host"}
+    body = {"project_path": str(project), **options}
+    created = client.post("/api/v1/sessions", json=body).json()
+    fetched = client.get(f"/api/v1/sessions/{created['id']}").json()
+    assert {k: fetched[k] for k in options} == options
 
 
 def test_tasks_newest_first_and_status_shape(client: TestClient, project: Path) -> None:
@@ -60,7 +74,7 @@ def test_tasks_newest_first_and_status_shape(client: TestClient, project: Path) 
         "status": "pending",
         "summary": None,
         "progress": None,
-        "test_summary": {"total": 0, "passed": 0, "failed": 0, "pending": 0},
+        "test_summary": NO_TESTS,
     }
     detail = client.get(f"/api/v1/tasks/{ids[0]}").json()
     assert detail["interactions"][0]["kind"] == "status" and detail["test_cases"] == []
@@ -114,6 +128,8 @@ def test_task_for_unknown_session_is_404(client: TestClient) -> None:
         ({"project_path": "/tmp/\x00x"}, "project_path", "NUL"),
         ({}, "body", "exactly one of project_path and repo_url"),
         ({"project_path": 5}, "project_path", "string"),
+        ({"project_path": "/tmp", "baseline_failures": "no"}, "baseline_failures", "'block'"),
+        ({"project_path": "/tmp", "test_network": "wifi"}, "test_network", "'loopback' or 'host'"),
     ],
 )
 def test_bad_session_bodies_name_the_field(
@@ -256,6 +272,7 @@ def test_oversized_body_is_413(settings: Settings, project: Path) -> None:
 
 
 def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
+    settings.auth = "token"
     settings.api_tokens = "secret-token-1,secret-token-2"
     with TestClient(create_app(settings, run_worker=False)) as client:
         assert client.get("/health").status_code == 200
@@ -265,8 +282,9 @@ def test_tokens_guard_every_endpoint_but_health(settings: Settings) -> None:
         assert client.get("/api/v1/sessions", headers=wrong).status_code == 401
         right = {"Authorization": "Bearer secret-token-2"}
         assert client.get("/api/v1/sessions", headers=right).status_code == 200
+        # In the query string only for event streams (tests/unit/test_server_boundary.py).
         query = client.get("/api/v1/sessions", params={"access_token": "secret-token-1"})
-        assert query.status_code == 200
+        assert query.status_code == 401
 
 
 def test_project_roots_are_enforced_on_real_paths(
@@ -333,12 +351,94 @@ def test_lists_give_each_task_its_own_test_summary(client: TestClient, project: 
             results = [TestResult(f"t{n}", None, s, None, 0.1) for n, s in enumerate(statuses)]
             repo.save_test_cases(db, task_id=task_id, test_type="generated", results=results)
     expected = {
-        ids[0]: {"total": 2, "passed": 1, "failed": 1, "pending": 0},
-        ids[1]: {"total": 3, "passed": 2, "failed": 1, "pending": 0},
-        ids[2]: {"total": 0, "passed": 0, "failed": 0, "pending": 0},
+        ids[0]: {**NO_TESTS, "total": 2, "passed": 1, "failed": 1},
+        ids[1]: {**NO_TESTS, "total": 3, "passed": 2, "failed": 1},
+        ids[2]: NO_TESTS,
     }
     for listing in (
         client.get("/api/v1/tasks").json()["items"],
         client.get(f"/api/v1/sessions/{session['id']}/tasks").json(),
     ):
         assert {t["id"]: t["test_summary"] for t in listing} == expected
+
+
+def test_test_cases_carry_their_verdict_and_the_summary_counts_them(
+    client: TestClient, project: Path
+) -> None:
+    from claudeserver.domain.testrun import TestResult
+    from claudeserver.persistence import repository as repo
+
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    task_id = client.post(
+        "/api/v1/tasks", json={"session_id": session["id"], "description": "judge"}
+    ).json()["id"]
+    now = {
+        "broken": "failed",
+        "old": "failed",
+        "mended": "passed",
+        "shaky": "passed",
+        "same": "passed",
+    }
+    before = {
+        "broken": "passed",
+        "old": "error",
+        "mended": "failed",
+        "shaky": "passed",
+        "same": "passed",
+    }
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        results = [TestResult(name, None, status, None, 0.1) for name, status in now.items()]
+        repo.save_test_cases(
+            db, task_id=task_id, test_type="regression", results=results,
+            baseline_status=before, flaky={"shaky"},
+        )  # fmt: skip
+        generated = [TestResult("mine", None, "passed", None, 0.1)]
+        repo.save_test_cases(db, task_id=task_id, test_type="generated", results=generated)
+    detail = client.get(f"/api/v1/tasks/{task_id}").json()
+    verdicts = {
+        c["name"]: (c["baseline_status"], c["flaky"], c["verdict"]) for c in detail["test_cases"]
+    }
+    assert verdicts == {
+        "broken": ("passed", False, "regression"),
+        "old": ("error", False, "pre_existing"),
+        "mended": ("failed", False, "fixed"),
+        "shaky": ("passed", True, "flaky"),
+        "same": ("passed", False, "ok"),
+        "mine": (None, False, "new"),
+    }
+    assert detail["test_summary"] == {
+        **NO_TESTS, "total": 6, "passed": 4, "failed": 2, "pre_existing": 1, "fixed": 1, "flaky": 1,
+    }  # fmt: skip
+    assert detail["baseline_duration"] is None and detail["round_durations"] is None
+
+
+def test_a_test_reported_twice_keeps_one_row(client: TestClient, project: Path) -> None:
+    """The database refuses duplicate ids per task and type; saving merges them, and a very
+    long id (PostgreSQL indexes at most ~2.7 kB) is stored shortened but still unique."""
+    from claudeserver.domain.testrun import TestResult
+    from claudeserver.persistence import repository as repo
+
+    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    task_id = client.post(
+        "/api/v1/tasks", json={"session_id": session["id"], "description": "twice"}
+    ).json()["id"]
+    long_a, long_b = "t::test[" + "a" * 5000 + "]", "t::test[" + "a" * 4999 + "b]"
+    results = [
+        TestResult(name, None, status, None, None)
+        for name, status in [
+            ("t::x", "passed"),
+            ("t::x", "failed"),
+            (long_a, "passed"),
+            (long_b, "passed"),
+        ]
+    ]
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        for _ in range(2):
+            repo.save_test_cases(db, task_id=task_id, test_type="regression", results=results)
+            repo.drop_test_cases(
+                db, task_id=task_id, test_type="regression", keep={r.name for r in results}
+            )
+    cases = client.get(f"/api/v1/tasks/{task_id}").json()["test_cases"]
+    assert len(cases) == 3
+    assert {c["status"] for c in cases if c["name"] == "t::x"} == {"failed"}
+    assert all(len(c["name"]) <= repo.MAX_TEST_NAME_CHARS for c in cases)

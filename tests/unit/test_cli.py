@@ -10,12 +10,15 @@ import pytest
 from claudeserver.cli import main
 
 
-def test_serve_refuses_public_host_without_tokens(
+def test_serve_refuses_to_go_without_a_token_on_a_public_host(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("API_TOKENS", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--insecure-no-auth"]) == 2
+    assert "AUTH=none is allowed only with a loopback HOST" in capsys.readouterr().err
+    monkeypatch.setenv("AUTH", "none")
     assert main(["serve", "--host", "0.0.0.0"]) == 2
-    assert "API_TOKENS" in capsys.readouterr().err
+    assert "AUTH=none is allowed only with a loopback HOST" in capsys.readouterr().err
 
 
 def test_invalid_settings_are_reported(

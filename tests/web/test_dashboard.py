@@ -123,6 +123,46 @@ def test_a_failing_tests_output_expands(
     screenshot(page, "failing-test-output")
 
 
+def test_the_tests_table_shows_how_each_test_compares_with_before_the_task(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> None:
+    (project / "tests" / "test_legacy.py").write_text(
+        "def test_legacy():\n    assert False, 'broken before the task'\n"
+    )
+    fake_model(calculator(first=FIXED))
+    task = create_task(dashboard, project, "Add an add(a, b) function")
+    page.goto(f"/#/tasks/{task['id']}")
+
+    expect(page.locator("#task-status")).to_have_text("completed", timeout=AGENT_TIMEOUT)
+    expect(page.locator("#task-summary")).to_contain_text("already failing before the task")
+    legacy = page.locator("#tests tbody tr", has_text="test_legacy")
+    expect(legacy.locator(".verdict")).to_have_text("pre-existing")
+    expect(legacy).to_have_class(re.compile("judged-pre_existing"))
+    expect(legacy.locator("details pre")).to_contain_text(
+        "broken before the task", use_inner_text=False
+    )
+    # The agent's failures would come first; here the old failure heads the table.
+    expect(page.locator("#tests tbody tr").first).to_contain_text("test_legacy")
+    expect(page.locator("#tests .verdict", has_text="new")).to_have_count(3)
+    expect(page.locator("#task-stats")).to_contain_text("1 already failing before the task")
+    expect(page.locator("#task-stats")).to_contain_text(re.compile(r"Baseline run\s*\d+\.\d\d s"))
+    screenshot(page, "tests-judged", page.locator("#tests"))
+
+
+def test_a_session_can_require_tests_failing_before_a_task_to_pass(
+    page: Page, dashboard: str, project: Path
+) -> None:
+    page.goto("/")
+    page.get_by_label("Project directory").fill(str(project))
+    page.get_by_text("Options").click()
+    page.get_by_label("Tests failing before a task must pass too").check()
+    page.get_by_role("button", name="Create session").click()
+    expect(page.locator("#session-info")).to_contain_text("tests failing before a task must pass")
+    with httpx.Client(base_url=dashboard) as http:
+        (session,) = http.get("/api/v1/sessions").json()
+    assert session["baseline_failures"] == "block"
+
+
 def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:

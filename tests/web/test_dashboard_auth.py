@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from claudeserver.settings import Settings
@@ -24,7 +25,7 @@ TOKEN = "dashboard-test-token"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"api_tokens": TOKEN})
+    return settings.model_copy(update={"auth": "token", "api_tokens": TOKEN})
 
 
 def test_the_token_is_asked_for_kept_per_tab_and_used_for_the_live_stream(
@@ -34,7 +35,8 @@ def test_the_token_is_asked_for_kept_per_tab_and_used_for_the_live_stream(
     task = create_task(dashboard, project, "Think for a long time", token=TOKEN)
     page.goto(f"/#/tasks/{task['id']}")
     expect(page.locator("#notice")).to_have_text(
-        "The server rejected the token: enter a valid API token above."
+        "The server needs an API token: open the login URL `claudeserver serve` printed, "
+        "or enter the token above."
     )
     expect(page.get_by_label("API token")).to_be_focused()
     screenshot(page, "token-rejected")
@@ -49,3 +51,17 @@ def test_the_token_is_asked_for_kept_per_tab_and_used_for_the_live_stream(
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#task-status")).to_have_text("cancelled")
     assert TOKEN not in page.url
+
+
+def test_the_login_url_logs_the_tab_in_and_leaves_the_address_bar(
+    page: Page, dashboard: str, project: Path
+) -> None:
+    with httpx.Client(base_url=dashboard, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        assert http.post("/api/v1/sessions", json={"project_path": str(project)}).is_success
+    page.goto(f"/?token={TOKEN}#/")  # as `claudeserver serve` prints it
+    expect(page.locator("main")).to_contain_text(str(project))
+    expect(page.locator("#notice")).to_be_hidden()
+    assert page.url == f"{dashboard}/#/"
+    assert page.evaluate("() => sessionStorage.getItem('claudeserver.token')") == TOKEN
+    page.reload()
+    expect(page.locator("main")).to_contain_text(str(project))

@@ -205,3 +205,47 @@ def test_project_in_a_subfolder_works_in_the_same_subfolder(repo: Path, workspac
 def test_workspace_round_trips_through_json(repo: Path, workspaces: Path) -> None:
     ws = ws_mod.create_worktree(repo, task_id="eeeeeeee", base_branch="main", root=workspaces)
     assert Workspace.from_json(ws.to_json()) == ws
+
+
+@pytest.mark.parametrize("target", ["evil repository", "directory"])
+def test_a_rewritten_git_pointer_is_refused_before_git_runs(
+    repo: Path, workspaces: Path, target: str
+) -> None:
+    """An agent that aims the worktree's .git at a repository with a clean filter would get
+    its command run by our `git add`: git is not run there at all."""
+    ws = ws_mod.create_worktree(repo, task_id="66666666", base_branch="main", root=workspaces)
+    assert ws.worktree is not None
+    marker = repo.parent / "filter-ran"
+    evil = ws.worktree / "evil"
+    git(ws.worktree, "init", "--quiet", str(evil))
+    git(evil, "config", "filter.x.clean", f"sh -c 'echo ran > {marker}; cat'")
+    git(evil, "config", "filter.x.required", "true")
+    write(ws.worktree / ".gitattributes", "* filter=x\n")
+    pointer = ws.worktree / ".git"
+    if target == "directory":
+        pointer.unlink()
+        shutil.copytree(evil / ".git", pointer)
+    else:
+        pointer.write_text(f"gitdir: {evil / '.git'}\n")
+    with pytest.raises(WorkspaceError, match=r"\.git pointer .* was changed"):
+        ws_mod.commit_all(ws, message="x", **AUTHOR)
+    with pytest.raises(WorkspaceError, match="was changed"):
+        ws_mod.diff(ws)
+    assert not marker.exists()
+
+
+def test_workspace_git_ignores_global_configuration(
+    repo: Path, workspaces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter from the global configuration does not run on a workspace's files."""
+    marker = repo.parent / "global-filter-ran"
+    global_config = write(
+        tmp_path / "global.gitconfig",
+        f"[filter \"x\"]\n\tclean = sh -c 'echo ran > {marker}; cat'\n",
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(global_config))
+    ws = ws_mod.create_worktree(repo, task_id="55555555", base_branch="main", root=workspaces)
+    write(ws.path / ".gitattributes", "* filter=x\n")
+    write(ws.path / "a.txt", "changed\n")
+    assert ws_mod.commit_all(ws, message="x", **AUTHOR)
+    assert not marker.exists()

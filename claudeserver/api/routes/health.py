@@ -16,7 +16,7 @@ def health(db: SessionDep, settings: SettingsDep) -> HealthOut:
     database = database_status(db, settings.database_url)
     cli = cli_status(settings.claude_cli_command)
     box = sandbox.describe(settings.sandbox)
-    # Only a required sandbox that cannot run stops tasks; "auto" falls back by design.
-    box_ok = settings.sandbox != "required" or box.startswith("ok")
+    # Tasks fail while the sandbox cannot run, unless the operator turned it off.
+    box_ok = settings.sandbox == "off" or box.startswith("ok")
     ok = database == "ok" and cli.startswith("ok") and box_ok
     return HealthOut(status="ok" if ok else "degraded", database=database, cli=cli, sandbox=box)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
+from urllib.parse import unquote
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -9,6 +12,7 @@ from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_outs
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.domain import deletion
+from claudeserver.domain.redact import redact
 from claudeserver.domain.sessions import (
     OutsideRoots,
     SessionError,
@@ -18,6 +22,9 @@ from claudeserver.domain.sessions import (
 )
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
+from claudeserver.settings import Settings
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/api/v1/sessions", tags=["sessions"], responses=responses(400, 401, 404, 413)
@@ -29,9 +36,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
     base_branch, isolation = body.base_branch, body.isolation
     try:
         if body.repo_url is not None:
-            project, remote_default = cloned_project(
-                body.repo_url, workspaces_dir=settings.workspaces_dir
-            )
+            project, remote_default = _cloned(body.repo_url, settings)
             base_branch, isolation = base_branch or remote_default, "worktree"
         else:
             project = local_project(str(body.project_path), roots=settings.project_roots)
@@ -54,6 +59,8 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         policy=body.policy,
         trust_project_settings=body.trust_project_settings,
         review=body.review,
+        baseline_failures=body.baseline_failures,
+        test_network=body.test_network,
     )
     return SessionOut.model_validate(session)
 
@@ -87,6 +94,42 @@ async def delete_session(session_id: str, request: Request) -> Response:
     if not found:
         raise HTTPException(404, f"session {session_id} not found")
     return Response(status_code=204)
+
+
+def _cloned(repo_url: str, settings: Settings) -> tuple[Path, str | None]:
+    """The server's clone of `repo_url`; a local one only from within ALLOWED_PROJECT_ROOTS."""
+    local = _local_path(repo_url)
+    if local is not None:
+        try:
+            local_project(local, roots=settings.project_roots)
+        except OutsideRoots:
+            allowed = ":".join(str(r) for r in settings.project_roots)
+            raise HTTPException(
+                403, f"repo_url {repo_url} is a local path outside ALLOWED_PROJECT_ROOTS={allowed}"
+            ) from None
+    try:
+        return cloned_project(repo_url, workspaces_dir=settings.workspaces_dir)
+    except SessionError as exc:
+        # git's own words tell apart "no such host", "connection refused" and "timed out":
+        # echoed, they would map the server's network for whoever sends URLs.
+        log.warning("could not clone a session's repo_url: %s", redact(str(exc)))
+        raise invalid(
+            "body",
+            "repo_url",
+            f"could not clone {repo_url}: no repository could be read there (it does not "
+            "exist, the server cannot reach it, or it needs credentials); the server log "
+            "has git's message",
+        ) from None
+
+
+def _local_path(repo_url: str) -> str | None:
+    """The directory a local repo_url names: an absolute path, or a file:// URL's path."""
+    if repo_url.startswith("file://"):
+        path = unquote(repo_url.removeprefix("file://"))  # git decodes %-escapes in URLs
+        if not path.startswith("/"):
+            raise invalid("body", "repo_url", "a file:// URL needs an absolute path: file:///path")
+        return path
+    return repo_url if repo_url.startswith("/") else None
 
 
 def _session_or_404(db: SessionDep, session_id: str) -> object:

@@ -6,15 +6,36 @@ import asyncio
 import contextlib
 import os
 import signal
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from claudeserver.domain.testrun.junit import TestResult
+from claudeserver.domain.confinement import Confinement
+
+# TestResult.status values. `xfail` is an expected failure (pytest's xfail); an expected
+# failure that passes is `passed`, or `failed` when the test demanded it fail (strict).
+TEST_STATUSES = ("passed", "failed", "error", "skipped", "xfail")
 
 
 class TestRunError(Exception):
     __test__ = False
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a pytest class
+
+    # The id the runner itself prints, unique per run: a pytest node id such as
+    # tests/test_x.py::TestA::test_b[1] (relative to the project; an inherited test under
+    # the subclass that runs it). A file that cannot be loaded is one `error` result named
+    # by its path, with the loader's traceback as output.
+    name: str
+    file_path: str | None  # relative to the project; None for a result of the whole run
+    status: str  # one of TEST_STATUSES
+    output: str | None  # bounded failure text: the assertion and the end of the traceback
+    duration: float | None
 
 
 @dataclass(frozen=True)
@@ -25,8 +46,11 @@ class RunContext:
     timeout: float
     env: dict[str, str]
     # Where the project's own virtualenv (or node_modules …) lives when `project` is a
-    # worktree: ignored directories are not checked out there.
+    # worktree: ignored directories are not checked out there. This is the user's checkout.
     venv_root: Path | None = None
+    # How the project's code runs (see domain/confinement.py); None: unsandboxed, with a
+    # scrubbed environment and a throwaway home.
+    confinement: Confinement | None = None
 
 
 class TestRunner(Protocol):
@@ -39,28 +63,64 @@ class TestRunner(Protocol):
     framework_hint: str
 
     def regression_targets(self) -> list[str]:
-        """What the baseline runs (paths relative to the project)."""
+        """What the baseline runs: the project's own test suite, as it configures it.
+
+        Never empty: explicit paths relative to the project, where `["."]` means whatever
+        the runner collects from the project root by itself (pytest: no `testpaths`).
+        """
         ...
 
     async def run(self, targets: list[str]) -> list[TestResult]:
         """Run `targets` (regression targets plus generated test files) and report each test.
 
-        `TestResult.file_path` must be relative to the project, so generated tests can be
-        told from regression tests by file.
+        Targets are explicit: `[]` runs nothing. A target inside another one (a generated
+        file under a regression directory) is not passed twice. `TestResult.file_path` must
+        be relative to the project, so generated tests can be told from regression tests.
         """
         ...
 
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """Run exactly these tests of an earlier run again (is a failure flaky?)."""
+        ...
 
-async def execute(args: list[str], ctx: RunContext) -> tuple[int, str]:
-    """Run a child in its own process group; on timeout or cancel kill the whole group."""
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=ctx.project,
-        env={**os.environ, **ctx.env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
+
+async def rerun_files(runner: TestRunner, results: list[TestResult]) -> list[TestResult]:
+    """For runners that cannot pick single tests: run their files (or, without files, the
+    suite) again and report just those tests."""
+    wanted = {r.name for r in results}
+    files = sorted({r.file_path for r in results if r.file_path})
+    return [r for r in await runner.run(files or runner.regression_targets()) if r.name in wanted]
+
+
+async def execute(
+    args: list[str], ctx: RunContext, *, writable: Iterable[Path] = ()
+) -> tuple[int, str]:
+    """Run a child confined, in its own process group; on timeout or cancel kill the group.
+
+    `writable`: host directories outside the project the child writes to (its report).
+    """
+    with _confinement(ctx) as jail:
+        process = await asyncio.create_subprocess_exec(
+            *jail.command(args, writable),
+            cwd=ctx.project,
+            env=jail.environment(ctx.env),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return await _finish(process, ctx)
+
+
+@contextlib.contextmanager
+def _confinement(ctx: RunContext) -> Iterator[Confinement]:
+    if ctx.confinement is not None:
+        yield ctx.confinement
+        return
+    with tempfile.TemporaryDirectory(prefix="claudeserver-home-") as home:
+        yield Confinement(ctx.project, Path(home), sandboxed=False)
+
+
+async def _finish(process: asyncio.subprocess.Process, ctx: RunContext) -> tuple[int, str]:
     try:
         stdout, _ = await asyncio.wait_for(process.communicate(), ctx.timeout)
     except (asyncio.TimeoutError, asyncio.CancelledError) as exc:

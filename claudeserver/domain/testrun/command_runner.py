@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from claudeserver.domain.testrun.base import RunContext, TestRunner, execute
+from claudeserver.domain.testrun.base import RunContext, TestRunner, execute, rerun_files
 from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, parse_junit
 from claudeserver.domain.testrun.node_modules import link_node_modules
 
@@ -72,6 +72,9 @@ class CommandRunner:
     def regression_targets(self) -> list[str]:
         return ["."]
 
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return await rerun_files(self, results)
+
     async def run(self, targets: list[str]) -> list[TestResult]:
         if not self._linked:
             await asyncio.to_thread(link_node_modules, self.ctx.project, self.ctx.venv_root)
@@ -79,7 +82,7 @@ class CommandRunner:
         with tempfile.TemporaryDirectory(prefix="claudeserver-junit-") as tmp:
             report = Path(tmp, "junit.xml")
             ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, "JUNIT_XML": str(report)})
-            code, output = await execute(["sh", "-c", self.command], ctx)
+            code, output = await execute(["sh", "-c", self.command], ctx, writable=[Path(tmp)])
             xml = report.read_text(errors="replace") if report.exists() else ""
         results = [self._with_file(r) for r in parse_junit(xml)]
         if results and (code == 0 or any(r.status in ("failed", "error") for r in results)):
@@ -91,11 +94,6 @@ class CommandRunner:
             self.command, None, status, None if code == 0 else tail(output) or None, None
         )
         return [*results, summary]
-
-    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        """The command again (it cannot pick tests); the results asked for."""
-        wanted = {r.name for r in results}
-        return [r for r in await self.run(["."]) if r.name in wanted]
 
     def _with_file(self, result: TestResult) -> TestResult:
         """Project-relative file paths; some reporters leave `file` out but name the file

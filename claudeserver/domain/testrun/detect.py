@@ -24,7 +24,7 @@ RUNNER_NAMES = (*RUNNERS, "command")
 # Project files that say which ecosystem a project is, strongest first. Python's own
 # manifests come first; a stray Python test file only counts when nothing else matched.
 _MARKERS = (
-    ("pytest", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")),
+    ("pytest", ("pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "requirements.txt")),
     ("node", ("package.json",)),
     ("go", ("go.mod",)),
     ("cargo", ("Cargo.toml",)),

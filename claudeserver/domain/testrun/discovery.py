@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from fnmatch import fnmatch
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # Directories that never hold the project's own tests and can be huge.
 SKIP_DIRS = frozenset(
@@ -39,6 +39,27 @@ def find_files(root: Path, patterns: tuple[str, ...]) -> list[str]:
             if any(fnmatch(relative if "/" in p else filename, p) for p in patterns):
                 found.append(relative)
     return sorted(found)
+
+
+def without_overlaps(targets: list[str]) -> list[str]:
+    """`targets` (paths relative to the project, or test ids `path::…`) without duplicates and
+    without those inside another target: test runners given a directory and a file in it do
+    not run both (pytest 8 then collects only the file)."""
+    kept: list[str] = []
+    paths: list[PurePosixPath] = []
+    for target in sorted(set(targets), key=lambda t: (_path(t).parts, t)):
+        path = _path(target)
+        if not any(path == p or p in path.parents for p in paths):
+            kept.append(target)
+            if "::" not in target:
+                paths.append(path)
+    return kept
+
+
+def _path(target: str) -> PurePosixPath:
+    """A target's file or directory, normalised: "./tests/" and "tests" are the same."""
+    path = PurePosixPath(os.path.normpath(target.split("::")[0]))
+    return PurePosixPath() if path == PurePosixPath(".") else path
 
 
 def _digest(path: Path) -> str:

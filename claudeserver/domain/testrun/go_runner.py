@@ -106,7 +106,8 @@ class GoRunner:
             overlay = Path(tmp, "overlay.json")
             deleted = {str(self.ctx.project / file): "" for file in broken}
             overlay.write_text(json.dumps({"Replace": deleted}))
-            again = await self._go_test([f"-overlay={overlay}", *broken.values()], modules)
+            arguments = [f"-overlay={overlay}", *broken.values()]
+            again = await self._go_test(arguments, modules, files=Path(tmp))
         return [r for r in again if _NAME.match(r.name)]
 
     async def rerun(self, results: list[TestResult]) -> list[TestResult]:
@@ -126,11 +127,17 @@ class GoRunner:
             found += await self._go_test(["-count=1", *options, *packages], modules)
         return [r for r in found if r.name in wanted]
 
-    async def _go_test(self, arguments: list[str], modules: list[_Module]) -> list[TestResult]:
+    async def _go_test(
+        self, arguments: list[str], modules: list[_Module], files: Path | None = None
+    ) -> list[TestResult]:
+        """`go test -json <arguments>`; `files`: a directory of ours they name (the run
+        sees its own /tmp)."""
         with tempfile.TemporaryDirectory(prefix="claudeserver-go-") as tmp:
             flags, env = await self._redirects(modules, Path(tmp))
             ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, **env})
-            code, output = await execute(["go", "test", "-json", *flags, *arguments], ctx)
+            args = ["go", "test", "-json", *flags, *arguments]
+            writable = [Path(tmp), *([files] if files else [])]
+            code, output = await execute(args, ctx, writable=writable)
         results = parse_go_test_json(output, self.ctx.project, modules)
         if code != 0 and not any(r.status in ("failed", "error") for r in results):
             results.append(TestResult("go test", None, "error", tail(output), None))
@@ -193,15 +200,16 @@ class GoRunner:
             # Relative `use` paths would be read relative to the copy.
             uses = [f"-dropuse={m.use}" for m in modules]
             uses += [f"-use={self.ctx.project / m.directory}" for m in modules]
-            await self._edit(["go", "work", "edit", *uses, *edits, str(copy)])
+            await self._edit(["go", "work", "edit", *uses, *edits, str(copy)], tmp)
             return [], {"GOWORK": str(copy)}
         copy = Path(shutil.copy(self.ctx.project / "go.mod", tmp / "go.mod"))
         _copy_if_present(self.ctx.project / "go.sum", tmp / "go.sum")
-        await self._edit(["go", "mod", "edit", *edits, str(copy)])
+        await self._edit(["go", "mod", "edit", *edits, str(copy)], tmp)
         return [f"-modfile={copy}"], {}
 
-    async def _edit(self, args: list[str]) -> None:
-        code, output = await execute(args, self.ctx)
+    async def _edit(self, args: list[str], copies: Path) -> None:
+        """`go mod edit` or `go work edit` of our copy in `copies`."""
+        code, output = await execute(args, self.ctx, writable=[copies])
         if code != 0:
             raise TestRunError(f"{' '.join(args[:3])} failed:\n{tail(output)}")
 

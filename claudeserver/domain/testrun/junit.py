@@ -1,23 +1,16 @@
-"""A tolerant JUnit XML parser: per-test results without scraping console output."""
+"""A tolerant JUnit XML parser, for test commands that write JUnit XML."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from claudeserver.domain.testrun.base import TestResult
+
+# The other runners still import TestResult from here.
+__all__ = ["MAX_OUTPUT_CHARS", "TestResult", "parse_junit"]
+
 MAX_OUTPUT_CHARS = 8000
-
-
-@dataclass(frozen=True)
-class TestResult:
-    __test__ = False  # not a pytest class
-
-    name: str  # pytest node id, e.g. tests/test_x.py::TestA::test_b[1]
-    file_path: str | None
-    status: str  # passed | failed | error | skipped
-    output: str | None
-    duration: float | None
 
 
 def parse_junit(xml_text: str) -> list[TestResult]:

@@ -173,7 +173,8 @@ class NodeRunner:
                 steps = " && ".join(f"{{ {step}\n}}" for step in script.setup)
                 redirect = f"> {shlex.quote(str(log))} 2>&1 || : > {shlex.quote(str(failed))}"
                 shell = f"{steps} {redirect}\n{shell}"
-            code, output = await execute([*args, "npm", "exec", "-c", shell], self.ctx)
+            npm = [*args, "npm", "exec", "-c", shell]
+            code, output = await execute(npm, self.ctx, writable=[Path(tmp)])
             results = [r for report in reports for r in self._parse(package, report)]
             if failed.exists():
                 name = f"{_label(package)}: {' && '.join(script.setup)}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from claudeserver.domain.workspace import snapshot
 from claudeserver.domain.workspace.errors import WorkspaceError
-from claudeserver.domain.workspace.git import run
+from claudeserver.domain.workspace.git import UNTRUSTED_TREE, run
 from claudeserver.domain.workspace.model import FileStat, Workspace
 from claudeserver.domain.workspace.worktree import require
 
@@ -46,7 +46,7 @@ def _worktree_diff(ws: Workspace, options: list[str]) -> str:
     # worktree's own index would change what the running agent sees in `git status`, so
     # they go into a copy; copying keeps the stat cache, so only changed files are hashed.
     with tempfile.TemporaryDirectory(prefix="claudeserver-diff-") as scratch:
-        env = {"GIT_INDEX_FILE": str(Path(scratch, "index"))}
+        env = {**UNTRUSTED_TREE, "GIT_INDEX_FILE": str(Path(scratch, "index"))}
         if index.is_file():
             shutil.copyfile(index, env["GIT_INDEX_FILE"])
         run(["add", "--all"], cwd=top, env=env)

@@ -50,6 +50,16 @@ _DROPPED_ENV = frozenset(
 )
 
 
+# For commands that read a task's workspace (add, diff, commit): only the repository's own
+# configuration applies, no system or global one, no global attributes, so nothing but
+# what the user configured in that repository can run during them.
+UNTRUSTED_TREE = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_ATTR_NOSYSTEM": "1",
+}
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
     env.update(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from claudeserver.domain.workspace.errors import WorkspaceError
 from claudeserver.domain.workspace.git import (
+    UNTRUSTED_TREE,
     branch_exists,
     branches,
     commit_of,
@@ -84,11 +85,41 @@ def missing_branch_message(repo: Path, branch: str) -> str:
 
 
 def require(ws: Workspace) -> Path:
-    """The directory a workspace lives in; a clear error when it was deleted under the task."""
+    """The directory a workspace lives in; a clear error when it was deleted under the task
+    or when its git pointer no longer leads where the server made it."""
     where = ws.worktree if ws.kind == "worktree" else ws.snapshot
     if where is None or not where.is_dir():
         raise WorkspaceError(f"workspace {where or ws.path} no longer exists")
+    if ws.kind == "worktree":
+        check_git_pointer(where)
     return where
+
+
+def check_git_pointer(top: Path) -> None:
+    """A worktree's `.git` file must still name its entry in the repository it was made
+    from, and that entry must name it back.
+
+    The file lies inside the workspace, so the agent could rewrite it to aim our git
+    commands at a repository it made, whose configuration runs commands (a clean filter
+    during `git add`). The entry lives outside the workspace, where nothing confined can
+    write.
+    """
+    dotgit = top / ".git"
+    problem = f"the workspace's .git pointer {dotgit} was changed; refusing to run git there"
+    if dotgit.is_symlink() or not dotgit.is_file():
+        raise WorkspaceError(problem)
+    text = dotgit.read_text(errors="replace").strip()
+    if not text.startswith("gitdir: "):
+        raise WorkspaceError(problem)
+    entry = (top / text.removeprefix("gitdir: ").strip()).resolve()
+    if entry.is_relative_to(top.resolve()) or entry.parent.name != "worktrees":
+        raise WorkspaceError(problem)
+    try:
+        back = Path((entry / "gitdir").read_text().strip())
+    except OSError:
+        raise WorkspaceError(problem) from None
+    if back.resolve() != dotgit.resolve():
+        raise WorkspaceError(problem)
 
 
 def commit_all(ws: Workspace, *, message: str, author_name: str, author_email: str) -> str | None:
@@ -104,14 +135,14 @@ def commit_all(ws: Workspace, *, message: str, author_name: str, author_email: s
         # The agent switched branches; committing here would put the work somewhere merge
         # never looks.
         raise WorkspaceError(f"workspace {top} is on {on or 'a detached HEAD'}, not {ws.branch}")
-    run(["add", "-A"], cwd=top)
-    if run(["diff", "--cached", "--quiet"], cwd=top, ok=(0, 1)).code == 0:
+    run(["add", "-A"], cwd=top, env=UNTRUSTED_TREE)
+    if run(["diff", "--cached", "--quiet"], cwd=top, ok=(0, 1), env=UNTRUSTED_TREE).code == 0:
         return None
     run(
         # `whitespace` keeps lines starting with '#', which the default cleanup would drop.
         ["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "-m", message],
         cwd=top,
-        env=identity_env(author_name, author_email),
+        env={**UNTRUSTED_TREE, **identity_env(author_name, author_email)},
     )
     return commit_of(top, "HEAD")
 

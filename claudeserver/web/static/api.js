@@ -9,6 +9,17 @@ export const token = {
     value ? sessionStorage.setItem(TOKEN_KEY, value) : sessionStorage.removeItem(TOKEN_KEY),
 };
 
+// `claudeserver serve` prints a login URL ending in ?token=...: the token is kept for this
+// tab and taken out of the address bar, so it stays out of history and bookmarks.
+export function takeTokenFromAddress() {
+  const url = new URL(location.href);
+  const value = url.searchParams.get("token");
+  if (value === null) return;
+  token.set(value.trim());
+  url.searchParams.delete("token");
+  history.replaceState(history.state, "", url);
+}
+
 export class ApiError extends Error {
   // `data` is the error body as the server sent it (a merge conflict lists its files there).
   constructor(status, message, data = null) {
@@ -44,7 +55,13 @@ async function send(method, path, body, accept) {
     throw new ApiError(0, "Cannot reach the server. Is it running?");
   }
   if (response.status === 401) {
-    throw new ApiError(401, "The server rejected the token: enter a valid API token above.");
+    throw new ApiError(
+      401,
+      token.get()
+        ? "The server rejected the token: enter a valid API token above."
+        : "The server needs an API token: open the login URL `claudeserver serve` printed, " +
+            "or enter the token above.",
+    );
   }
   if (!response.ok) {
     const data = await response.json().catch(() => null);

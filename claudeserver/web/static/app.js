@@ -2,7 +2,7 @@
 // #/board every task by status.
 // Each view returns a dispose function that closes its event streams.
 
-import { token } from "./api.js";
+import { takeTokenFromAddress, token } from "./api.js";
 import { boardView } from "./board.js";
 import { sessionsView } from "./sessions.js";
 import { sessionView } from "./session.js";
@@ -50,6 +50,7 @@ function route() {
   }
 }
 
+takeTokenFromAddress();
 const tokenInput = document.getElementById("token");
 tokenInput.value = token.get();
 document.getElementById("token-form").addEventListener("submit", (event) => {

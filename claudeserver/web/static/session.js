@@ -176,5 +176,6 @@ function sessionInfo(session) {
   if (session.test_runner) parts.push(`tests: ${session.test_runner}`);
   if (session.test_command) parts.push(`test command: ${session.test_command}`);
   if (session.review) parts.push("changes are reviewed");
+  if (session.baseline_failures === "block") parts.push("tests failing before a task must pass");
   return parts.join(" · ");
 }

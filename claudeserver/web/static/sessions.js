@@ -24,6 +24,7 @@ export function sessionsView({ main, showError }) {
   const testCommand = h("input", { id: "session-test-command", autocomplete: "off",
     spellcheck: "false", placeholder: "the runner's" });
   const review = h("input", { id: "session-review", type: "checkbox" });
+  const strict = h("input", { id: "session-baseline-block", type: "checkbox" });
   const form = h("form", { class: "stack", onsubmit: create },
     h("label", { for: "project-path" }, "Project directory (absolute path on the server)"),
     h("div", { class: "row" }, path, h("button", { type: "submit" }, "Create session")),
@@ -34,7 +35,10 @@ export function sessionsView({ main, showError }) {
         field("session-test-runner", "Test runner", runner),
         field("session-test-command", "Test command", testCommand),
         h("div", { class: "check" }, review,
-          h("label", { for: "session-review" }, "Review each change")))),
+          h("label", { for: "session-review" }, "Review each change")),
+        h("div", { class: "check" }, strict,
+          h("label", { for: "session-baseline-block" },
+            "Tests failing before a task must pass too")))),
   );
   replace(main,
     h("h1", {}, "Sessions"),
@@ -53,6 +57,7 @@ export function sessionsView({ main, showError }) {
     if (runner.value) body.test_runner = runner.value;
     if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
     if (review.checked) body.review = true;
+    if (strict.checked) body.baseline_failures = "block";
     try {
       const session = await call("POST", "/api/v1/sessions", body);
       location.hash = `#/sessions/${encodeURIComponent(session.id)}`;

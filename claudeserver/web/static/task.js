@@ -12,6 +12,21 @@ import { findingsList } from "./findings.js";
 import { timelineEntry } from "./timeline.js";
 
 const ACTIVE = new Set(["running", "paused", "testing"]);
+const FAILING = new Set(["failed", "error"]);
+const VERDICT_ORDER = { pre_existing: 1, flaky: 2, fixed: 3, new: 4, ok: 4 };
+// What each verdict means, as a tooltip.
+const VERDICTS = {
+  regression: "passed before the task and does not pass now",
+  pre_existing: "was already failing before the task",
+  fixed: "failed before the task and passes now",
+  flaky: "failed, then passed when re-run on its own",
+  new: "not in the project's tests before the task",
+  ok: "passed before and after",
+};
+
+function seconds(value) {
+  return `${value.toFixed(2)} s`;
+}
 
 export function taskView(taskId, { main, notify, showError, go }) {
   const path = `/api/v1/tasks/${encodeURIComponent(taskId)}`;
@@ -77,8 +92,9 @@ export function taskView(taskId, { main, notify, showError, go }) {
       ["Tokens", `${task.input_tokens} in / ${task.output_tokens} out`],
       ["Iterations", `${task.iterations}${task.max_iterations ? ` of ${task.max_iterations}` : ""}`],
       ["Pauses", task.pauses],
-      ["Test rounds", task.test_rounds],
-      ["Tests", `${s.passed} passed, ${s.failed} failed, ${s.pending} pending`],
+      ["Test rounds", roundsText(task)],
+      ["Tests", testsText(s)],
+      ["Baseline run", task.baseline_duration == null ? "—" : seconds(task.baseline_duration)],
       ["Model", task.model || "default"],
       ["Attempt", `${task.attempt} (${task.resumes} ${task.resumes === 1 ? "resume" : "resumes"})`],
       ["Worker", task.worker ? h("span", { class: "mono" }, task.worker) : "—"],
@@ -96,6 +112,19 @@ export function taskView(taskId, { main, notify, showError, go }) {
         : h("p", {}, "The review found nothing worth mentioning."));
     }
     changes.update(task);
+  }
+
+  function testsText(s) {
+    const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.pending} pending`];
+    if (s.pre_existing) parts.push(`${s.pre_existing} already failing before the task`);
+    if (s.fixed) parts.push(`${s.fixed} fixed`);
+    if (s.flaky) parts.push(`${s.flaky} flaky`);
+    return parts.join(", ");
+  }
+
+  function roundsText(t) {
+    const last = (t.round_durations || []).at(-1);
+    return last == null ? `${t.test_rounds}` : `${t.test_rounds} (last ${seconds(last)})`;
   }
 
   function modelCosts(costs) {
@@ -135,22 +164,30 @@ export function taskView(taskId, { main, notify, showError, go }) {
 
   function renderTests(cases) {
     if (!cases.length) return replace(tests, h("p", {}, "No test results yet."));
-    const order = { failed: 0, error: 0, pending: 1, passed: 2 };
-    const sorted = [...cases].sort((a, b) =>
-      (order[a.status] ?? 1) - (order[b.status] ?? 1) || a.name.localeCompare(b.name));
+    // What the agent must fix first, then what it did not cause, then the rest.
+    const rank = (c) => c.verdict === "regression" || (c.verdict === "new" && FAILING.has(c.status))
+      ? 0 : VERDICT_ORDER[c.verdict] ?? 5;
+    const sorted = [...cases].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
     replace(tests, h("table", {},
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Test"), h("th", { scope: "col" }, "Type"),
-        h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Duration"))),
-      h("tbody", {}, sorted.map((c) => h("tr", { class: `test test-${c.status}` },
+        h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Verdict"),
+        h("th", { scope: "col" }, "Before the task"), h("th", { scope: "col" }, "Duration"))),
+      h("tbody", {}, sorted.map((c) => h("tr",
+        { class: `test test-${c.status} judged-${c.verdict}` },
         h("td", {}, testName(c)),
         h("td", {}, c.type),
         h("td", {}, badge(c.status)),
-        h("td", {}, c.duration == null ? "—" : `${c.duration.toFixed(2)} s`))))));
+        h("td", {}, h("span", { class: `verdict verdict-${c.verdict}`, title: VERDICTS[c.verdict] },
+          c.verdict.replace("_", "-"))),
+        h("td", {}, c.baseline_status || "—"),
+        h("td", {}, c.duration == null ? "—" : seconds(c.duration)))))));
   }
 
   function testName(c) {
-    if (!c.output || c.status === "passed") return h("span", { class: "mono" }, c.name);
+    if (!c.output || (c.status === "passed" && !c.flaky)) {
+      return h("span", { class: "mono" }, c.name);
+    }
     const details = h("details", { class: "output", open: openOutputs.has(c.id) },
       h("summary", { class: "mono" }, c.name),
       h("pre", {}, c.output));

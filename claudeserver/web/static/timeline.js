@@ -19,9 +19,14 @@ const LABELS = {
   "user message": "You",
   "user follow_up": "You: follow-up request",
   "test test_result": "Test",
+  "test baseline": "Tests before the task",
+  "test round": "Test round",
   "system status": "Status",
   "system progress": "Progress",
 };
+
+// Verdicts worth a word next to a test's result (see the task's test table).
+const NOTED_VERDICTS = new Set(["regression", "pre_existing", "fixed", "flaky"]);
 
 const FOLD_AT = 400; // characters; longer content starts collapsed
 
@@ -30,7 +35,9 @@ export function timelineEntry(item) {
   const label = LABELS[key] || `${item.role} · ${item.kind}`;
   const classes = ["entry", `role-${cssName(item.role)}`, `kind-${cssName(item.kind)}`];
   if (item.kind === "deny") classes.push("deny");
-  if (item.kind === "test_result" && item.data && item.data.status !== "passed") {
+  // A test failing before the task already is no alarm.
+  if (item.kind === "test_result" && item.data && item.data.status !== "passed"
+    && item.data.verdict !== "pre_existing") {
     classes.push("test-failed");
   }
   return h("li", { class: classes.join(" "), "data-sequence": item.sequence },
@@ -56,7 +63,8 @@ function body(item) {
     case "status":
       return h("p", {}, `→ ${item.content}`, data.progress ? ` — ${data.progress}` : "");
     case "test_result":
-      return h("p", { class: "mono" }, item.content, data.type ? ` [${data.type}]` : "");
+      return h("p", { class: "mono" }, item.content, data.type ? ` [${data.type}]` : "",
+        NOTED_VERDICTS.has(data.verdict) ? ` (${data.verdict.replace("_", "-")})` : "");
     case "result":
       return [folded(item.content), data.cost_usd === undefined ? null
         : h("p", { class: "muted" }, `cost so far $${Number(data.cost_usd).toFixed(4)}`)];

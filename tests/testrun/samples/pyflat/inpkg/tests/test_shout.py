@@ -1,0 +1,5 @@
+from inpkg import shout
+
+
+def test_shout() -> None:
+    assert shout("hi") == "HI!"

@@ -1,0 +1,130 @@
+"""Workspace code runs confined: real bubblewrap, real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.testrun import RunContext
+from claudeserver.domain.testrun.base import execute
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+
+
+@pytest.fixture
+def fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The server's home, with credentials in it."""
+    home = tmp_path / "server-home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
+    (home / ".netrc").write_text("machine example.com password hunter2")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("API_TOKENS", "server-api-token")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-server-key")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:pw@db/prod")
+    return home
+
+
+def _run(jail: Confinement, script: str, **kwargs: object) -> tuple[int, str]:
+    ctx = RunContext(jail.workspace, 30, {"CLAUDESERVER_TASK_ID": "t"}, confinement=jail)
+    return asyncio.run(execute(["sh", "-c", script], ctx, **kwargs))  # type: ignore[arg-type]
+
+
+def _jail(tmp_path: Path, **fields: object) -> Confinement:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    return Confinement(workspace, tmp_path / "task-home", **fields)  # type: ignore[arg-type]
+
+
+def test_a_run_writes_only_its_workspace_home_and_tmp(tmp_path: Path, fake_home: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    jail = _jail(tmp_path)
+    code, output = _run(
+        jail,
+        f"echo a > made.txt; echo b > $HOME/cache.txt; echo c > /tmp/scratch.txt; "
+        f"echo pwned > {outside}/planted.txt; echo pwned > {fake_home}/.bashrc; "
+        "echo pwned > /usr/local/planted.txt; echo end",
+    )
+    assert (jail.workspace / "made.txt").read_text() == "a\n"
+    assert (jail.home / "cache.txt").read_text() == "b\n"
+    assert list(outside.iterdir()) == []
+    assert not (fake_home / ".bashrc").exists()
+    assert not Path("/usr/local/planted.txt").exists()
+    assert "Read-only file system" in output, output
+    assert code == 0
+
+
+def test_a_run_sees_no_secret_of_the_server(tmp_path: Path, fake_home: Path) -> None:
+    _, output = _run(
+        _jail(tmp_path),
+        f"cat {fake_home}/.ssh/id_rsa {fake_home}/.netrc; env; cat /etc/shadow; echo end",
+    )
+    for secret in ("PRIVATE KEY", "hunter2", "server-api-token", "sk-ant-server-key", "pw@db"):
+        assert secret not in output
+    assert "HOME=" in output and "CLAUDESERVER_TASK_ID=t" in output
+    assert output.rstrip().endswith("end")
+
+
+def test_the_servers_data_is_hidden(tmp_path: Path, fake_home: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tasks.db").write_text("every task")
+    jail = _jail(tmp_path, hidden=(data,))
+    _, output = _run(jail, f"ls {data}; cat {data}/tasks.db; echo end")
+    assert "every task" not in output
+
+
+def test_protected_files_cannot_change_and_git_pointer_stays(
+    tmp_path: Path, fake_home: Path
+) -> None:
+    jail = _jail(tmp_path)
+    test_file = jail.workspace / "test_old.py"
+    test_file.write_text("def test_ok(): pass\n")
+    pointer = jail.workspace / ".git"
+    pointer.write_text("gitdir: /somewhere/real\n")
+    jail = _jail(tmp_path, read_only=(test_file, pointer))
+    _, output = _run(
+        jail,
+        "echo 'def test_ok(): assert False' > test_old.py; rm -f test_old.py; "
+        "echo 'gitdir: /tmp/evil' > .git; echo end",
+    )
+    assert "Read-only file system" in output
+    assert test_file.read_text() == "def test_ok(): pass\n"
+    assert pointer.read_text() == "gitdir: /somewhere/real\n"
+
+
+def test_no_network_but_its_own_loopback(tmp_path: Path, fake_home: Path) -> None:
+    script = (
+        "python3 -c \"import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+        "s.listen(); c = socket.create_connection(s.getsockname()); print('loopback ok')\"; "
+        "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)\" "
+        "2>&1 | tail -1"
+    )
+    _, output = _run(_jail(tmp_path), script)
+    assert "loopback ok" in output
+    assert "Network is unreachable" in output, output
+
+
+def test_a_file_cannot_outgrow_the_limit(tmp_path: Path, fake_home: Path) -> None:
+    jail = _jail(tmp_path, limits=("--fsize=100000",))
+    _run(jail, "head -c 10000000 /dev/zero > big; echo end")
+    assert (jail.workspace / "big").stat().st_size == 100_000
+
+
+def test_a_report_directory_can_be_written(tmp_path: Path, fake_home: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    _run(_jail(tmp_path), f"echo '<xml/>' > {reports}/junit.xml", writable=[reports])
+    assert (reports / "junit.xml").read_text() == "<xml/>\n"
+
+
+def test_unsandboxed_runs_still_get_a_scrubbed_environment(tmp_path: Path, fake_home: Path) -> None:
+    """SANDBOX=off: no bubblewrap, but still none of the server's secrets."""
+    _, output = _run(_jail(tmp_path, sandboxed=False), "env")
+    assert "server-api-token" not in output and "sk-ant-server-key" not in output
+    assert f"HOME={tmp_path / 'task-home'}" in output
