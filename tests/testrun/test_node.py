@@ -154,6 +154,10 @@ async def test_a_workspace_with_a_file_dependency_in_a_worktree(
          "packages/labels/test/labels.test.js", "passed"),
     ]  # fmt: skip
 
+    # A member's test file, alone and again by name.
+    [labels] = await runner.run(["packages/labels/test/labels.test.js"])
+    assert summary(await runner.rerun([labels])) == summary([labels])
+
     prices = worktree / "lib" / "prices" / "index.js"
     prices.write_text("export function withTax(cents) {\n  return cents * 2;\n}\n")
     [cart] = await runner.run(["packages/cart"])

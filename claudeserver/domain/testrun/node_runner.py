@@ -191,7 +191,7 @@ class NodeRunner:
         self, package: NodePackage, selection: _Selection, report: Path, tmp: Path
     ) -> list[str]:
         where = self.ctx.project / package.directory
-        files = [str(Path(project_relative(f, where))) for f in selection.files]
+        files = [project_relative(str(self.ctx.project / f), where) for f in selection.files]
         pattern = _name_pattern(selection.names, package.tool) if selection.names else None
         if package.tool == "vitest":
             return [
