@@ -48,12 +48,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated queues to take tasks from (default: tasks)",
     )
 
-    commands.add_parser("doctor", help="check the database and the Claude Code CLI")
+    commands.add_parser(
+        "doctor", help="check the database, the Claude Code CLI, credentials and the sandbox"
+    )
+
+    demo = commands.add_parser(
+        "demo", help="show the whole product in about a minute, with a scripted demo model"
+    )
+    demo.add_argument("--port", type=int, default=0, help="default: any free port")
+    demo.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop once the task has ended instead of serving the dashboard until Ctrl-C",
+    )
 
     policy = commands.add_parser("policy", help="permission policy tools")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     policy_commands.add_parser(
-        "check", help='read {"tool","input","cwd"} JSON lines on stdin, print decisions'
+        "check",
+        help='read {"tool","input","project","cwd"} JSON lines on stdin, print decisions',
     )
 
     client.add_commands(commands)
@@ -69,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(args)
         if args.command == "doctor":
             return _doctor()
+        if args.command == "demo":
+            from claudeserver import demo as demo_command
+
+            return demo_command.run(port=args.port, exit_when_done=args.exit_when_done)
         return _policy_check()
     except ValidationError as exc:
         print(f"claudeserver: invalid settings:\n{exc}", file=sys.stderr)
@@ -162,23 +179,30 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _doctor() -> int:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import Session
 
     from claudeserver.agent.locate import cli_status
-    from claudeserver.domain import sandbox
+    from claudeserver.domain import credentials, sandbox
     from claudeserver.persistence.db import database_status, make_engine
     from claudeserver.settings import Settings
 
     settings = Settings()
     url = settings.database_url
+    engine = make_engine(url)
     try:
-        with make_engine(url).connect() as conn:
-            database = database_status(conn, url)
+        with Session(engine) as db:
+            database = database_status(db, url)
+            creds = credentials.status(db, cli_command=settings.claude_cli_command)
     except Exception as exc:  # could not even connect
         database = f"error: {type(exc).__name__}: {exc}"
+        creds = credentials.status(None, cli_command=settings.claude_cli_command)
+    finally:
+        engine.dispose()
     shown = make_url(url).render_as_string(hide_password=True)
     checks = [
         ("database", f"{database}: {shown}"),
         ("claude cli", cli_status(settings.claude_cli_command)),
+        ("credentials", creds),
     ]
     box = sandbox.describe(settings.sandbox)
     for name, result in [*checks, ("sandbox", box)]:
@@ -191,14 +215,13 @@ def _doctor() -> int:
 def _policy_check() -> int:
     from pathlib import Path
 
-    from claudeserver.domain.policy import PolicyConfig
-    from claudeserver.domain.policy.audit import run_audit
+    from claudeserver.policy import PolicyConfig, PolicyOptions, run_audit
     from claudeserver.settings import Settings
 
-    defaults = Settings().policy_defaults()
+    defaults = PolicyOptions.from_file(Settings().policy_file)
 
-    def config_for(cwd: Path) -> PolicyConfig:
-        return defaults.config(cwd)
+    def config_for(project: Path) -> PolicyConfig:
+        return defaults.config(project)
 
     for line in run_audit(sys.stdin, config_for=config_for):
         print(line, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,6 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from claudeserver import token_file
-from claudeserver.domain.policy import PolicyOptions
 
 
 def default_cli_command() -> str | None:
@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     agent_nice: int = Field(10, ge=0, le=19)
     max_iterations: int = Field(20, ge=1, le=10_000)
     max_pauses: int = Field(5, ge=0, le=1_000)
+    # What one attempt of a task may spend (USD); a session's or task's max_budget_usd wins.
+    max_budget_usd: float = Field(10.0, gt=0, le=10_000)
+    # What all tasks together may spend per UTC day; past it, tasks wait as pending until
+    # the next day (or a higher cap). Unset = no cap.
+    daily_budget_usd: float | None = Field(None, gt=0)
     task_timeout_seconds: float = Field(3600, gt=0)
     test_timeout_seconds: float = Field(600, gt=0)
     # No message from the agent for this long fails the task (API retries count as messages).
@@ -155,14 +160,12 @@ class Settings(BaseSettings):
             raise ValueError(f"WORKSPACES_DIR={self.workspaces_dir} must be an absolute path")
         if not self.token_file.is_absolute():
             raise ValueError(f"TOKEN_FILE={self.token_file} must be an absolute path")
-        self.policy_defaults()  # a broken POLICY_FILE stops the server at start
+        if self.policy_file is not None:  # the policy checks its keys when the app starts
+            _require_json_object("POLICY_FILE", self.policy_file)
         for root in self.project_roots:
             if not root.is_absolute():
                 raise ValueError(f"ALLOWED_PROJECT_ROOTS entry {root} must be an absolute path")
         return self
-
-    def policy_defaults(self) -> PolicyOptions:
-        return PolicyOptions.from_file(self.policy_file) if self.policy_file else PolicyOptions()
 
     @property
     def sandbox_domains(self) -> list[str]:
@@ -188,3 +191,12 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+
+def _require_json_object(name: str, path: Path) -> None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{name} {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{name} {path}: expected a JSON object")

@@ -43,7 +43,8 @@ from claudeserver.agent.events import (
 )
 from claudeserver.agent.session_store import DatabaseSessionStore
 
-Gate = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
+# (tool name, tool input, the directory the call runs in as the CLI reports it, or None)
+Gate = Callable[[str, dict[str, Any], Path | None], Awaitable[GateDecision]]
 Answerer = Callable[[list[dict[str, Any]]], Awaitable[dict[str, str]]]
 
 # What the CLI asks can_use_tool when a sandboxed command reaches a host not allowlisted.
@@ -208,7 +209,11 @@ class AgentSession:
         tool_name = str(fields.get("tool_name", ""))
         if tool_name == "AskUserQuestion":
             return {}  # no opinion: the CLI asks can_use_tool, which answers the question
-        decision = await self._gate(tool_name, dict(fields.get("tool_input") or {}))
+        # Bash keeps its working directory between calls (`cd tests`, then `rm x`): the
+        # hook's `cwd` is where this call really runs.
+        cwd = fields.get("cwd")
+        where = Path(cwd) if isinstance(cwd, str) and cwd.startswith("/") else None
+        decision = await self._gate(tool_name, dict(fields.get("tool_input") or {}), where)
         return {
             "hookSpecificOutput": {
                 "hookEventName": "PreToolUse",
@@ -231,7 +236,7 @@ class AgentSession:
                 message=f"denied: sandboxed commands may not reach {host}; it is not in "
                 "SANDBOX_ALLOWED_DOMAINS"
             )
-        decision = await self._gate(tool_name, tool_input)
+        decision = await self._gate(tool_name, tool_input, None)
         if decision.allowed:
             return PermissionResultAllow()
         return PermissionResultDeny(message=decision.reason)

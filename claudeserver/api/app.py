@@ -14,13 +14,20 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 
 from claudeserver import token_file, web
-from claudeserver.api.errors import database_unavailable, method_not_allowed, validation_failed
+from claudeserver.api.errors import (
+    database_unavailable,
+    method_not_allowed,
+    not_found,
+    not_now,
+    validation_failed,
+)
 from claudeserver.api.routes import events, health, metrics, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, SameOrigin, TokenAuth, redact_server_logs
-from claudeserver.domain import sandbox
+from claudeserver.domain import lifecycle, sandbox
 from claudeserver.domain.executors import make_executor
 from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.persistence.notify import CommitNotifier
+from claudeserver.policy import PolicyOptions
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     """`run_worker=False`: this process only serves the API (with EXECUTOR=procrastinate
     it still queues tasks for `claudeserver worker` processes)."""
     settings = settings or Settings()
+    PolicyOptions.from_file(settings.policy_file)  # a POLICY_FILE it rejects stops the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +95,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(lifecycle.TaskNotFound, not_found)
+    app.add_exception_handler(lifecycle.SessionNotFound, not_found)
+    app.add_exception_handler(lifecycle.NotNow, not_now)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=api_tokens(settings))
     # Outermost: a request from another site's page is refused before anything else runs.

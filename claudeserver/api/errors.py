@@ -90,3 +90,11 @@ def invalid(location: str, field: str, message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"loc": (location, field), "msg": message, "type": "value_error"}]
     )
+
+
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def not_now(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)

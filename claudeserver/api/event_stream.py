@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.api.presenters import task_status
-from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import ClaudeInteraction
 from claudeserver.persistence.notify import CommitNotifier
+from claudeserver.vocabulary import TaskStatus
 
 BATCH = 500
 POLL_SECONDS = 1.0  # also how often writes from other processes are picked up

@@ -14,10 +14,10 @@ from claudeserver.api.schemas import (
     TestCaseOut,
     TestSummary,
 )
-from claudeserver.domain.judging import verdict
-from claudeserver.domain.status import TaskStatus
+from claudeserver.domain.judging import test_summary, verdict
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task, TestCase
+from claudeserver.vocabulary import TaskStatus
 
 COUNTS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 
@@ -26,7 +26,8 @@ def task_outs(db: DB, tasks: Sequence[Task]) -> list[TaskOut]:
     counts: dict[str, dict[str, int]] = {}
     for start in range(0, len(tasks), COUNTS_PER_QUERY):
         chunk = tasks[start : start + COUNTS_PER_QUERY]
-        counts |= repo.test_counts(db, task_ids=[t.id for t in chunk])
+        outcomes = repo.test_outcomes(db, task_ids=[t.id for t in chunk])
+        counts |= {task_id: test_summary(rows) for task_id, rows in outcomes.items()}
     return [
         TaskOut.model_validate({**_fields(t), "test_summary": TestSummary(**counts[t.id])})
         for t in tasks
@@ -43,7 +44,9 @@ def task_status(db: DB, task: Task) -> TaskStatusOut:
         status=TaskStatus(task.status),
         summary=task.summary,
         progress=task.progress,
-        test_summary=TestSummary(**repo.test_counts(db, task_ids=[task.id])[task.id]),
+        test_summary=TestSummary(
+            **test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id])
+        ),
     )
 
 

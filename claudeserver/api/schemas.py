@@ -18,10 +18,10 @@ from pydantic import (
     model_validator,
 )
 
-from claudeserver.domain.policy import PolicyOptions
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace.remote import check_url
+from claudeserver.policy import PolicyOptions
+from claudeserver.vocabulary import TaskStatus
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
 # Cloud metadata services that are not link-local addresses: a webhook must not make the
@@ -170,6 +170,11 @@ class SessionCreate(RequestBody):
         description='network of the test runs: "loopback" (local connections only) or "host" '
         "(the machine's network, for tests that need the internet)",
     )
+    max_budget_usd: float | None = Field(
+        None, gt=0, le=10_000,
+        description="spend limit per task attempt for this session's tasks (default: "
+        "MAX_BUDGET_USD); a task's own max_budget_usd wins",
+    )  # fmt: skip
 
     @field_validator("policy")
     @classmethod
@@ -195,6 +200,7 @@ class SessionOut(BaseModel):
     review: bool
     baseline_failures: str
     test_network: str
+    max_budget_usd: float | None
     created_at: datetime
     updated_at: datetime
 
@@ -212,7 +218,10 @@ class TaskCreate(RequestBody):
         description="model to switch to when the main one is overloaded",
     )  # fmt: skip
     max_iterations: int | None = Field(None, ge=1, le=10_000, description="agent turns allowed")
-    max_budget_usd: float | None = Field(None, gt=0, le=10_000, description="spend limit")
+    max_budget_usd: float | None = Field(
+        None, gt=0, le=10_000,
+        description="spend limit per attempt (default: the session's, or MAX_BUDGET_USD)",
+    )  # fmt: skip
     test_command: str | None = Field(None, min_length=1, max_length=4096)
     priority: int = Field(0, ge=-100, le=100, description="higher runs first")
     webhook_url: WebhookUrl | None = Field(
@@ -286,6 +295,9 @@ class TaskOut(BaseModel):
     iterations: int
     pauses: int
     test_rounds: int
+    context_restarts: int = Field(
+        description="fresh conversations started because the old one outgrew the context window"
+    )
     cost_usd: float
     input_tokens: int
     output_tokens: int
@@ -294,6 +306,13 @@ class TaskOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     test_summary: TestSummary
+
+
+class TaskCreated(TaskOut):
+    warnings: list[str] = Field(
+        description="why the task may not run as hoped: missing or rejected credentials, "
+        "a daily budget that is spent"
+    )
 
 
 class TaskStatusOut(BaseModel):
@@ -380,3 +399,5 @@ class HealthOut(BaseModel):
     cli: str
     # "ok: bubblewrap 0.8.0", "unavailable: <why>. SANDBOX=...: <consequence>" or "off: ..."
     sandbox: str
+    # "ok: <which>", "missing: <what to do>" or "rejected: <what the API said> … <what to do>"
+    credentials: str

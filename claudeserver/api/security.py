@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from claudeserver.domain.redact import MASK
+from claudeserver.redact import MASK
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -64,7 +64,7 @@ def _session_for(api: Api, project: str) -> str:
 def follow(api: Api, task_id: str, out: TextIO, *, json_lines: bool, after: int = 0) -> int:
     """Print the task's events as they happen; the exit status says how it ended."""
     cols = width(out)
-    round_results: dict[str, str] = {}
+    round_results: dict[str, tuple[str, int]] = {}
     final: dict[str, Any] = {}
     for event in api.task_events(task_id, after=after):
         data = event.json()
@@ -73,7 +73,9 @@ def follow(api: Api, task_id: str, out: TextIO, *, json_lines: bool, after: int 
         elif event.event != "done":
             if event.event == "test_result":
                 name = str(data.get("content", "")).partition(": ")[2]
-                round_results[name] = str((data.get("data") or {}).get("status"))
+                details = data.get("data") or {}
+                # Passing regression tests arrive as one event carrying their count.
+                round_results[name] = (str(details.get("status")), int(details.get("count", 1)))
             elif round_results:
                 # The test round is over once anything else happens: show its tally.
                 print(f"     tests      {_tally(round_results)}", file=out)
@@ -86,9 +88,10 @@ def follow(api: Api, task_id: str, out: TextIO, *, json_lines: bool, after: int 
     return _print_outcome(api, task_id, out)
 
 
-def _tally(results: dict[str, str]) -> str:
-    passed = sum(1 for s in results.values() if s == "passed")
-    return f"{passed} passed, {len(results) - passed} failed"
+def _tally(results: dict[str, tuple[str, int]]) -> str:
+    passed = sum(n for status, n in results.values() if status == "passed")
+    failed = sum(n for status, n in results.values() if status != "passed")
+    return f"{passed} passed, {failed} failed"
 
 
 def _print_outcome(api: Api, task_id: str, out: TextIO) -> int:

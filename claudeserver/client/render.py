@@ -32,6 +32,8 @@ LABELS = {
     ("test", "test_result"): "test",
     ("test", "baseline"): "baseline",
     ("test", "round"): "test round",
+    ("system", "compaction"): "compacted",
+    ("system", "context_restart"): "fresh start",
 }
 
 
@@ -167,7 +169,8 @@ def task_details(task: dict[str, Any], width: int) -> list[str]:
         f"finished    {task.get('completed_at') or '-'}",
         f"model       {clean(str(task.get('model') or 'default'))}",
         f"attempt     {task.get('attempt')}  iterations {task.get('iterations')}  "
-        f"pauses {task.get('pauses')}  test rounds {task.get('test_rounds')}",
+        f"pauses {task.get('pauses')}  test rounds {task.get('test_rounds')}  "
+        f"context restarts {task.get('context_restarts', 0)}",
         f"cost        {money(task.get('cost_usd'))}  tokens {task.get('input_tokens', 0)} in / "
         f"{task.get('output_tokens', 0)} out",
         f"progress    {one_line(str(task.get('progress') or '-'), width - 12)}",

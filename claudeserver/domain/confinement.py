@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from claudeserver.domain.policy.paths import ABSOLUTE_SECRETS, HOME_SECRETS
+from claudeserver.policy import ABSOLUTE_SECRETS, HOME_SECRETS
 
 Network = Literal["loopback", "host"]
 
@@ -124,7 +125,9 @@ class Confinement:
         ]  # fmt: skip
         for path in (*_secret_paths(), *self.hidden):
             args += _hide(path)
-        for path in self.readable:
+        # The server's own Python runs projects that have no virtualenv: wherever it lives
+        # (a checkout under /tmp, say), the private /tmp must not hide it.
+        for path in (*self.readable, Path(sys.prefix), Path(sys.base_prefix)):
             if path.exists():
                 args += ["--ro-bind", str(path), str(path)]
         for path in (self.workspace, self.home, *writable):

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import Workspace, remove
 from claudeserver.persistence import repository as repo
+from claudeserver.vocabulary import TaskStatus
 
 
 class Unfinished(Exception):

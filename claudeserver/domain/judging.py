@@ -7,7 +7,8 @@ test's verdict (API, dashboard, CLI, webhook counts).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from claudeserver.domain.testrun import TestResult
@@ -122,3 +123,24 @@ def completed_summary(*, generated: int, regression: int, judgement: Judgement) 
             f"{tests_phrase(len(flaky))} failed, then passed when re-run (flaky): {names(flaky)}"
         )
     return f"Completed: {'; '.join(parts)}."
+
+
+def test_summary(outcomes: Iterable[tuple[str, str | None, bool, int]]) -> dict[str, int]:
+    """The seed's total/passed/failed/pending, and how the tests compare with the baseline,
+    from (status, baseline status, flaky, count) groups of a task's test cases."""
+    counts: Counter[str] = Counter()
+    for status, before, flaky, n in outcomes:
+        counts[status] += n
+        counts[verdict(baseline_status=before, status=status, flaky=flaky)] += n
+    passed = counts[PASSED] + counts["skipped"] + counts["xfail"]
+    pending = counts["pending"]
+    failed = counts["failed"] + counts["error"]
+    return {
+        "total": passed + pending + failed,
+        "passed": passed,
+        "failed": failed,
+        "pending": pending,
+        PRE_EXISTING: counts[PRE_EXISTING],
+        FIXED: counts[FIXED],
+        FLAKY: counts[FLAKY],
+    }

@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claudeserver.domain.policy.paths import ABSOLUTE_SECRETS, HOME_SECRETS
+from claudeserver.policy import (
+    ABSOLUTE_SECRETS,
+    HOME_SECRETS,
+    Places,
+    PolicyConfig,
+    home_toolchains,
+    places_for,
+    within,
+)
 
+# Outside the homes, where other people's files live (read-denied with a policy).
+UNREADABLE_ROOTS = ("/home", "/root", "/Users", "/mnt", "/media", "/srv", "/run/user")
 INSTALL_HINT = "run scripts/install-sandbox (or apt-get install bubblewrap socat)"
 # What Claude Code itself runs bwrap with (as root here: a user, net and pid namespace).
 _TRIAL = ("--unshare-user", "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/",
@@ -68,15 +78,35 @@ def _unavailable(why: str) -> SandboxStatus:
     return SandboxStatus(False, f"unavailable: {why}")
 
 
-def sandbox_settings(allowed_domains: Sequence[str], home: Path | None = None) -> dict[str, Any]:
+def sandbox_settings(
+    allowed_domains: Sequence[str], home: Path | None = None, *, policy: PolicyConfig | None = None
+) -> dict[str, Any]:
     """`ClaudeAgentOptions.sandbox` for one task.
 
     Writes: the CLI allows the working directory, `add_dirs` and its own $TMPDIR and
-    nothing else (not /tmp itself). Network: `allowedDomains` pass, any other host makes
+    nothing else (not /tmp itself); the pre-existing tests of `policy` are write-denied
+    inside that, so no script can change them. Reads: credential files are denied, and
+    with `policy` the permission policy's read allowlist is expressed as far as the
+    sandbox can: every home directory is denied except the project, its extra dirs and
+    the toolchain locations in it. Network: `allowedDomains` pass, any other host makes
     the CLI ask `can_use_tool` with the pseudo tool `SandboxNetworkAccess`, which the
     session denies.
     """
     home = home or Path.home()
+    deny_read = [*(str(home / rel) for rel in HOME_SECRETS), *ABSOLUTE_SECRETS]
+    filesystem: dict[str, list[str]] = {"denyRead": deny_read}
+    if policy is not None:
+        places = places_for(policy)
+        deny_read.extend(str(p) for p in _unreadable(places))
+        # allowRead wins over denyRead beneath it, so it lists only places without secrets:
+        # not a writable root that holds a whole home (`extra_dirs: ["~"]`).
+        roots = [p for p in places.writable if not any(within(h, p) for h in places.homes)]
+        filesystem["allowRead"] = [
+            str(p)
+            for p in (*roots, *(d for h in places.homes for d in home_toolchains(h)))
+            if p.exists()
+        ]
+        filesystem["denyWrite"] = sorted(str(p) for p in places.protected)
     return {
         "enabled": True,
         # A missing bwrap/socat would otherwise only warn and run Bash unconfined.
@@ -85,11 +115,14 @@ def sandbox_settings(allowed_domains: Sequence[str], home: Path | None = None) -
         "autoAllowBashIfSandboxed": False,
         # Else the model may retry a blocked command with dangerouslyDisableSandbox.
         "allowUnsandboxedCommands": False,
-        "filesystem": {
-            "denyRead": [*(str(home / rel) for rel in HOME_SECRETS), *ABSOLUTE_SECRETS],
-        },
+        "filesystem": filesystem,
         "network": {"allowedDomains": list(allowed_domains)},
     }
+
+
+def _unreadable(places: Places) -> list[Path]:
+    """Where users keep their files: every home, and the usual mount points."""
+    return list(dict.fromkeys((*places.homes, *(Path(p) for p in UNREADABLE_ROOTS))))
 
 
 def describe(mode: str) -> str:

@@ -13,7 +13,9 @@ import httpx
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain.judging import test_summary
 from claudeserver.persistence import repository as repo
+from claudeserver.vocabulary import Kind, Role
 
 SIGNATURE_HEADER = "X-Claudeserver-Signature"
 TIMEOUT_SECONDS = 10.0
@@ -35,7 +37,7 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "summary": task.summary,
         "progress": task.progress,
         "error": task.error,
-        "test_summary": repo.test_counts(db, task_ids=[task.id])[task.id],
+        "test_summary": test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id]),
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
@@ -77,8 +79,8 @@ async def deliver(
                 repo.add_interaction(
                     s,
                     task_id=task_id,
-                    role="system",
-                    kind="webhook",
+                    role=Role.SYSTEM,
+                    kind=Kind.WEBHOOK,
                     content=f"webhook {'delivered' if ok else 'failed'}: {outcome}",
                     data={"url": url, "attempt": attempt, "delivered": ok, "outcome": outcome},
                 )

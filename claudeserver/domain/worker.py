@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import webhooks
+from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
-from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import ACTIVE, TaskStatus
 
 if TYPE_CHECKING:
     from claudeserver.domain.task_runner import TaskRun
@@ -56,6 +56,7 @@ class Worker:
         self._background: set[asyncio.Task[None]] = set()
         self._announced: dict[tuple[str, int], None] = {}  # insertion-ordered, bounded
         self._next_cleanup = utcnow()
+        self._held = False  # by DAILY_BUDGET_USD: look again when the UTC day changes
 
     def start(self) -> None:
         self._requeue_interrupted()
@@ -137,8 +138,11 @@ class Worker:
             self._wake.clear()
             self._start_what_fits()
             await self._remove_old_workspaces()
+            timeout = self.settings.workspace_cleanup_seconds
+            if self._held:
+                timeout = min(timeout, spending.seconds_to_next_day(spending.utc_now()) + 1)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.workspace_cleanup_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _remove_old_workspaces(self) -> None:
         now = utcnow()
@@ -149,10 +153,16 @@ class Worker:
 
     def _start_what_fits(self) -> None:
         with self.db() as s:
+            waiting = repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
+            hold = spending.daily_hold(s, self.settings.daily_budget_usd) if waiting else None
+            self._held = hold is not None
+            if hold is not None:
+                spending.hold(s, waiting, hold)
+                return
             # Worktree tasks have their own copy; others share the folder and take turns.
             pending = [
                 (t.id, str(Path(t.session.project_path)) if t.session.isolation == "none" else t.id)
-                for t in repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
+                for t in waiting
             ]
         busy = {slot.project for slot in self._slots.values()}
         for task_id, project in pending:
@@ -190,11 +200,4 @@ class Worker:
         with self.db() as s:
             for task in repo.tasks_with_status(s, statuses=sorted(ACTIVE)):
                 kill_task_processes(task.id)
-                repo.transition(
-                    s,
-                    task_id=task.id,
-                    to=TaskStatus.PENDING,
-                    only_from=ACTIVE,  # not a task that finished since it was read
-                    note="server restarted; resuming",
-                    resumes=task.resumes + 1,
-                )
+                lifecycle.requeue(s, task, why="server restarted; resuming")

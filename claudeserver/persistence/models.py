@@ -52,7 +52,7 @@ class Session(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     fallback_model: Mapped[str | None] = mapped_column(String(128))
     webhook_url: Mapped[str | None] = mapped_column(Text)
-    # Additions to the server's policy (domain.policy.PolicyOptions.to_json).
+    # Additions to the server's policy (policy.PolicyOptions.to_json).
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Load the project's own .claude settings, hooks and MCP servers (they run code).
     trust_project_settings: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -67,6 +67,8 @@ class Session(Base):
     test_network: Mapped[str] = mapped_column(
         String(16), nullable=False, default="loopback", server_default="loopback"
     )
+    # Spend limit per task attempt for its tasks (unset: MAX_BUDGET_USD); a task's own wins.
+    max_budget_usd: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -102,6 +104,14 @@ class Task(Base):
     review_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     resumes: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it is (or was last) pending, a vocabulary.QueuedFor; and the interaction sequence
+    # at which a person last queued it (created, retried, followed up): the current attempt's
+    # messages come after it.
+    queued_for: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    attempt_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The sequence number of its newest interaction: each new one takes the next, counted
+    # here so concurrent writers never pick the same.
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # host:pid of the process that last ran the task.
     worker: Mapped[str | None] = mapped_column(String(255))
     # What the project looked like before the agent touched it: the pre-existing test
@@ -118,6 +128,10 @@ class Task(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # Fresh conversations started because the old one no longer fit the context window.
+    context_restarts: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -213,4 +227,28 @@ class TranscriptEntry(Base):
     subpath: Mapped[str] = mapped_column(Text, nullable=False, default="")
     uuid: Mapped[str | None] = mapped_column(String(64))
     entry: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DailySpend(Base):
+    """What all tasks spent on one UTC day, for DAILY_BUDGET_USD (added to as turns end)."""
+
+    __tablename__ = "daily_spend"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    cost_usd: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class CredentialRejection(Base):
+    """The model API refused these credentials (401/403, "Not logged in"), as a task saw.
+
+    Keyed by a digest of the credentials the server had (domain/credentials.py), never the
+    credentials themselves: once they change, the rejection no longer applies.
+    """
+
+    __tablename__ = "credential_rejections"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import selectinload
 
-from claudeserver.domain.judging import FIXED, FLAKY, PRE_EXISTING, verdict
-from claudeserver.domain.redact import env_secrets, redact, redact_data
-from claudeserver.domain.status import TERMINAL, TaskStatus, allowed_sources
 from claudeserver.persistence.models import (
     ClaudeInteraction,
+    CredentialRejection,
+    DailySpend,
     Session,
     Task,
     TestCase,
     TranscriptEntry,
     utcnow,
 )
-
-FOLLOW_UP = "follow_up"  # the interaction kind of a person's request to continue a task
-FOLLOW_UP_NOTE = "follow-up requested"
-RETRY_NOTE = "retry requested"
+from claudeserver.redact import env_secrets, redact, redact_data
+from claudeserver.vocabulary import TERMINAL, Kind, QueuedFor, Role, TaskStatus, allowed_sources
 
 
 def create_session(
@@ -67,7 +64,7 @@ def create_task(db: DB, *, session_id: str, description: str, **options: Any) ->
     db.add(task)
     db.flush()
     _append_interaction(
-        db, task_id=task.id, role="system", kind="status", content="pending", data=None
+        db, task_id=task.id, role=Role.SYSTEM, kind=Kind.STATUS, content="pending", data=None
     )
     db.commit()
     return task
@@ -129,14 +126,18 @@ def transition(
     note: str | None = None,
     only_from: frozenset[TaskStatus] | None = None,
     follow_up: str | None = None,
+    queued_for: QueuedFor | None = None,
     **fields: Any,
 ) -> bool:
     """Move a task to `to` only from a status the table allows (narrowed by `only_from`).
 
     False when the task was not in such a status, e.g. because another move won. A
     `follow_up` (a person's new request for a finished task) is stored with the move, in
-    the same commit, so that it exists exactly when the move happened.
+    the same commit, so that it exists exactly when the move happened. A move to pending
+    says why (`queued_for`); one a person asked for starts a new attempt there.
     """
+    if queued_for is not None:
+        fields["queued_for"] = queued_for.value
     sources = allowed_sources(to) if only_from is None else allowed_sources(to) & only_from
     values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
     if to is TaskStatus.RUNNING:
@@ -152,16 +153,21 @@ def transition(
     if moved:
         if follow_up is not None:
             _append_interaction(
-                db, task_id=task_id, role="user", kind=FOLLOW_UP, content=follow_up, data=None
-            )
-        _append_interaction(
+                db, task_id=task_id, role=Role.USER, kind=Kind.FOLLOW_UP, content=follow_up,
+                data=None,
+            )  # fmt: skip
+        event = _append_interaction(
             db,
             task_id=task_id,
-            role="system",
-            kind="status",
+            role=Role.SYSTEM,
+            kind=Kind.STATUS,
             content=to.value,
             data={"note": note, "progress": fields.get("progress")},
         )
+        if queued_for in (QueuedFor.RETRY, QueuedFor.FOLLOW_UP):
+            db.execute(
+                update(Task).where(Task.id == task_id).values(attempt_sequence=event.sequence)
+            )
     db.commit()
     db.expire_all()  # loaded rows must not show the status from before this UPDATE
     return moved
@@ -172,7 +178,7 @@ def set_progress(db: DB, *, task_id: str, progress: str) -> None:
         update(Task).where(Task.id == task_id).values(progress=progress, updated_at=utcnow())
     )
     _append_interaction(
-        db, task_id=task_id, role="system", kind="progress", content=progress, data=None
+        db, task_id=task_id, role=Role.SYSTEM, kind=Kind.PROGRESS, content=progress, data=None
     )
     db.commit()
 
@@ -190,7 +196,7 @@ def interactions_after(
     after: int,
     limit: int,
     session_id: str | None = None,
-    role: str | None = None,
+    role: Role | None = None,
 ) -> Sequence[ClaudeInteraction]:
     """Per task, `after` is a sequence number; across tasks it is the global row id."""
     stmt = select(ClaudeInteraction)
@@ -203,7 +209,7 @@ def interactions_after(
         if session_id is not None:
             stmt = stmt.join(Task).where(Task.session_id == session_id)
     if role is not None:
-        stmt = stmt.where(ClaudeInteraction.role == role)
+        stmt = stmt.where(ClaudeInteraction.role == role.value)
     return db.scalars(stmt.limit(limit)).all()
 
 
@@ -230,15 +236,27 @@ def delete_task(db: DB, *, task_id: str) -> bool:
     if db.execute(claim.values(status=Task.status)).rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
         return False
-    conversation = db.scalar(select(Task.claude_session_id).where(Task.id == task_id))
+    conversations = _conversations(db, task_id=task_id)
     db.execute(delete(ClaudeInteraction).where(ClaudeInteraction.task_id == task_id))
     db.execute(delete(TestCase).where(TestCase.task_id == task_id))
-    if conversation is not None:
-        db.execute(delete(TranscriptEntry).where(TranscriptEntry.session_id == conversation))
+    if conversations:
+        db.execute(delete(TranscriptEntry).where(TranscriptEntry.session_id.in_(conversations)))
     db.execute(delete(Task).where(Task.id == task_id))
     db.commit()
     db.expire_all()
     return True
+
+
+def _conversations(db: DB, *, task_id: str) -> list[str]:
+    """The task's Claude conversation, and those it left for a fresh one (context restarts)."""
+    current = db.scalar(select(Task.claude_session_id).where(Task.id == task_id))
+    stmt = select(ClaudeInteraction.data).where(
+        ClaudeInteraction.task_id == task_id,
+        ClaudeInteraction.role == "system",
+        ClaudeInteraction.kind == Kind.CONTEXT_RESTART.value,
+    )
+    earlier = [d.get("previous_session_id") for d in db.scalars(stmt) if isinstance(d, dict)]
+    return [c for c in (current, *earlier) if isinstance(c, str)]
 
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:
@@ -251,8 +269,8 @@ def add_interaction(
     db: DB,
     *,
     task_id: str,
-    role: str,
-    kind: str,
+    role: Role,
+    kind: Kind | str,
     content: str,
     data: dict[str, Any] | None = None,
 ) -> ClaudeInteraction:
@@ -262,16 +280,27 @@ def add_interaction(
 
 
 def _append_interaction(
-    db: DB, *, task_id: str, role: str, kind: str, content: str, data: dict[str, Any] | None
+    db: DB,
+    *,
+    task_id: str,
+    role: Role,
+    kind: Kind | str,
+    content: str,
+    data: dict[str, Any] | None,
 ) -> ClaudeInteraction:
-    last = db.scalar(
-        select(func.max(ClaudeInteraction.sequence)).where(ClaudeInteraction.task_id == task_id)
-    )
+    # The task's row holds its last sequence number: the increment is one atomic UPDATE that
+    # also locks the row until this transaction ends, so two writers never take the same.
+    sequence = db.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(last_sequence=Task.last_sequence + 1)
+        .returning(Task.last_sequence)
+    ).scalar_one()
     row = ClaudeInteraction(
         task_id=task_id,
-        sequence=(last or 0) + 1,
-        role=role,
-        kind=kind,
+        sequence=sequence,
+        role=Role(role).value,  # a plain string must name a role too
+        kind=kind.value if isinstance(kind, Kind) else kind,
         content=redact(content, secrets := env_secrets()),
         data=redact_data(data, secrets),
         created_at=utcnow(),
@@ -369,8 +398,12 @@ def count_sessions(db: DB) -> int:
     return int(db.scalar(select(func.count()).select_from(Session)) or 0)
 
 
-def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Each task's test summary, in one query however many tasks (a page of the list)."""
+# (status, baseline status, flaky, how many) of a task's test cases
+OutcomeCount = tuple[str, "str | None", bool, int]
+
+
+def test_outcomes(db: DB, *, task_ids: Sequence[str]) -> dict[str, list[OutcomeCount]]:
+    """Each task's test cases counted by outcome, in one query however many tasks."""
     stmt = (
         select(
             TestCase.task_id,
@@ -382,58 +415,58 @@ def test_counts(db: DB, *, task_ids: Sequence[str]) -> dict[str, dict[str, int]]
         .where(TestCase.task_id.in_(task_ids))
         .group_by(TestCase.task_id, TestCase.status, TestCase.baseline_status, TestCase.flaky)
     )
-    by_task: dict[str, Counter[str]] = {task_id: Counter() for task_id in task_ids}
+    by_task: dict[str, list[OutcomeCount]] = {task_id: [] for task_id in task_ids}
     for task_id, status, before, flaky, n in db.execute(stmt):
-        counts = by_task[task_id]
-        counts[status] += n
-        counts[verdict(baseline_status=before, status=status, flaky=flaky)] += n
-    return {task_id: _summary(counts) for task_id, counts in by_task.items()}
+        by_task[task_id].append((status, before, bool(flaky), int(n)))
+    return by_task
 
 
-def _summary(counts: Counter[str]) -> dict[str, int]:
-    """The seed's total/passed/failed/pending, and how the tests compare with the baseline."""
-    passed = counts["passed"] + counts["skipped"] + counts["xfail"]
-    pending = counts["pending"]
-    failed = counts["failed"] + counts["error"]
-    return {
-        "total": passed + pending + failed,
-        "passed": passed,
-        "failed": failed,
-        "pending": pending,
-        PRE_EXISTING: counts[PRE_EXISTING],
-        FIXED: counts[FIXED],
-        FLAKY: counts[FLAKY],
-    }
-
-
-def queued(db: DB, *, task_id: str) -> list[tuple[int, str | None]]:
-    """(sequence, note) of each move of the task to pending, newest first: its creation,
-    retries, follow-ups and restarts."""
-    stmt = (
-        select(ClaudeInteraction.sequence, ClaudeInteraction.data)
-        .where(
-            ClaudeInteraction.task_id == task_id,
-            ClaudeInteraction.role == "system",
-            ClaudeInteraction.kind == "status",
-            ClaudeInteraction.content == TaskStatus.PENDING.value,
-        )
-        .order_by(ClaudeInteraction.sequence.desc())
-    )
-    return [
-        (sequence, data.get("note") if isinstance(data, dict) else None)
-        for sequence, data in db.execute(stmt)
-    ]
-
-
-def last_interaction_text(db: DB, *, task_id: str, role: str, kind: str) -> str:
+def last_interaction_text(db: DB, *, task_id: str, role: Role, kind: Kind) -> str:
     stmt = (
         select(ClaudeInteraction.content)
         .where(
             ClaudeInteraction.task_id == task_id,
-            ClaudeInteraction.role == role,
-            ClaudeInteraction.kind == kind,
+            ClaudeInteraction.role == role.value,
+            ClaudeInteraction.kind == kind.value,
         )
         .order_by(ClaudeInteraction.sequence.desc())
         .limit(1)
     )
     return db.scalar(stmt) or ""
+
+
+def _upsert(db: DB, model: type[Any], values: dict[str, Any], update: dict[str, Any]) -> None:
+    """INSERT, or UPDATE with `update` when the primary key exists: one atomic statement."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(**values)
+    keys = [c.name for c in model.__table__.primary_key]
+    db.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    db.commit()
+
+
+def add_spend(db: DB, *, day: str, cost_usd: float) -> None:
+    """Add to what all tasks spent on `day` (YYYY-MM-DD, UTC); safe from many processes."""
+    _upsert(
+        db,
+        DailySpend,
+        {"day": day, "cost_usd": cost_usd},
+        {"cost_usd": DailySpend.cost_usd + cost_usd},
+    )
+
+
+def spent_on(db: DB, *, day: str) -> float:
+    return float(db.scalar(select(DailySpend.cost_usd).where(DailySpend.day == day)) or 0.0)
+
+
+def record_credential_rejection(db: DB, *, fingerprint: str, task_id: str, message: str) -> None:
+    values = {"task_id": task_id, "message": message, "created_at": utcnow()}
+    _upsert(db, CredentialRejection, {"fingerprint": fingerprint, **values}, values)
+
+
+def credential_rejection(db: DB, *, fingerprint: str) -> CredentialRejection | None:
+    return db.get(CredentialRejection, fingerprint)
+
+
+def clear_credential_rejection(db: DB, *, fingerprint: str) -> None:
+    db.execute(delete(CredentialRejection).where(CredentialRejection.fingerprint == fingerprint))
+    db.commit()

@@ -7,6 +7,8 @@ the agent without a network or an API key.
 from claudeserver.testing.fake_anthropic import FakeAnthropic
 from claudeserver.testing.request import ModelRequest
 from claudeserver.testing.script import (
+    INVALID_API_KEY,
+    PROMPT_TOO_LONG,
     ApiError,
     Reply,
     Rule,
@@ -17,6 +19,8 @@ from claudeserver.testing.script import (
 )
 
 __all__ = [
+    "INVALID_API_KEY",
+    "PROMPT_TOO_LONG",
     "ApiError",
     "FakeAnthropic",
     "ModelRequest",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 _CWD = re.compile(r"Primary working directory: (\S+)")
+# How Claude Code asks the model to summarise a conversation it compacts.
+_COMPACTION = "create a detailed summary of the conversation so far"
 
 
 @dataclass
@@ -41,6 +43,12 @@ class ModelRequest:
     def is_main_loop(self) -> bool:
         """Side calls (titles, summaries) offer no tools; the agent loop always does."""
         return bool(self.body.get("tools"))
+
+    @property
+    def is_compaction(self) -> bool:
+        """Claude Code asks for a summary to compact the conversation (a tool-less answer)."""
+        texts = list(self.user_texts())
+        return bool(texts) and _COMPACTION in texts[-1][1]
 
     def user_texts(self) -> Iterator[tuple[int, str]]:
         """(message index, text) of every user message that carries text, oldest first."""

@@ -44,6 +44,16 @@ class ApiError:
         return {"type": "error", "error": {"type": self.kind, "message": self.message}}
 
 
+# What the API answers a request over the context window, and one with a bad API key.
+PROMPT_TOO_LONG = ApiError(
+    400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"
+)
+INVALID_API_KEY = ApiError(401, "authentication_error", "invalid x-api-key")
+COMPACT_SUMMARY = Reply(
+    [Text("<analysis>Scripted.</analysis>\n<summary>The conversation so far.</summary>")]
+)
+
+
 @dataclass(frozen=True)
 class Stall:
     """Wait `seconds` (released early when the server stops), then answer `then`."""
@@ -66,10 +76,16 @@ class Rule:
 
 @dataclass
 class ScriptedModel:
+    """Rules for the agent's prompts; `compaction` answers Claude Code's requests to
+    summarise the conversation (e.g. PROMPT_TOO_LONG: a conversation too long to compact)."""
+
     rules: Sequence[Rule]
     fallback: str = "I have nothing more to do."
+    compaction: Reply | ApiError = COMPACT_SUMMARY
 
     def __call__(self, request: ModelRequest) -> Reply | ApiError | Stall:
+        if request.is_compaction:
+            return self.compaction
         for index, text in reversed(list(request.user_texts())):
             rule = self._rule_for(text)
             if rule is None:

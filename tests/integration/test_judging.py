@@ -38,6 +38,11 @@ def test_a_test_failing_before_the_task_does_not_block_it(
         "failed", "failed", "pre_existing"
     )  # fmt: skip
     assert task["test_summary"]["pre_existing"] == 1
+    # Events name what is worth a look; the regression tests that still pass are counted.
+    events = [(i["content"], i["data"]) for i in task["interactions"] if i["kind"] == "test_result"]
+    assert (f"failed: {LEGACY}", "pre_existing") in [(c, d["verdict"]) for c, d in events]
+    assert ("passed: 1 regression tests", 1) in [(c, d.get("count")) for c, d in events]
+    assert not any(c == "passed: tests/test_existing.py::test_existing" for c, _ in events)
     assert task["baseline_duration"] > 0 and len(task["round_durations"]) == task["test_rounds"]
     # Never the agent's fault: it was not told about it.
     assert not any("test_legacy" in r.conversation_text for r in fake.agent_requests())

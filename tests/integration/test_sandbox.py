@@ -114,8 +114,9 @@ def test_a_script_the_agent_writes_cannot_touch_files_outside_the_project(
     assert task["status"] == "completed", task["summary"]
 
 
-def test_health_reports_the_sandbox(api: TestClient) -> None:
+def test_health_reports_the_sandbox(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     _require_sandbox()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-a-key-for-this-test")
     body = api.get("/health").json()
     assert body["sandbox"].startswith("ok: bubblewrap"), body
     assert body["status"] == "ok", body

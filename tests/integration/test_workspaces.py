@@ -269,16 +269,24 @@ def test_bad_isolation_requests_are_422(api: TestClient, project: Path, repo: Pa
 
 
 def test_review_pass_stores_findings_and_cannot_write(
-    api: TestClient, repo: Path, fake_model: FakeFactory
+    api: TestClient, repo: Path, fake_model: FakeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     findings = (
         '[{"severity": "warning", "file": "mathutil.py", "line": 2, '
         '"comment": "add() accepts strings too."}]'
     )
     model = by_task({"variant A": "def add(a, b):\n    return a + b\n"})
+    home = repo.parent / "home"
+    monkeypatch.setenv("HOME", str(home))
+    secret = home / ".config" / "gh" / "hosts.yml"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("oauth_token: reviewer-must-not-see")
     reviewer = Rule(
         "Review this change",
-        [write("mathutil.py", "# the reviewer must not write\n")],
+        [
+            Reply([ToolUse("Read", {"file_path": str(secret)})]),
+            write("mathutil.py", "# the reviewer must not write\n"),
+        ],
         done=f"My findings:\n{findings}",
     )
     model.rules = [*model.rules, reviewer]
@@ -295,6 +303,10 @@ def test_review_pass_stores_findings_and_cannot_write(
         r for r in fake.agent_requests() if "Review this change" in r.conversation_text
     )
     assert "+    return a + b" in review_request.conversation_text  # the diff was shown
+    # It reads only what the policy lets the agent read.
+    assert not any("reviewer-must-not-see" in i["content"] for i in task["interactions"])
+    denied = [i for i in task["interactions"] if i["kind"] == "tool_error"]
+    assert any("hosts.yml" in i["content"] for i in denied), denied
     # The reviewer's write was refused: the committed file is the implementation.
     assert git(repo, "show", f"{task['workspace']['branch']}:mathutil.py").endswith("a + b")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig
+from claudeserver.policy import PolicyConfig
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +26,13 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
         home / ".ssh",
         home / ".aws",
         home / ".config" / "autostart",
+        home / ".config" / "gh",
+        home / ".cargo" / "registry" / "src",
+        home / "Documents",
+        project / ".venv" / "lib",
         other,
         root / "extra",
+        root / "someone",
     ):
         directory.mkdir(parents=True)
     files = {
@@ -41,7 +46,17 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
         home / ".aws" / "credentials": "[default]\n",
         home / ".bashrc": "# rc\n",
         other / ".env": "TOKEN=other\n",
+        other / ".envrc": "export TOKEN=other\n",
         other / "main.py": "",
+        home / ".npmrc": "//registry.npmjs.org/:_authToken=secret\n",
+        home / ".config" / "gh" / "hosts.yml": "oauth_token: secret\n",
+        home / ".claude.json": "{}\n",
+        home / ".cargo" / "credentials.toml": "token = 'secret'\n",
+        home / ".cargo" / "registry" / "src" / "lib.rs": "",
+        home / ".bash_history": "export TOKEN=secret\n",
+        home / "Documents" / "taxes.txt": "private\n",
+        project / ".venv" / "pyvenv.cfg": "home = /usr/bin\n",
+        root / "someone" / ".bashrc": "# another user's\n",
     }
     for path, content in files.items():
         path.write_text(content)

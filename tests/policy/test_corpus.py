@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
+from claudeserver.policy import PolicyConfig, decide
 
 from .corpus import BENIGN, DANGEROUS
 
@@ -29,13 +29,22 @@ def test_benign_is_allowed(command: str, config: PolicyConfig) -> None:
 
 
 def test_corpus_figures(config: PolicyConfig, capsys: pytest.CaptureFixture[str]) -> None:
-    denied = sum(not _bash(c, config)[0] for c, _ in DANGEROUS)
+    by_category: dict[str, list[int]] = {}
+    for command, category in DANGEROUS:
+        allowed, got, _ = _bash(command, config)
+        counts = by_category.setdefault(category, [0, 0, 0])
+        counts[0] += not allowed
+        counts[1] += got == category
+        counts[2] += 1
+    denied = sum(c[0] for c in by_category.values())
     allowed = sum(_bash(c, config)[0] for c in BENIGN)
     with capsys.disabled():
         print(
             f"\npolicy corpus: dangerous denied {denied}/{len(DANGEROUS)}, "
             f"benign allowed {allowed}/{len(BENIGN)}"
         )
-    assert len(DANGEROUS) >= 110
-    assert len(BENIGN) >= 60
+        for category, (hit, exact, total) in sorted(by_category.items()):
+            print(f"  {category:18} denied {hit:3}/{total:<3} with this category {exact:3}")
+    assert len(DANGEROUS) >= 290
+    assert len(BENIGN) >= 125
     assert (denied, allowed) == (len(DANGEROUS), len(BENIGN))

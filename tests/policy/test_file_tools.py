@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide
+from claudeserver.policy import PolicyConfig, decide
 
 
 def _check(tool: str, tool_input: dict[str, object], config: PolicyConfig) -> tuple[bool, str]:
@@ -58,31 +58,29 @@ def test_notebook_edit_uses_notebook_path(config: PolicyConfig) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "allowed"),
+    ("path", "category"),
     [
-        ("src/app.py", True),
-        ("/etc/hosts", True),
-        (".env", True),
-        ("~/.bashrc", True),
-        ("~/.ssh/id_rsa", False),
-        ("~/.aws/credentials", False),
-        ("~/.config/gcloud/creds.json", False),
-        ("~/.kube/config", False),
-        ("~/.docker/config.json", False),
-        ("~/.netrc", False),
-        ("~/.claude/.credentials.json", False),
-        ("/etc/shadow", False),
-        ("/etc/sudoers", False),
-        ("/proc/self/environ", False),
-        ("../other-project/.env", False),
-        ("deploy_key", False),
-        ("homelink/.ssh/id_rsa", False),
+        ("src/app.py", "allowed"),
+        ("/etc/hosts", "allowed"),
+        (".env", "allowed"),
+        ("~/.bashrc", "outside_project"),
+        ("~/.ssh/id_rsa", "secrets"),
+        ("~/.aws/credentials", "secrets"),
+        ("~/.config/gcloud/creds.json", "secrets"),
+        ("~/.kube/config", "secrets"),
+        ("~/.docker/config.json", "secrets"),
+        ("~/.netrc", "secrets"),
+        ("~/.claude/.credentials.json", "secrets"),
+        ("/etc/shadow", "secrets"),
+        ("/etc/sudoers", "secrets"),
+        ("/proc/self/environ", "secrets"),
+        ("../other-project/.env", "secrets"),
+        ("deploy_key", "secrets"),
+        ("homelink/.ssh/id_rsa", "secrets"),
     ],
 )
-def test_reads(path: str, allowed: bool, config: PolicyConfig) -> None:
-    got_allowed, category = _check("Read", {"file_path": path}, config)
-    assert got_allowed is allowed
-    assert category == ("allowed" if allowed else "secrets")
+def test_reads(path: str, category: str, config: PolicyConfig) -> None:
+    assert _check("Read", {"file_path": path}, config) == (category == "allowed", category)
 
 
 def test_grep_and_glob_into_secrets(config: PolicyConfig) -> None:
@@ -94,7 +92,7 @@ def test_grep_and_glob_into_secrets(config: PolicyConfig) -> None:
 
 
 def test_web_and_internal_tools(config: PolicyConfig) -> None:
-    assert _check("WebFetch", {"url": "https://example.com", "prompt": "x"}, config)[0]
+    assert _check("WebFetch", {"url": "https://docs.python.org/3/", "prompt": "x"}, config)[0]
     assert _check("WebSearch", {"query": "pytest fixtures"}, config)[0]
     assert _check("WebFetch", {"url": "file:///etc/shadow"}, config) == (False, "secrets")
     for tool in ("TodoWrite", "Task", "Agent", "AskUserQuestion", "ExitPlanMode", "KillShell"):

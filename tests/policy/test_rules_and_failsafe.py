@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.policy import PolicyConfig, decide, engine
-from claudeserver.domain.policy.audit import run_audit
-from claudeserver.domain.policy.rules import bash_matches, parse_rule
+from claudeserver.policy import PolicyConfig, decide, engine
+from claudeserver.policy.audit import run_audit
+from claudeserver.policy.rules import bash_matches, parse_rule
 
 
 def _bash(command: str, config: PolicyConfig) -> tuple[bool, str]:
@@ -65,7 +65,7 @@ def test_deny_rules_win(config: PolicyConfig) -> None:
     assert (edit.allowed, edit.category) == (False, "rule")
     fetch = decide("WebFetch", {"url": "https://api.evil.example/x"}, strict)
     assert (fetch.allowed, fetch.category) == (False, "rule")
-    assert decide("WebFetch", {"url": "https://example.com"}, strict).allowed
+    assert decide("WebFetch", {"url": "https://docs.python.org/3/"}, strict).allowed
     assert _bash("ls", replace(config, deny_rules=("Bash",))) == (False, "rule")
 
 
@@ -82,7 +82,7 @@ def test_allow_rules_lift_only_liftable_categories(config: PolicyConfig, sandbox
             "Edit(//opt/shared/**)",
         ),
     )
-    assert _bash("git push --force origin main", lenient) == (True, "allowed")
+    assert _bash("git push origin claudeserver/abc123", lenient) == (True, "allowed")
     assert _bash("redis-cli FLUSHALL", lenient) == (True, "allowed")
     assert _bash("python -m http.server 8000", lenient) == (True, "allowed")
     assert _bash("rm -rf ../other-project/build", lenient) == (True, "allowed")

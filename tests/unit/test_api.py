@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from claudeserver.api.app import create_app
-from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import TaskStatus
 from tests.web.live import live_server
 
 
@@ -41,7 +41,7 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     assert set(body) == {
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
-        "baseline_failures", "test_network", "created_at", "updated_at",
+        "baseline_failures", "test_network", "max_budget_usd", "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
     assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")
@@ -307,10 +307,14 @@ def test_project_roots_are_enforced_on_real_paths(
             assert "ALLOWED_PROJECT_ROOTS" in response.json()["detail"]
 
 
-def test_health_reports_database_and_cli(client: TestClient) -> None:
+def test_health_reports_database_and_cli(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-a-key-for-this-test")
     body = client.get("/health").json()
     assert body["database"] == "ok"
     assert body["cli"].startswith("ok")
+    assert body["credentials"] == "ok: ANTHROPIC_API_KEY"
     assert body["status"] == "ok"
 
 

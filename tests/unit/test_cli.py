@@ -49,6 +49,22 @@ def test_doctor_checks_database_and_cli(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.db'}")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-a-key-for-this-test")
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "database" in out and "claude cli" in out
+    assert "credentials  ok: ANTHROPIC_API_KEY" in out and "sk-ant-a-key" not in out
+
+
+def test_doctor_fails_without_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from claudeserver.domain.credentials import KEY_VARIABLES, PROVIDER_SWITCHES
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.db'}")
+    for name in (*KEY_VARIABLES, "ANTHROPIC_BASE_URL", *PROVIDER_SWITCHES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "no-login"))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "credentials  missing: " in out and "ANTHROPIC_API_KEY" in out

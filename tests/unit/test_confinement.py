@@ -128,3 +128,13 @@ def test_unsandboxed_runs_still_get_a_scrubbed_environment(tmp_path: Path, fake_
     _, output = _run(_jail(tmp_path, sandboxed=False), "env")
     assert "server-api-token" not in output and "sk-ant-server-key" not in output
     assert f"HOME={tmp_path / 'task-home'}" in output
+
+
+def test_the_servers_own_python_runs_inside_wherever_it_lives(
+    tmp_path: Path, fake_home: Path
+) -> None:
+    """A server installed under /tmp (a CI checkout) still runs projects without a venv."""
+    import sys
+
+    code, output = _run(_jail(tmp_path), f"{sys.executable} -c 'print(40 + 2)'")
+    assert (code, output.strip()) == (0, "42"), output

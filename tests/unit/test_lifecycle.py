@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.vocabulary import TaskStatus
 
 
 def _db(url: str) -> sessionmaker[Session]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from claudeserver.domain.redact import MASK, redact, redact_data
+from claudeserver.redact import MASK, redact, redact_data
 
 
 def test_keys_and_tokens_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:

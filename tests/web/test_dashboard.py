@@ -163,6 +163,18 @@ def test_a_session_can_require_tests_failing_before_a_task_to_pass(
     assert session["baseline_failures"] == "block"
 
 
+def test_a_session_can_set_its_tasks_budget(page: Page, dashboard: str, project: Path) -> None:
+    page.goto("/")
+    page.get_by_label("Project directory").fill(str(project))
+    page.get_by_text("Options").click()
+    page.get_by_label("Budget per task (USD)").fill("2.5")
+    page.get_by_role("button", name="Create session").click()
+    expect(page.locator("#session-info")).to_contain_text("budget $2.5 per task")
+    with httpx.Client(base_url=dashboard) as http:
+        (session,) = http.get("/api/v1/sessions").json()
+    assert session["max_budget_usd"] == 2.5
+
+
 def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:

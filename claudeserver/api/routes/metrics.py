@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from claudeserver.api.deps import SessionDep, SettingsDep
-from claudeserver.domain.status import TaskStatus
 from claudeserver.persistence import repository as repo
+from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(tags=["health"])
 

@@ -12,7 +12,6 @@ from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_outs
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.domain import deletion
-from claudeserver.domain.redact import redact
 from claudeserver.domain.sessions import (
     OutsideRoots,
     SessionError,
@@ -22,6 +21,7 @@ from claudeserver.domain.sessions import (
 )
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
+from claudeserver.redact import redact
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         review=body.review,
         baseline_failures=body.baseline_failures,
         test_network=body.test_network,
+        max_budget_usd=body.max_budget_usd,
     )
     return SessionOut.model_validate(session)
 

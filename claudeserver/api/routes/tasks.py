@@ -5,8 +5,9 @@ import base64
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy.orm import Session as DB
 
-from claudeserver.api.deps import ExecutorDep, SessionDep
+from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
@@ -14,32 +15,44 @@ from claudeserver.api.schemas import (
     InteractionPage,
     MessageCreate,
     TaskCreate,
+    TaskCreated,
     TaskDetail,
     TaskOut,
     TaskPage,
     TaskStatusOut,
 )
-from claudeserver.domain import deletion
-from claudeserver.domain.status import ACTIVE, TERMINAL, TaskStatus
+from claudeserver.domain import credentials, deletion, lifecycle, spending
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import Task
+from claudeserver.settings import Settings
+from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], responses=responses(400, 401, 404, 409, 413)
 )
 
-CANCEL_WAIT_SECONDS = 5.0
+CANCEL_REASON = "cancelled by the user"
 
 
-@router.post("", status_code=201, response_model=TaskOut)
-def create_task(body: TaskCreate, db: SessionDep, executor: ExecutorDep) -> TaskOut:
-    if repo.get_session(db, session_id=body.session_id) is None:
-        raise HTTPException(404, f"session {body.session_id} not found; create it first")
-    task = repo.create_task(db, **body.model_dump())
-    if executor is not None:
-        executor.submit(task.id)
-    return task_out(db, task)
+@router.post("", status_code=201, response_model=TaskCreated)
+def create_task(
+    body: TaskCreate, db: SessionDep, executor: ExecutorDep, settings: SettingsDep
+) -> TaskCreated:
+    task = lifecycle.create(db, executor, **body.model_dump())
+    return TaskCreated(**task_out(db, task).model_dump(), warnings=_warnings(db, settings))
+
+
+def _warnings(db: DB, settings: Settings) -> list[str]:
+    """What stands in the way of a new task, said at once rather than when it fails."""
+    found = []
+    creds = credentials.status(db, cli_command=settings.claude_cli_command)
+    if not creds.startswith(credentials.OK):
+        found.append(f"Credentials {creds}")
+    hold = spending.daily_hold(db, settings.daily_budget_usd)
+    if hold is not None:
+        found.append(hold)
+    return found
 
 
 @router.get("", response_model=TaskPage)
@@ -108,59 +121,22 @@ def list_interactions(
 async def cancel_task(task_id: str, request: Request) -> TaskStatusOut:
     """Ends a pending or active task as `cancelled`; answers once it has (at most ~5 s)."""
     factory = request.app.state.sessionmaker
-    executor = request.app.state.executor
-    reason = "cancelled by the user"
     with factory() as db:
-        task = _task_or_404(db, task_id)
-        if task.status == TaskStatus.CANCELLED.value:
-            return task_status(db, task)
-        if TaskStatus(task.status).is_terminal:
-            raise HTTPException(409, f"task {task_id} already ended as {task.status}")
-        moved = repo.transition(
-            db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
-            summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
-        )  # fmt: skip
-    if moved and executor is not None:
-        # The task's runner sees the status and stops its agent and processes.
-        executor.task_ended(task_id)
-    for _ in range(int(CANCEL_WAIT_SECONDS / 0.05)):
-        with factory() as db:
-            task = _task_or_404(db, task_id)
-            if TaskStatus(task.status).is_terminal:
-                return task_status(db, task)
-        await asyncio.sleep(0.05)
+        lifecycle.cancel(db, request.app.state.executor, task_id=task_id, reason=CANCEL_REASON)
+    task = await lifecycle.wait_until_ended(factory, task_id)
     with factory() as db:
-        return task_status(db, _task_or_404(db, task_id))
+        return task_status(db, task)
 
 
 @router.post("/{task_id}/messages", status_code=202, response_model=InteractionOut)
 def send_message(task_id: str, body: MessageCreate, db: SessionDep) -> InteractionOut:
-    task = _task_or_404(db, task_id)
-    if TaskStatus(task.status) not in ACTIVE:
-        raise HTTPException(409, f"task {task_id} is {task.status}; messages need a running task")
-    # The task's runner picks it up from the database and hands it to the agent.
-    row = repo.add_interaction(
-        db, task_id=task_id, role="user", kind="message", content=body.content
-    )
+    row = lifecycle.add_message(db, task_id=task_id, content=body.content)
     return InteractionOut.model_validate(row)
 
 
 @router.post("/{task_id}/retry", response_model=TaskOut)
 def retry_task(task_id: str, db: SessionDep, executor: ExecutorDep) -> TaskOut:
-    task = _task_or_404(db, task_id)
-    moved = repo.transition(
-        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.RETRY_NOTE,
-        only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
-        attempt=task.attempt + 1, completed_at=None, progress="Queued for retry",
-        iterations=0, pauses=0,  # the turn and intervention budgets are per attempt
-    )  # fmt: skip
-    if not moved:
-        raise HTTPException(
-            409, f"task {task_id} is {task.status}; only failed or cancelled tasks can be retried"
-        )
-    if executor is not None:
-        executor.submit(task.id)
-    return task_out(db, _task_or_404(db, task_id))
+    return task_out(db, lifecycle.retry(db, executor, task_id=task_id))
 
 
 @router.post("/{task_id}/follow-up", response_model=TaskOut)
@@ -168,30 +144,11 @@ def follow_up_task(
     task_id: str, body: MessageCreate, db: SessionDep, executor: ExecutorDep
 ) -> TaskOut:
     """A finished task runs again on a new request, in its workspace and Claude conversation."""
-    task = _task_or_404(db, task_id)
-    if task.workspace_removed_at is not None:
-        raise HTTPException(
-            409, f"the workspace of task {task_id} was removed; submit a new task instead"
-        )
-    moved = repo.transition(
-        db, task_id=task_id, to=TaskStatus.PENDING, note=repo.FOLLOW_UP_NOTE,
-        only_from=TERMINAL, follow_up=body.content,
-        attempt=task.attempt + 1, completed_at=None, progress="Queued for a follow-up",
-        iterations=0, pauses=0, error=None, summary=None,
-        baseline=None,  # retaken: the tests generated so far become regression tests
-    )  # fmt: skip
-    if not moved:
-        raise HTTPException(409, f"task {task_id} is {task.status}; follow-ups need it finished")
-    if executor is not None:
-        executor.submit(task.id)
-    return task_out(db, _task_or_404(db, task_id))
+    return task_out(db, lifecycle.follow_up(db, executor, task_id=task_id, request=body.content))
 
 
 def _task_or_404(db: SessionDep, task_id: str, *, with_details: bool = False) -> Task:
-    task = repo.get_task(db, task_id=task_id, with_details=with_details)
-    if task is None:
-        raise HTTPException(404, f"task {task_id} not found")
-    return task
+    return lifecycle.get(db, task_id, with_details=with_details)
 
 
 def _encode_cursor(task: Task) -> str:

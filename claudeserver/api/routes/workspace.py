@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from claudeserver.api.errors import ErrorOut, responses
 from claudeserver.api.schemas import DiffStatOut, FileStatOut, MergeOut
-from claudeserver.domain.status import TaskStatus
 from claudeserver.domain.workspace import (
     MergeConflict,
     Workspace,
@@ -21,6 +20,7 @@ from claudeserver.domain.workspace import (
 )
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import utcnow
+from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
     prefix="/api/v1/tasks", tags=["workspaces"], responses=responses(400, 401, 404, 409, 410, 413)

@@ -15,13 +15,13 @@ from procrastinate.job_context import AbortReason
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import webhooks
+from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.retention import remove_old_workspaces
-from claudeserver.domain.status import ACTIVE, TaskStatus
 from claudeserver.domain.task_runner import WORKER_NAME, TaskRun
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
+from claudeserver.vocabulary import ACTIVE, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ TASKS_QUEUE = "tasks"
 # behind agent tasks that hold every task slot for an hour.
 MAINTENANCE_QUEUE = "maintenance"
 RUNTIME = "claudeserver"  # key of the Runtime in the worker's additional context
+# A task held back by DAILY_BUDGET_USD is looked at again this often (a restarted worker
+# may have a higher cap), and at the start of the next UTC day.
+HOLD_RECHECK_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,14 @@ class Interrupted(Exception):
     """A worker shutdown stopped the task; the job's retry strategy queues it again."""
 
 
+class HeldBack(Exception):
+    """DAILY_BUDGET_USD is spent: the job's retry strategy queues it again in `seconds`."""
+
+    def __init__(self, reason: str, seconds: float) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 def runtime(context: JobContext) -> Runtime:
     value = context.additional_context[RUNTIME]
     assert isinstance(value, Runtime)
@@ -57,6 +68,7 @@ async def run_task(context: JobContext, task_id: str) -> str:
     rt = runtime(context)
     if not _claim(rt.db, task_id):
         return "nothing to run"
+    _check_daily_budget(rt, task_id)
     try:
         await TaskRun(task_id, settings=rt.settings, db=rt.db).run()
     except asyncio.CancelledError:
@@ -86,14 +98,21 @@ def _claim(db: sessionmaker[DB], task_id: str) -> bool:
         if status not in ACTIVE:
             return status is TaskStatus.PENDING  # else cancelled while waiting, or a duplicate
         kill_task_processes(task_id)  # leftovers, when the dead worker ran on this machine
-        return repo.transition(
-            s,
-            task_id=task_id,
-            to=TaskStatus.PENDING,
-            only_from=ACTIVE,
-            note=f"worker {task.worker} stopped; resuming on {WORKER_NAME}",
-            resumes=task.resumes + 1,
+        return lifecycle.requeue(
+            s, task, why=f"worker {task.worker} stopped; resuming on {WORKER_NAME}"
         )
+
+
+def _check_daily_budget(rt: Runtime, task_id: str) -> None:
+    """Raises HeldBack, the task staying pending, while today's spend is past the cap."""
+    with rt.db() as s:
+        reason = spending.daily_hold(s, rt.settings.daily_budget_usd)
+        task = repo.get_task(s, task_id=task_id)
+        if reason is None or task is None:
+            return
+        spending.hold(s, [task], reason)
+    until_tomorrow = spending.seconds_to_next_day(spending.utc_now()) + 1
+    raise HeldBack(reason, min(until_tomorrow, HOLD_RECHECK_SECONDS))
 
 
 def _status(db: sessionmaker[DB], task_id: str) -> TaskStatus | None:

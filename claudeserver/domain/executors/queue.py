@@ -5,12 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import procrastinate
-from procrastinate import RetryStrategy
+from procrastinate import BaseRetryStrategy, RetryDecision, RetryStrategy
+from procrastinate.jobs import Job
 
 from claudeserver.domain.executors import jobs
 from claudeserver.domain.executors.schema import conninfo
 from claudeserver.persistence.models import Task
 from claudeserver.settings import Settings
+
+
+class TaskRetry(BaseRetryStrategy):
+    """Only a shutdown (at once, as often as it happens) and a hold by the daily budget
+    (later) run a task's job again; a task that fails has already recorded why, and a
+    user's retry is a new job."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, jobs.Interrupted):
+            return RetryDecision(retry_in={"seconds": 0})
+        if isinstance(exception, jobs.HeldBack):
+            return RetryDecision(retry_in={"seconds": round(exception.seconds)})
+        return None
 
 
 def make_app(settings: Settings) -> procrastinate.App:
@@ -21,9 +35,7 @@ def make_app(settings: Settings) -> procrastinate.App:
         name=jobs.RUN_TASK,
         queue=jobs.TASKS_QUEUE,
         pass_context=True,
-        # Only a shutdown is retried (at once, as often as it happens); a task that fails
-        # has already recorded why, and a user's retry is a new job.
-        retry=RetryStrategy(retry_exceptions=[jobs.Interrupted]),
+        retry=TaskRetry(),
     )(jobs.run_task)
     app.task(
         name=jobs.DELIVER_WEBHOOK,

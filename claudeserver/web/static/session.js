@@ -175,6 +175,7 @@ function sessionInfo(session) {
     : "Tasks change the project in place"];
   if (session.test_runner) parts.push(`tests: ${session.test_runner}`);
   if (session.test_command) parts.push(`test command: ${session.test_command}`);
+  if (session.max_budget_usd) parts.push(`budget $${session.max_budget_usd} per task`);
   if (session.review) parts.push("changes are reviewed");
   if (session.baseline_failures === "block") parts.push("tests failing before a task must pass");
   return parts.join(" · ");

@@ -23,6 +23,8 @@ export function sessionsView({ main, showError }) {
     ["pytest", "node", "go", "cargo", "command"].map((name) => option(name, name)));
   const testCommand = h("input", { id: "session-test-command", autocomplete: "off",
     spellcheck: "false", placeholder: "the runner's" });
+  const budget = h("input", { id: "session-budget", type: "number", min: 0.01, step: 0.01,
+    placeholder: "MAX_BUDGET_USD" });
   const review = h("input", { id: "session-review", type: "checkbox" });
   const strict = h("input", { id: "session-baseline-block", type: "checkbox" });
   const form = h("form", { class: "stack", onsubmit: create },
@@ -34,6 +36,7 @@ export function sessionsView({ main, showError }) {
         field("session-base-branch", "Base branch", baseBranch),
         field("session-test-runner", "Test runner", runner),
         field("session-test-command", "Test command", testCommand),
+        field("session-budget", "Budget per task (USD)", budget),
         h("div", { class: "check" }, review,
           h("label", { for: "session-review" }, "Review each change")),
         h("div", { class: "check" }, strict,
@@ -56,6 +59,7 @@ export function sessionsView({ main, showError }) {
     if (baseBranch.value.trim()) body.base_branch = baseBranch.value.trim();
     if (runner.value) body.test_runner = runner.value;
     if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
+    if (budget.value) body.max_budget_usd = Number(budget.value);
     if (review.checked) body.review = true;
     if (strict.checked) body.baseline_failures = "block";
     try {

@@ -92,6 +92,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
       ["Tokens", `${task.input_tokens} in / ${task.output_tokens} out`],
       ["Iterations", `${task.iterations}${task.max_iterations ? ` of ${task.max_iterations}` : ""}`],
       ["Pauses", task.pauses],
+      ["Context restarts", task.context_restarts],
       ["Test rounds", roundsText(task)],
       ["Tests", testsText(s)],
       ["Baseline run", task.baseline_duration == null ? "—" : seconds(task.baseline_duration)],

@@ -23,6 +23,8 @@ const LABELS = {
   "test round": "Test round",
   "system status": "Status",
   "system progress": "Progress",
+  "system compaction": "Claude Code compacted the conversation",
+  "system context_restart": "Fresh conversation (context window full)",
 };
 
 // Verdicts worth a word next to a test's result (see the task's test table).
