@@ -53,7 +53,7 @@ ECOSYSTEMS = {
         'package calc\n\nimport "testing"\n\n'
         'func TestMul(t *testing.T) { if Mul(2, 3) != 6 { t.Fatal("2*3") } }\n\n'
         'func TestMulZero(t *testing.T) { if Mul(0, 5) != 0 { t.Fatal("0*5") } }\n',
-        "calc/calc_test.go::TestAddSmall",
+        "example.com/sample/calc.TestAddSmall",
     ),
     "cargo": Ecosystem(
         "cargo", "cargo", "src/lib.rs",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from claudeserver.domain.testrun import RunContext
 from claudeserver.domain.testrun.cargo_runner import CargoRunner, parse_cargo_output
 from claudeserver.domain.testrun.discovery import find_files
 from claudeserver.domain.testrun.go_runner import parse_go_test_json
-from claudeserver.domain.testrun.node_runner import NODE_PATTERNS, NodeRunner, parse_jest_json
+from claudeserver.domain.testrun.node_reports import parse_jest_json
+from claudeserver.domain.testrun.node_runner import NODE_PATTERNS
 
 REPORTS = Path(__file__).parent / "samples" / "reports"
 
@@ -31,24 +31,6 @@ def test_jest_and_vitest_reports(tmp_path: Path, tool: str) -> None:
     }
     assert "expected" in (results["math.test.js::math::breaks"].output or "").lower()
     assert results[broken].output
-
-
-@pytest.mark.parametrize(
-    ("script", "tool", "hint"),
-    [
-        ("jest --coverage", "jest", "Jest tests, in one or more new files named *.test.ts"),
-        ("vitest", "vitest", "Vitest tests, in one or more new files named *.test.ts"),
-        ("node --test", "node", "tests using Node's built-in test runner"),
-    ],
-)
-def test_the_test_script_picks_the_node_tool(
-    tmp_path: Path, script: str, tool: str, hint: str
-) -> None:
-    (tmp_path / "package.json").write_text(json.dumps({"scripts": {"test": script}}))
-    (tmp_path / "tsconfig.json").write_text("{}")
-    runner = NodeRunner(RunContext(tmp_path, 60, {}))
-    assert runner.tool == tool
-    assert runner.framework_hint.startswith(hint)
 
 
 def test_test_file_patterns_match_names_or_relative_paths(tmp_path: Path) -> None:
@@ -82,7 +64,7 @@ def test_go_json_build_failures(tmp_path: Path) -> None:
     ]  # fmt: skip
     [error] = parse_go_test_json("\n".join(map(json.dumps, events)), tmp_path)
     assert (error.name, error.file_path, error.status) == (
-        "calc/new_test.go::[build failed]",
+        "example.com/m/calc [build failed]",
         "calc/new_test.go",
         "error",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import tempfile
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from claudeserver.domain.testrun.base import RunContext, TestRunner, execute, rerun_files
 from claudeserver.domain.testrun.junit import MAX_OUTPUT_CHARS, TestResult, parse_junit
+from claudeserver.domain.testrun.node_modules import link_node_modules
 
 # Names for generated test files when the ecosystem is unknown: the common conventions.
 GENERIC_PATTERNS = (
@@ -33,11 +35,25 @@ def tail(text: str) -> str:
     return text[-MAX_OUTPUT_CHARS:]
 
 
+def unique_names(results: list[TestResult]) -> list[TestResult]:
+    """Names must be unique in a run: repeats (two tests with one title, two doc tests on
+    one item) are numbered in order, `name #2`."""
+    seen: dict[str, int] = {}
+    unique = []
+    for result in results:
+        seen[result.name] = seen.get(result.name, 0) + 1
+        if seen[result.name] > 1:
+            result = dataclasses.replace(result, name=f"{result.name} #{seen[result.name]}")
+        unique.append(result)
+    return unique
+
+
 class CommandRunner:
     """Runs `sh -c <command>` in the project; the command may write JUnit XML to $JUNIT_XML.
 
     The command decides what runs, so targets are ignored. File patterns and the request
-    wording come from the project's own ecosystem when it has one (`like`).
+    wording come from the project's own ecosystem when it has one (`like`). In a worktree,
+    a JavaScript project's installed packages are linked in first (see node_modules).
     """
 
     name = "command"
@@ -51,6 +67,7 @@ class CommandRunner:
         self.framework_hint = (
             f"{like.framework_hint if like else GENERIC_HINT} (the tests are run with `{command}`)"
         )
+        self._linked = False
 
     def regression_targets(self) -> list[str]:
         return ["."]
@@ -59,6 +76,9 @@ class CommandRunner:
         return await rerun_files(self, results)
 
     async def run(self, targets: list[str]) -> list[TestResult]:
+        if not self._linked:
+            await asyncio.to_thread(link_node_modules, self.ctx.project, self.ctx.venv_root)
+            self._linked = True
         with tempfile.TemporaryDirectory(prefix="claudeserver-junit-") as tmp:
             report = Path(tmp, "junit.xml")
             ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, "JUNIT_XML": str(report)})

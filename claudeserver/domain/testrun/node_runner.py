@@ -1,23 +1,35 @@
-"""JavaScript/TypeScript projects: jest, vitest or Node's built-in test runner.
+"""JavaScript/TypeScript projects: each package's own `test` script, with per-test reports.
 
-Per-test results come from JSON, not JUnit: jest and vitest write the same JSON report
-(with absolute file paths), and Node's built-in junit reporter has no file attribute, so
-for `node --test` a small custom reporter writes one JSON line per test instead.
+The script runs as written (through `npm exec -c`, so its environment settings, `cross-env`
+and node_modules/.bin apply) with reporter options added right after its tool's invocation:
+jest and vitest write the same JSON report (with absolute file paths); for `node --test` a
+small custom reporter writes one JSON line per test, as Node's junit reporter has no file
+attribute. Steps before the tests (`pnpm lint && …`, a pretest) are one result of their
+own. A script whose tool is none of these is judged by its exit code.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import json
+import re
+import shlex
 import shutil
 import tempfile
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
 
-from claudeserver.domain.testrun.base import RunContext, TestRunError, execute, rerun_files
-from claudeserver.domain.testrun.command_runner import project_relative, tail
-from claudeserver.domain.testrun.discovery import find_files
+from claudeserver.domain.testrun.base import RunContext, TestRunError, execute
+from claudeserver.domain.testrun.command_runner import project_relative, tail, unique_names
 from claudeserver.domain.testrun.junit import TestResult
+from claudeserver.domain.testrun.node_modules import link_node_modules
+from claudeserver.domain.testrun.node_packages import (
+    SCRIPT,
+    NodePackage,
+    count_invocations,
+    find_packages,
+    with_arguments,
+)
+from claudeserver.domain.testrun.node_reports import REPORTER, parse_jest_json, parse_node_events
 
 _JS = ("js", "mjs", "cjs")
 _JS_TS = ("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts")
@@ -30,208 +42,257 @@ NODE_PATTERNS = tuple(
         f"test/*.{ext}", f"*/test/*.{ext}",
     )
 )  # fmt: skip
-# jest's and vitest's default test file names.
-JEST_PATTERNS = (
-    *(f"*.{kind}.{ext}" for kind in ("test", "spec") for ext in _JS_TS),
-    *(f"*__tests__/*.{ext}" for ext in _JS_TS),
-)
-
-# Node's test runner reporter: every finished test with its file and ancestors' names.
-# Tests with subtests and suites are marked `parent`, their outcome follows from their
-# children unless they failed on their own (a hook, a throwing describe body).
-REPORTER = r"""
-import { inspect } from 'node:util';
-
-export default async function* reporter(source) {
-  const stacks = new Map();
-  const parents = new Set();
-  const output = new Map();
-  for await (const { type, data } of source) {
-    const file = data.file ?? '';
-    if (type === 'test:stdout' || type === 'test:stderr') {
-      output.set(file, (output.get(file) ?? '') + data.message);
-    } else if (type === 'test:start') {
-      const stack = (stacks.get(file) ?? []).slice(0, data.nesting);
-      if (stack.length) parents.add(JSON.stringify([file, ...stack]));
-      stacks.set(file, [...stack, data.name]);
-    } else if (type === 'test:pass' || type === 'test:fail') {
-      const path = [...(stacks.get(file) ?? []).slice(0, data.nesting), data.name];
-      const error = data.details.error;
-      yield JSON.stringify({
-        file,
-        path,
-        parent: data.details.type === 'suite' || parents.has(JSON.stringify([file, ...path])),
-        skipped: data.skip !== undefined || data.todo !== undefined,
-        failed: type === 'test:fail',
-        failureType: error?.failureType ?? null,
-        error: error ? inspect(error.cause ?? error) : null,
-        output: output.get(file) ?? '',
-        duration: (data.details.duration_ms ?? 0) / 1000,
-      }) + '\n';
-    }
-  }
+# vitest's default test file names; jest also takes any file under __tests__.
+VITEST_PATTERNS = tuple(f"*.{kind}.{ext}" for kind in ("test", "spec") for ext in _JS_TS)
+JEST_PATTERNS = (*VITEST_PATTERNS, *(f"*__tests__/*.{ext}" for ext in _JS_TS))
+_PATTERNS = {
+    "vitest": VITEST_PATTERNS,
+    "jest": JEST_PATTERNS,
+    "node": NODE_PATTERNS,
+    SCRIPT: (*JEST_PATTERNS, *NODE_PATTERNS),
 }
-"""
+
+BIN = Path("node_modules", ".bin")
+_NUMBERED = re.compile(r"^(.*) #\d+$")
 
 
-def detect_tool(project: Path) -> str:
-    """jest or vitest when package.json's test script uses them, else node."""
-    try:
-        package = json.loads((project / "package.json").read_text())
-        script = str(package.get("scripts", {}).get("test", ""))
-    except (OSError, ValueError, AttributeError):
-        script = ""
-    return next((tool for tool in ("vitest", "jest") if tool in script), "node")
+@dataclasses.dataclass(frozen=True)
+class _Selection:
+    """What to run of one package: everything, or some files, or some tests by name."""
+
+    files: tuple[str, ...] = ()  # relative to the project; empty: the package's whole suite
+    names: tuple[tuple[str, ...], ...] = ()  # titles (ancestors, test) to run again
 
 
 class NodeRunner:
     name = "node"
 
     def __init__(self, ctx: RunContext) -> None:
-        # CI=true: jest and vitest never start watch mode, even with a terminal on stdin.
-        env = {"CI": "true"}
-        self.modules = next(
-            (
-                r / "node_modules"
-                for r in (ctx.project, ctx.venv_root)
-                if r and (r / "node_modules").is_dir()
-            ),
-            None,
-        )
-        if self.modules and self.modules.parent != ctx.project:
-            # A worktree without node_modules: require() finds the origin's packages.
-            env["NODE_PATH"] = str(self.modules)
+        # CI=true: jest and vitest never start watch mode. No colour codes in the failure
+        # messages (pnpm forces them on for scripts). No npm update check: offline.
+        env = {
+            "CI": "true",
+            "FORCE_COLOR": "0",
+            "NO_COLOR": "1",
+            "npm_config_update_notifier": "false",
+        }
         self.ctx = dataclasses.replace(ctx, env={**env, **ctx.env})
-        self.tool = detect_tool(ctx.project)
-        if self.tool == "node":
-            self.test_file_patterns: tuple[str, ...] = NODE_PATTERNS
-            self.framework_hint = (
-                "tests using Node's built-in test runner (node:test and node:assert), in one "
-                "or more new files named *.test.js (*.test.mjs for ES modules)"
-            )
-        else:
-            ext = "ts" if (ctx.project / "tsconfig.json").is_file() else "js"
-            self.test_file_patterns = JEST_PATTERNS
-            self.framework_hint = (
-                f"{self.tool.capitalize()} tests, in one or more new files named *.test.{ext}"
-            )
+        self.packages = find_packages(ctx.project)
+        self.tool = self.packages[0].tool
+        frameworks = [p.framework for p in self.packages]
+        self.test_file_patterns: tuple[str, ...] = tuple(
+            dict.fromkeys(p for framework in frameworks for p in _PATTERNS[framework])
+        )
+        self.framework_hint = _hint(frameworks[0], ctx.project, self.packages[0].script)
+        self._linked = False
 
     def regression_targets(self) -> list[str]:
-        if self.tool != "node":
-            return ["."]  # jest and vitest find the project's tests themselves
-        return find_files(self.ctx.project, NODE_PATTERNS)
-
-    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
-        return await rerun_files(self, results)
+        return [p.directory for p in self.packages]
 
     async def run(self, targets: list[str]) -> list[TestResult]:
-        if self.tool == "node":
-            return await self._run_node(targets)
-        return await self._run_jest_like()
-
-    async def _run_jest_like(self) -> list[TestResult]:
-        """The whole suite: both pick up their config; file arguments would be regexes."""
-        binary = self.modules / ".bin" / self.tool if self.modules else None
-        if binary and binary.is_file():
-            command = [str(binary)]
-        elif shutil.which("npx"):
-            command = ["npx", "--no", "--", self.tool]  # --no: never download it
-        else:
-            raise TestRunError("npx is not installed, so jest/vitest tests cannot run")
-        with tempfile.TemporaryDirectory(prefix="claudeserver-node-") as tmp:
-            report = Path(tmp, "report.json")
-            options = [f"--outputFile={report}"]
-            args = (
-                [*command, "--ci", "--json", *options]
-                if self.tool == "jest"
-                else [*command, "run", "--reporter=json", *options]
-            )
-            _, output = await execute(args, self.ctx, writable=[Path(tmp)])
-            if not report.exists():
-                raise TestRunError(
-                    f"{self.tool} wrote no report (is it installed? run npm install in the "
-                    f"project):\n{output[-2000:]}"
+        """Each package named (or holding a file named) in `targets`; a package's files are
+        passed to its tool only when the package's whole suite is not run anyway."""
+        plan: dict[NodePackage, _Selection] = {}
+        for target in dict.fromkeys(targets):
+            if (self.ctx.project / target).is_dir():
+                plan.update(
+                    (p, _Selection()) for p in self.packages if _is_within(p.directory, target)
                 )
-            return parse_jest_json(report.read_text(errors="replace"), self.ctx.project)
+                continue
+            holder = self._package_of(target)
+            if holder is None or not (self.ctx.project / target).is_file():
+                continue
+            if holder in plan and not plan[holder].files:
+                continue  # its whole suite runs
+            files = plan[holder].files if holder in plan else ()
+            plan[holder] = _Selection(files=(*files, target))
+        return await self._run_plan(plan)
 
-    async def _run_node(self, targets: list[str]) -> list[TestResult]:
-        files = [t for t in targets if (self.ctx.project / t).is_file()]
-        if not files:
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        """Exactly these tests again, by file and name; a package judged by its exit code
+        runs again as a whole."""
+        plan: dict[NodePackage, _Selection] = {}
+        for result in results:
+            file = result.file_path
+            package = self._package_of(file) if file else self._labelled(result.name)
+            if package is None or (package in plan and not plan[package].files):
+                continue  # unknown, or run whole anyway
+            if file is None or package.tool == SCRIPT:
+                plan[package] = _Selection()
+                continue
+            titles = _titles(result)  # None: the file did not load, it runs whole
+            selection = plan.get(package, _Selection())
+            plan[package] = _Selection(
+                files=tuple(dict.fromkeys((*selection.files, file))),
+                names=(*selection.names, titles) if titles else selection.names,
+            )
+        wanted = {r.name for r in results}
+        return [r for r in await self._run_plan(plan) if r.name in wanted]
+
+    def _labelled(self, name: str) -> NodePackage | None:
+        """The package whose script's result (or its setup's) is called `name`."""
+        return next(
+            (p for p in self.packages if name == _label(p) or name.startswith(f"{_label(p)}: ")),
+            None,
+        )
+
+    def _package_of(self, path: str) -> NodePackage | None:
+        """The innermost package holding `path` (relative to the project)."""
+        holders = [p for p in self.packages if _is_within(path, p.directory)]
+        return max(holders, key=lambda p: len(PurePosixPath(p.directory).parts), default=None)
+
+    async def _run_plan(self, plan: dict[NodePackage, _Selection]) -> list[TestResult]:
+        if not plan:
             return []
-        if shutil.which("node") is None:
-            raise TestRunError("node is not installed, so the project's tests cannot run")
+        if shutil.which("node") is None or shutil.which("npm") is None:
+            raise TestRunError("node and npm are needed to run this project's tests")
+        if not self._linked:
+            await asyncio.to_thread(link_node_modules, self.ctx.project, self.ctx.venv_root)
+            self._linked = True
+        results: list[TestResult] = []
+        for package, selection in plan.items():
+            results += await self._run_package(package, selection)
+        return unique_names(results)
+
+    async def _run_package(self, package: NodePackage, selection: _Selection) -> list[TestResult]:
+        # In the package's directory; the context (and what it may write) stays the project.
+        args = ["sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", package.directory]
+        if package.tool == SCRIPT:
+            code, output = await execute([*args, "npm", "test"], self.ctx)
+            status, detail = ("passed", None) if code == 0 else ("failed", tail(output))
+            return [TestResult(_label(package), None, status, detail, None)]
+        self._require_installed(package)
         with tempfile.TemporaryDirectory(prefix="claudeserver-node-") as tmp:
-            reporter, report = Path(tmp, "reporter.mjs"), Path(tmp, "results.jsonl")
-            reporter.write_text(REPORTER)
-            args = [
-                "node", "--test",
-                f"--test-reporter={reporter}", f"--test-reporter-destination={report}",
-                "--test-reporter=spec", "--test-reporter-destination=stdout",
-                *files,
-            ]  # fmt: skip
-            _, output = await execute(args, self.ctx, writable=[Path(tmp)])
-            if not report.exists():
-                raise TestRunError(f"node --test wrote no report:\n{output[-2000:]}")
-            return parse_node_events(report.read_text(errors="replace"), self.ctx.project)
-
-
-def parse_node_events(jsonl: str, project: Path) -> list[TestResult]:
-    results = []
-    for line in jsonl.splitlines():
-        try:
-            event: dict[str, Any] = json.loads(line)
-        except ValueError:
-            continue
-        file = project_relative(event["file"].removeprefix("file://"), project)
-        path: list[str] = event["path"]
-        own_failure = event["failed"] and event["failureType"] != "subtestsFailed"
-        if path == [event["file"]]:
-            # The file itself failed (syntax error, crash): its output says why.
-            if event["failed"]:
-                text = f"{event['error'] or ''}\n{event['output']}".strip()
-                results.append(TestResult(file, file, "error", tail(text), event["duration"]))
-            continue
-        if event["parent"] and not own_failure:
-            continue
-        if event["skipped"]:
-            status = "skipped"
-        elif event["parent"]:
-            status = "error"
-        else:
-            status = "failed" if event["failed"] else "passed"
-        output = tail(event["error"]) if event["failed"] and event["error"] else None
-        name = "::".join([file, *path])
-        results.append(TestResult(name, file, status, output, event["duration"]))
-    return results
-
-
-_JEST_STATUS = {"passed": "passed", "failed": "failed"}  # pending, skipped, todo, disabled
-
-
-def parse_jest_json(text: str, project: Path) -> list[TestResult]:
-    """jest's --json report; vitest's json reporter writes the same format."""
-    try:
-        report = json.loads(text)
-    except ValueError:
-        return []
-    results = []
-    for suite in report.get("testResults", []):
-        file = project_relative(suite["name"], project)
-        cases = suite.get("assertionResults", [])
-        if suite.get("status") == "failed" and not any(c["status"] == "failed" for c in cases):
-            # The file failed outside any test: it did not load, or a hook threw.
-            results.append(TestResult(file, file, "error", tail(suite.get("message", "")), None))
-        for case in cases:
-            status = _JEST_STATUS.get(case["status"], "skipped")
-            failure = "\n".join(case.get("failureMessages") or [])
-            duration = case.get("duration")
-            results.append(
-                TestResult(
-                    "::".join([file, *case.get("ancestorTitles", []), case["title"]]),
-                    file,
-                    status,
-                    tail(failure) if status == "failed" and failure else None,
-                    duration / 1000 if isinstance(duration, (int, float)) else None,
-                )
+            reports = [Path(tmp, f"report-{i}.json") for i in range(count_invocations(package))]
+            script = with_arguments(
+                package, lambda i: self._arguments(package, selection, reports[i], Path(tmp))
             )
-    return results
+            failed, log = Path(tmp, "setup-failed"), Path(tmp, "setup.log")
+            shell = script.test
+            if script.setup:
+                steps = " && ".join(f"{{ {step}\n}}" for step in script.setup)
+                redirect = f"> {shlex.quote(str(log))} 2>&1 || : > {shlex.quote(str(failed))}"
+                shell = f"{steps} {redirect}\n{shell}"
+            npm = [*args, "npm", "exec", "-c", shell]
+            code, output = await execute(npm, self.ctx, writable=[Path(tmp)])
+            results = [r for report in reports for r in self._parse(package, report)]
+            if failed.exists():
+                name = f"{_label(package)}: {' && '.join(script.setup)}"
+                detail = tail(log.read_text(errors="replace"))
+                results.append(TestResult(name, None, "failed", detail, None))
+        if selection.files:
+            results = [r for r in results if r.file_path in selection.files]
+        if code != 0 and not any(r.status in ("failed", "error") for r in results):
+            # No report (the tool did not start), or a later step of the script failed.
+            results.append(TestResult(_label(package), None, "error", tail(output), None))
+        return results
+
+    def _arguments(
+        self, package: NodePackage, selection: _Selection, report: Path, tmp: Path
+    ) -> list[str]:
+        where = self.ctx.project / package.directory
+        files = [project_relative(str(self.ctx.project / f), where) for f in selection.files]
+        pattern = _name_pattern(selection.names, package.tool) if selection.names else None
+        if package.tool == "vitest":
+            return [
+                "--reporter=default", "--reporter=json", f"--outputFile.json={report}",
+                *(["--testNamePattern", pattern] if pattern else []), *files,
+            ]  # fmt: skip
+        if package.tool == "jest":
+            return [
+                "--ci", "--json", f"--outputFile={report}",
+                *(["--testNamePattern", pattern] if pattern else []),
+                *(["--runTestsByPath", *files] if files else []),
+            ]  # fmt: skip
+        reporter = tmp / "reporter.mjs"
+        reporter.write_text(REPORTER)
+        return [
+            f"--test-reporter={reporter}", f"--test-reporter-destination={report}",
+            "--test-reporter=spec", "--test-reporter-destination=stdout",
+            *([f"--test-name-pattern={pattern}"] if pattern else []), *files,
+        ]  # fmt: skip
+
+    def _parse(self, package: NodePackage, report: Path) -> list[TestResult]:
+        if not report.exists():
+            return []
+        text = report.read_text(errors="replace")
+        if package.tool == "node":
+            return parse_node_events(text, self.ctx.project)
+        return parse_jest_json(text, self.ctx.project)
+
+    def _require_installed(self, package: NodePackage) -> None:
+        """jest and vitest come from node_modules (linked from the checkout in a worktree)."""
+        if package.tool not in ("vitest", "jest"):
+            return
+        where = (self.ctx.project / package.directory).resolve()
+        if not any((d / BIN / package.tool).exists() for d in (where, *where.parents)):
+            checkout = self.ctx.venv_root or self.ctx.project
+            raise TestRunError(
+                f"{package.tool} is not installed in {checkout}: run `npm install` (or the "
+                "project's package manager) there"
+            )
+
+
+def _label(package: NodePackage) -> str:
+    """The name of a package's whole-script result: what a person would type."""
+    return "npm test" if package.directory == "." else f"{package.directory}: npm test"
+
+
+def _is_within(path: str, directory: str) -> bool:
+    return directory == "." or PurePosixPath(path).is_relative_to(directory)
+
+
+def _titles(result: TestResult) -> tuple[str, ...] | None:
+    """A test's describe titles and own title, from its id `file::describe::test`."""
+    prefix = f"{result.file_path}::"
+    if not result.name.startswith(prefix):
+        return None
+    return tuple(result.name.removeprefix(prefix).split("::"))
+
+
+def _name_pattern(names: tuple[tuple[str, ...], ...], tool: str) -> str:
+    """A regular expression (JavaScript syntax) matching these tests' names.
+
+    jest and vitest match it against the describe titles and the test's own title joined
+    by spaces; Node's runner against the test's own title (Node 20) or the joined titles
+    (later versions), so for it the own title at the end does. Tests of the same title
+    elsewhere may run too; the caller keeps only the ones it asked for.
+    """
+    alternatives = set()
+    for titles in names:
+        if tool == "node":
+            titles = titles[-1:]
+        for variant in (titles, (*titles[:-1], _unnumbered(titles[-1]))):
+            alternatives.add(_js_escape(" ".join(variant)))
+    body = "|".join(sorted(alternatives))
+    return f"(?:^| )(?:{body})$" if tool == "node" else f"^(?:{body})$"
+
+
+def _unnumbered(title: str) -> str:
+    """A repeated title numbered by unique_names (`same #2`) as the tool prints it."""
+    match = _NUMBERED.match(title)
+    return match.group(1) if match else title
+
+
+def _js_escape(text: str) -> str:
+    return re.sub(r"[\\^$.*+?()[\]{}|/-]", r"\\\g<0>", text)
+
+
+def _hint(framework: str, project: Path, script: str) -> str:
+    ext = "ts" if (project / "tsconfig.json").is_file() else "js"
+    if framework == "vitest":
+        return (
+            f"Vitest tests (import {{ describe, it, expect }} from 'vitest'), in one or more "
+            f"new files named *.test.{ext} or *.spec.{ext}"
+        )
+    if framework == "jest":
+        return f"Jest tests, in one or more new files named *.test.{ext} or *.spec.{ext}"
+    if framework == "node":
+        return (
+            "tests using Node's built-in test runner (node:test and node:assert), in one "
+            "or more new files named *.test.js (*.test.mjs for ES modules)"
+        )
+    return (
+        f"tests for the project's own test runner (its test script is `{script}`), in one "
+        f"or more new files named *.test.{ext} or *.spec.{ext}"
+    )

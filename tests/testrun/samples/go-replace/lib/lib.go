@@ -1,0 +1,6 @@
+package lib
+
+// Hello greets someone.
+func Hello(name string) string {
+	return "hello, " + name
+}

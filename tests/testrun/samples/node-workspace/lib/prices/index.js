@@ -1,0 +1,3 @@
+export function withTax(cents) {
+  return cents + cents / 5;
+}

@@ -1,0 +1,3 @@
+export function hourOf(date: Date): number {
+  return date.getHours();
+}
