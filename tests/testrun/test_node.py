@@ -317,6 +317,12 @@ async def test_a_failing_step_before_the_tests_is_reported_beside_them(
     assert (lint.status, [r.status for r in results.values()]) == ("failed", ["passed"])
     assert "style problem" in (lint.output or "")
     assert [r.name for r in await runner.rerun([lint])] == [lint.name]
+    # Passing, the step is a result too: a baseline knows it passed before the task.
+    manifest["scripts"]["lint"] = "node -e \"console.log('clean')\""
+    (project / "package.json").write_text(json.dumps(manifest))
+    statuses = {r.name: r.status for r in await runner.run(["."])}
+    assert statuses.pop("npm test: npm run lint") == "passed"
+    assert list(statuses.values()) == ["passed"]
 
 
 def test_links_lead_to_installed_packages_in_the_checkout_and_sources_in_the_worktree(

@@ -176,10 +176,13 @@ class NodeRunner:
             npm = [*args, "npm", "exec", "-c", shell]
             code, output = await execute(npm, self.ctx, writable=[Path(tmp)])
             results = [r for report in reports for r in self._parse(package, report)]
-            if failed.exists():
+            if script.setup:
+                # Reported passing too: the baseline then knows the steps passed before the
+                # task, so a failure later is the change's doing.
                 name = f"{_label(package)}: {' && '.join(script.setup)}"
-                detail = tail(log.read_text(errors="replace"))
-                results.append(TestResult(name, None, "failed", detail, None))
+                detail = tail(log.read_text(errors="replace")) if failed.exists() else None
+                status = "failed" if failed.exists() else "passed"
+                results.append(TestResult(name, None, status, detail, None))
         if selection.files:
             results = [r for r in results if r.file_path in selection.files]
         if code != 0 and not any(r.status in ("failed", "error") for r in results):
