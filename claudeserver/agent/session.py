@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,17 +34,12 @@ from claudeserver.agent.events import (
     AgentError,
     AgentEvent,
     AssistantText,
-    GateDecision,
     SystemNotice,
     ToolCall,
     ToolOutcome,
     TurnResult,
 )
-from claudeserver.agent.session_store import DatabaseSessionStore
-
-# (tool name, tool input, the directory the call runs in as the CLI reports it, or None)
-Gate = Callable[[str, dict[str, Any], Path | None], Awaitable[GateDecision]]
-Answerer = Callable[[list[dict[str, Any]]], Awaitable[dict[str, str]]]
+from claudeserver.agent.protocol import AgentConfig, Answerer, Gate
 
 # What the CLI asks can_use_tool when a sandboxed command reaches a host not allowlisted.
 SANDBOX_NETWORK = "SandboxNetworkAccess"
@@ -53,27 +47,9 @@ SANDBOX_NETWORK = "SandboxNetworkAccess"
 HOOK_TIMEOUT_SECONDS = 900
 
 
-@dataclass
-class AgentConfig:
-    cwd: Path
-    cli_path: str | None = None
-    model: str | None = None
-    fallback_model: str | None = None
-    resume: str | None = None
-    system_prompt_append: str = ""
-    # `ClaudeAgentOptions.sandbox` (see domain/sandbox.py); None runs Bash unsandboxed.
-    sandbox: dict[str, Any] | None = None
-    extra_dirs: list[Path] = field(default_factory=list)
-    max_budget_usd: float | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    # Project-level settings can run hooks and MCP servers: only when the user trusts them.
-    trust_project_settings: bool = False
-    # Where the transcript is mirrored and resumed from, besides the CLI's local files.
-    session_store: DatabaseSessionStore | None = None
-
-
 class AgentSession:
-    """`async with AgentSession(config, gate, answer):` then `send()` and `turn()`."""
+    """`async with AgentSession(config, gate, answer):` then `send()` and `turn()` (the
+    `Agent` of agent/protocol.py)."""
 
     def __init__(self, config: AgentConfig, gate: Gate, answer_questions: Answerer) -> None:
         self._config = config

@@ -23,7 +23,7 @@ from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TaskStatus
 
 if TYPE_CHECKING:
-    from claudeserver.domain.task_runner import TaskRun
+    from claudeserver.domain.taskrun import TaskRun
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class Worker:
             busy.add(project)
             # Imported with the first task: the agent SDK takes seconds to import, and the
             # API should not wait for it to start serving.
-            from claudeserver.domain.task_runner import TaskRun
+            from claudeserver.domain.taskrun import TaskRun
 
             run = TaskRun(task_id, settings=self.settings, db=self.db)
             job = asyncio.create_task(self._run(run), name=f"task-{task_id}")

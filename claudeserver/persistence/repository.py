@@ -1,16 +1,21 @@
-"""Data functions. Every status change is a guarded UPDATE that also writes an event row."""
+"""Data functions. Every status change is a guarded UPDATE that also writes an event row.
+
+Each write commits on its own, unless it runs inside a `unit_of_work`: then the unit's
+writes commit together when it ends, or none of them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DB
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, sessionmaker
 
 from claudeserver.persistence.models import (
     ClaudeInteraction,
@@ -25,6 +30,26 @@ from claudeserver.persistence.models import (
 from claudeserver.redact import env_secrets, redact, redact_data
 from claudeserver.vocabulary import TERMINAL, Kind, QueuedFor, Role, TaskStatus, allowed_sources
 
+_UNIT = "unit_of_work"
+
+
+@contextlib.contextmanager
+def unit_of_work(factory: sessionmaker[DB]) -> Iterator[DB]:
+    """A session whose writes commit together at the end of the block (rolled back if it
+    raises). Keep the block short and without awaits: its writes lock the task's row."""
+    with factory() as db:
+        db.info[_UNIT] = True
+        yield db
+        del db.info[_UNIT]
+        db.commit()
+
+
+def _commit(db: DB) -> None:
+    if db.info.get(_UNIT):
+        db.flush()  # the unit of work commits
+    else:
+        db.commit()
+
 
 def create_session(
     db: DB, *, project_path: str, isolation: str, base_branch: str | None, **options: Any
@@ -33,7 +58,7 @@ def create_session(
         project_path=project_path, isolation=isolation, base_branch=base_branch, **options
     )
     db.add(row)
-    db.commit()
+    _commit(db)
     return row
 
 
@@ -50,7 +75,7 @@ def delete_session(db: DB, *, session_id: str) -> bool:
     has_tasks = select(Task.id).where(Task.session_id == session_id).exists()
     stmt = delete(Session).where(Session.id == session_id, ~has_tasks)
     deleted = bool(db.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
-    db.commit()
+    _commit(db)
     return deleted
 
 
@@ -66,7 +91,7 @@ def create_task(db: DB, *, session_id: str, description: str, **options: Any) ->
     _append_interaction(
         db, task_id=task.id, role=Role.SYSTEM, kind=Kind.STATUS, content="pending", data=None
     )
-    db.commit()
+    _commit(db)
     return task
 
 
@@ -168,7 +193,7 @@ def transition(
             db.execute(
                 update(Task).where(Task.id == task_id).values(attempt_sequence=event.sequence)
             )
-    db.commit()
+    _commit(db)
     db.expire_all()  # loaded rows must not show the status from before this UPDATE
     return moved
 
@@ -180,7 +205,7 @@ def set_progress(db: DB, *, task_id: str, progress: str) -> None:
     _append_interaction(
         db, task_id=task_id, role=Role.SYSTEM, kind=Kind.PROGRESS, content=progress, data=None
     )
-    db.commit()
+    _commit(db)
 
 
 def status_of(db: DB, *, task_id: str) -> tuple[str | None, str | None]:
@@ -261,7 +286,7 @@ def _conversations(db: DB, *, task_id: str) -> list[str]:
 
 def update_task(db: DB, *, task_id: str, **fields: Any) -> None:
     db.execute(update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **fields))
-    db.commit()
+    _commit(db)
     db.expire_all()
 
 
@@ -275,7 +300,7 @@ def add_interaction(
     data: dict[str, Any] | None = None,
 ) -> ClaudeInteraction:
     row = _append_interaction(db, task_id=task_id, role=role, kind=kind, content=content, data=data)
-    db.commit()
+    _commit(db)
     return row
 
 
@@ -365,7 +390,7 @@ def save_test_cases(
         row.duration = result.duration
         row.baseline_status = before.get(result.name)
         row.flaky = row.flaky or result.name in flaky
-    db.commit()
+    _commit(db)
 
 
 def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> None:
@@ -376,7 +401,7 @@ def drop_test_cases(db: DB, *, task_id: str, test_type: str, keep: set[str]) -> 
     ):
         if row.name not in kept:
             db.delete(row)
-    db.commit()
+    _commit(db)
 
 
 def totals_by_status(db: DB) -> dict[str, tuple[int, float, int, int]]:
@@ -441,7 +466,7 @@ def _upsert(db: DB, model: type[Any], values: dict[str, Any], update: dict[str, 
     stmt = dialect.insert(model).values(**values)
     keys = [c.name for c in model.__table__.primary_key]
     db.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
-    db.commit()
+    _commit(db)
 
 
 def add_spend(db: DB, *, day: str, cost_usd: float) -> None:
@@ -469,4 +494,4 @@ def credential_rejection(db: DB, *, fingerprint: str) -> CredentialRejection | N
 
 def clear_credential_rejection(db: DB, *, fingerprint: str) -> None:
     db.execute(delete(CredentialRejection).where(CredentialRejection.fingerprint == fingerprint))
-    db.commit()
+    _commit(db)

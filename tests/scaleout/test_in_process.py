@@ -14,7 +14,7 @@ from claudeserver.api.app import create_app
 from claudeserver.cli import main
 from claudeserver.domain import spending
 from claudeserver.domain.executors import jobs
-from claudeserver.domain.task_runner import WORKER_NAME
+from claudeserver.domain.taskrun import WORKER_NAME
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic

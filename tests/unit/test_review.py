@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from claudeserver.domain.review import Finding, parse_findings, review_prompt
+from claudeserver.domain.taskrun.review import Finding, parse_findings, review_prompt
 
 
 def test_findings_are_read_from_prose_wrapped_json() -> None:

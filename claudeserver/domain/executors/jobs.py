@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.retention import remove_old_workspaces
-from claudeserver.domain.task_runner import WORKER_NAME, TaskRun
+from claudeserver.domain.taskrun import WORKER_NAME, TaskRun
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TaskStatus
