@@ -59,6 +59,9 @@ class Inbox:
 
 
 class Conversation:
+    """A task's conversation with its agent: `run` returns the task's summary, or raises
+    TaskFailure at a limit."""
+
     def __init__(
         self,
         *,
@@ -84,7 +87,8 @@ class Conversation:
         self.fresh_conversations = 0
 
     async def run(self, config: AgentConfig) -> str:
-        """Until every test passes; returns the task's summary."""
+        """Turns until every test passes, in a fresh conversation each time one outgrows
+        the context window."""
         prompt, phase = self._opening(), IMPLEMENT
         while True:
             async with self.agents(config, self._gate, self.answer) as agent:

@@ -49,7 +49,7 @@ class Workbench:
     # the baseline found.
     tests: TestRunner
     baseline: Baseline
-    policy: PolicyConfig
+    policy: PolicyConfig  # the permission policy; the baseline's tests are protected in it
 
     @property
     def project(self) -> Path:
@@ -87,7 +87,9 @@ async def prepare(
             run_context, test_command=context.test_command, preferred=context.test_runner
         )
 
-    baseline = context.baseline or await testgate.baseline(runner(frozenset()), project, journal)
+    baseline = context.baseline
+    if baseline is None:
+        baseline = await testgate.baseline(runner(frozenset()), project, journal)
     resolved = project.resolve()
     return Workbench(
         workspace=workspace,

@@ -1,0 +1,292 @@
+"""The task loop driven by a scripted agent (our Agent protocol) and a stub test runner
+(our TestRunner protocol): the human's rhythm, the fix loop and the limits, on a real
+database, without the CLI or a model. tests/integration runs the same loop on the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from claudeserver.agent.events import (
+    AgentEvent,
+    AssistantText,
+    SystemNotice,
+    ToolCall,
+    ToolOutcome,
+    TurnResult,
+)
+from claudeserver.agent.protocol import AgentConfig, Answerer, Gate
+from claudeserver.domain import credentials
+from claudeserver.domain.taskrun import TaskRun
+from claudeserver.domain.testrun import RunContext, TestResult
+from claudeserver.persistence import repository as repo
+from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.persistence.models import ClaudeInteraction, Task
+from claudeserver.settings import Settings
+from claudeserver.vocabulary import Kind
+
+# The one test of the `project` fixture, as the stub reports it.
+EXISTING = TestResult(
+    "tests/test_existing.py::test_existing", "tests/test_existing.py", "passed", None, 0.01
+)
+
+
+@dataclass
+class Reply:
+    """One turn of the scripted agent: files it writes, tool calls, then its answer."""
+
+    text: str = "Done."
+    files: dict[str, str] = field(default_factory=dict)
+    tools: int = 0  # Read calls, each put to the gate before it "runs"
+    error: str | None = None  # the turn fails with this subtype
+    error_text: str = ""
+    cost: float = 0.01  # what the CLI process has spent by the end of the turn
+
+
+class ScriptedAgent:
+    """Our `Agent`, playing `Reply`s in order: what the gate says happens, like the CLI."""
+
+    def __init__(self, agents: ScriptedAgents, config: AgentConfig, gate: Gate) -> None:
+        self.agents = agents
+        self.config = config
+        self.gate = gate
+
+    async def __aenter__(self) -> ScriptedAgent:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def send(self, text: str) -> None:
+        self.agents.received.append(text)
+
+    async def turn(self) -> AsyncIterator[AgentEvent]:
+        reply = next(self.agents.script)
+        project = self.config.cwd
+        for name, content in reply.files.items():
+            (project / name).write_text(content)
+        yield SystemNotice("init", {"session_id": "conversation-1", "model": "scripted"})
+        for n in range(reply.tools):
+            call = ToolCall(f"call-{n}", "Read", {"file_path": str(project / "app.py")})
+            yield call
+            decision = await self.gate(call.name, call.input, None)
+            yield ToolOutcome(call.tool_use_id, "app.py's text", not decision.allowed)
+        yield AssistantText(reply.text, "scripted")
+        yield TurnResult(
+            is_error=reply.error is not None, subtype=reply.error or "success",
+            text="" if reply.error else reply.text, session_id="conversation-1",
+            process_cost_usd=reply.cost, process_model_costs={"scripted": reply.cost},
+            input_tokens=10, output_tokens=5, errors=(reply.error_text,) if reply.error else (),
+        )  # fmt: skip
+
+
+class ScriptedAgents:
+    """The agent factory: each conversation plays on from the same script."""
+
+    def __init__(self, *replies: Reply, then: Reply | None = None) -> None:
+        self.script: Iterator[Reply] = itertools.chain(
+            replies, itertools.repeat(then) if then else ()
+        )
+        self.received: list[str] = []  # every message sent to the agent, in order
+
+    def __call__(self, config: AgentConfig, gate: Gate, _answer: Answerer) -> ScriptedAgent:
+        return ScriptedAgent(self, config, gate)
+
+
+class StubRunner:
+    """Our `TestRunner`, running nothing: the project's one test passes; each generated
+    test file holds two tests, which pass once app.py says "fixed"."""
+
+    name = "stub"
+    test_file_patterns: tuple[str, ...] = ("test_*.py",)
+    framework_hint = "stub tests in test_*.py files"
+
+    def __init__(
+        self, ctx: RunContext, *, test_command: str | None = None, preferred: str | None = None
+    ) -> None:
+        self.project = ctx.project
+
+    def regression_targets(self) -> list[str]:
+        return ["tests"]
+
+    async def run(self, targets: list[str]) -> list[TestResult]:
+        fixed = (self.project / "app.py").read_text() == "fixed"
+        results = [EXISTING] if "tests" in targets else []
+        for target in (t for t in targets if t.startswith("test_")):
+            for n in (1, 2):
+                status, output = ("passed", None) if fixed else ("failed", "assert broken")
+                results.append(TestResult(f"{target}::test_{n}", target, status, output, 0.01))
+        return results
+
+    async def rerun(self, results: list[TestResult]) -> list[TestResult]:
+        return results
+
+
+IMPLEMENT = Reply("Implemented app.py.", files={"app.py": "broken"}, tools=1)
+WRITE_TESTS = Reply("Wrote tests.", files={"test_feature.py": "tests"})
+
+
+@pytest.fixture
+def db(settings: Settings) -> sessionmaker[Session]:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def quick(settings: Settings) -> Settings:
+    settings.sandbox = "off"
+    settings.human_think_seconds = 0
+    return settings
+
+
+def run_task(
+    settings: Settings, db: sessionmaker[Session], project: Path, agents: ScriptedAgents
+) -> tuple[Task, list[ClaudeInteraction]]:
+    (project / "app.py").write_text("")
+    with db() as s:
+        session = repo.create_session(
+            s, project_path=str(project), isolation="none", base_branch=None
+        )
+        task_id = repo.create_task(s, session_id=session.id, description="Make app.py work").id
+    run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=StubRunner)
+    asyncio.run(run.run())
+    with db() as s:
+        task = repo.get_task(s, task_id=task_id)
+        assert task is not None
+        return task, list(repo.interactions_after(s, task_id=task_id, after=0, limit=10_000))
+
+
+def said(events: list[ClaudeInteraction], kind: str) -> list[str]:
+    return [e.content for e in events if e.kind == kind]
+
+
+def test_failing_tests_go_back_to_the_agent_until_they_pass(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
+    task, events = run_task(quick, db, project, agents)
+
+    assert task.status == "completed", task.summary
+    assert (task.iterations, task.test_rounds, task.pauses) == (3, 2, 0)
+    assert agents.received[1].startswith("Thanks. Now write tests")
+    assert "Some tests failed (2)" in agents.received[2]
+    assert "test_feature.py::test_1" in agents.received[2]
+    assert said(events, "round") == [
+        "Round 1 (generated tests): 2 failing (0.0 s)",
+        "Round 2 (generated and regression tests): 0 failing (0.0 s)",
+    ]
+    assert task.summary is not None and "Fixed." in task.summary
+    assert task.cost_usd == pytest.approx(0.01)  # one conversation: its process's total
+    assert task.claude_session_id == "conversation-1" and task.model == "scripted"
+    assert len(task.round_durations or []) == 2
+
+
+def test_the_human_pauses_the_agent_every_three_to_five_steps(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    busy = Reply("Implemented app.py.", files={"app.py": "fixed"}, tools=12)
+    agents = ScriptedAgents(busy, WRITE_TESTS)
+    task, events = run_task(quick, db, project, agents)
+
+    assert task.status == "completed", task.summary
+    continuations = said(events, "continuation")
+    assert len(continuations) >= 2 and task.pauses == len(continuations)
+    assert agents.received[1 : 1 + len(continuations)] == continuations  # during the turn
+    steps, gaps = 0, []
+    for event in events:
+        if event.role == "human":
+            gaps.append(steps)
+            steps = 0
+        elif event.role == "assistant" and event.kind in ("text", "tool_use"):
+            steps += 1
+    pauses = gaps[1 : 1 + len(continuations)]  # after the opening prompt's
+    assert all(3 <= gap <= 5 for gap in pauses), pauses
+    statuses = said(events, "status")
+    assert statuses[statuses.index("paused") + 1] == "running"
+
+
+def test_the_task_fails_when_the_turns_run_out(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    quick.max_iterations = 4
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, then=Reply("Tried again."))
+    task, _ = run_task(quick, db, project, agents)
+
+    assert task.status == "failed" and task.iterations == 4 and task.test_rounds == 3
+    assert task.summary == (
+        "Failed: Gave up: the agent used all MAX_ITERATIONS=4 turns without all tests "
+        "passing; failing tests: test_feature.py::test_1, test_feature.py::test_2"
+    )
+
+
+def test_the_task_fails_when_the_agent_keeps_asking_instead_of_finishing(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    quick.max_pauses = 2
+    agents = ScriptedAgents(then=Reply("Should I go on?"))
+    task, events = run_task(quick, db, project, agents)
+
+    assert task.status == "failed" and (task.iterations, task.pauses) == (3, 2)
+    assert task.error == "Gave up: the agent needed more than MAX_PAUSES=2 interventions"
+    encouragements = [m for m in agents.received if "without waiting for confirmation" in m]
+    assert len(encouragements) == 2 and said(events, "prompt")[1:] == encouragements
+
+
+def test_a_spent_budget_ends_the_task_with_what_it_cost(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    quick.max_budget_usd = 0.5
+    spent = Reply(error="error_max_budget_usd", cost=0.5)
+    task, events = run_task(quick, db, project, ScriptedAgents(spent))
+
+    assert task.status == "failed" and task.iterations == 1
+    assert task.error == "Budget exhausted: this attempt spent $0.5000 of MAX_BUDGET_USD=0.5 USD"
+    assert task.cost_usd == pytest.approx(0.5) and said(events, "error")
+
+
+def test_refused_credentials_fail_at_once_and_are_remembered(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    refused = Reply(error="success", error_text="Invalid API key · Please run /login")
+    task, _ = run_task(quick, db, project, ScriptedAgents(refused))
+
+    assert task.status == "failed" and (task.iterations, task.pauses) == (1, 0)
+    assert task.error is not None
+    assert task.error.startswith("Claude Code has no credentials: Invalid API key")
+    with db() as s:
+        assert credentials.status(s, cli_command=None).startswith("rejected: Invalid API key")
+
+
+def test_each_step_is_one_transaction(
+    quick: Settings, db: sessionmaker[Session], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baseline's results and its record are stored together, or not at all."""
+    add_interaction = repo.add_interaction
+
+    def failing_baseline_record(*args: Any, **kwargs: Any) -> ClaudeInteraction:
+        if kwargs["kind"] is Kind.BASELINE:
+            raise RuntimeError("the record could not be written")
+        return add_interaction(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "add_interaction", failing_baseline_record)
+    (project / "app.py").write_text("")
+    with db() as s:
+        session = repo.create_session(
+            s, project_path=str(project), isolation="none", base_branch=None
+        )
+        task_id = repo.create_task(s, session_id=session.id, description="d").id
+    run = TaskRun(task_id, settings=quick, db=db, agents=ScriptedAgents(), runners=StubRunner)
+    with pytest.raises(RuntimeError):
+        asyncio.run(run.run())
+    with db() as s:
+        task = repo.get_task(s, task_id=task_id, with_details=True)
+        assert task is not None and task.status == "failed"
+        assert task.test_cases == [] and task.baseline is None
