@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
 from pathlib import Path
 
@@ -138,3 +139,32 @@ def test_the_servers_own_python_runs_inside_wherever_it_lives(
 
     code, output = _run(_jail(tmp_path), f"{sys.executable} -c 'print(40 + 2)'")
     assert (code, output.strip()) == (0, "42"), output
+
+
+def test_a_fork_loop_stops_at_the_process_limit(
+    tmp_path: Path, fake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even for a server running as root, where the kernel ignores RLIMIT_NPROC."""
+    from claudeserver.domain import process_limit
+    from claudeserver.domain.testrun import base
+
+    with process_limit.pids_group(10) as probe:
+        if probe is None:
+            pytest.skip("this machine lets the server make no pids control group")
+    monkeypatch.setattr(base, "MAX_PROCESSES", 30)
+    fork_loop = (
+        "import os, time\n"
+        "n = 0\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(2)\n"
+        "            os._exit(0)\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    n += 1\n"
+        "print('forked', n)\n"
+    )
+    _, output = _run(_jail(tmp_path), f"python3 -c {shlex.quote(fork_loop)}")
+    assert "forked" in output, output
+    assert int(output.split("forked")[1].split()[0]) < 30, output

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.confinement import MAX_PROCESSES, Confinement
+from claudeserver.domain.process_limit import enter_command, pids_group
 
 # TestResult.status values. `xfail` is an expected failure (pytest's xfail); an expected
 # failure that passes is `passed`, or `failed` when the test demanded it fail (strict).
@@ -99,9 +100,10 @@ async def execute(
 
     `writable`: host directories outside the project the child writes to (its report).
     """
-    with _confinement(ctx) as jail:
+    with _confinement(ctx) as jail, pids_group(MAX_PROCESSES) as group:
+        command = jail.command(args, writable)
         process = await asyncio.create_subprocess_exec(
-            *jail.command(args, writable),
+            *(enter_command(group) + command if group else command),
             cwd=ctx.project,
             env=jail.environment(ctx.env),
             stdout=asyncio.subprocess.PIPE,
