@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace.remote import check_url
 from claudeserver.policy import PolicyOptions
@@ -176,10 +177,21 @@ class SessionCreate(RequestBody):
         "MAX_BUDGET_USD); a task's own max_budget_usd wins",
     )  # fmt: skip
 
+    test_services: list[str] = Field(
+        default_factory=list, max_length=20,
+        description='services on this machine\'s loopback the test runs may use without the '
+        'host\'s network, e.g. ["127.0.0.1:5432"] for a local database',
+    )  # fmt: skip
+
     @field_validator("policy")
     @classmethod
     def _valid_policy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if value is None else PolicyOptions.from_json(value).to_json()
+
+    @field_validator("test_services")
+    @classmethod
+    def _loopback_services(cls, value: list[str]) -> list[str]:
+        return [f"{s.host}:{s.port}" for s in map(Service.parse, value)]
 
 
 class SessionOut(BaseModel):
@@ -200,6 +212,7 @@ class SessionOut(BaseModel):
     review: bool
     baseline_failures: str
     test_network: str
+    test_services: list[str]
     max_budget_usd: float | None
     created_at: datetime
     updated_at: datetime

@@ -44,6 +44,7 @@ from claudeserver.domain.judging import (
 )
 from claudeserver.domain.processes import kill_task_processes, task_env
 from claudeserver.domain.review import READ_ONLY_TOOLS, Finding, parse_findings, review_prompt
+from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.testrun import (
     RunContext,
     TestResult,
@@ -133,6 +134,7 @@ class TaskRun:
         # The task's private home: the agent's command env file, the test runs' caches.
         self.home = settings.workspaces_dir / "homes" / task_id
         self.test_network: Network = "host" if session.test_network == "host" else "loopback"
+        self.test_services = tuple(Service.parse(s) for s in session.test_services or ())
         # This run's spend counts against its budget (one CLI process per conversation).
         self.cost_at_start = task.cost_usd
         self.fresh_conversations = 0
@@ -276,6 +278,7 @@ class TaskRun:
             workspace=top,
             home=self.home,
             network=self.test_network,
+            services=self.test_services,
             # The user's checkout holds the virtualenv or node_modules the tests use.
             readable=(self.origin,),
             # The .git pointer too: a run that rewrote it could aim our git elsewhere.
