@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from datetime import datetime
 from pathlib import Path
@@ -18,37 +17,20 @@ from pydantic import (
     model_validator,
 )
 
+from claudeserver.domain.service_bridge import Service
+from claudeserver.domain.webhooks import forbidden_host
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace.remote import check_url
 from claudeserver.policy import PolicyOptions
 from claudeserver.vocabulary import TaskStatus
 
 MODEL_PATTERN = r"^[A-Za-z0-9._:\[\]/-]+$"
-# Cloud metadata services that are not link-local addresses: a webhook must not make the
-# server post to them (or to anything link-local, where the others live).
-METADATA_HOSTS = frozenset(
-    {
-        "metadata",
-        "metadata.google.internal",
-        "metadata.goog",
-        "instance-data",
-        "instance-data.ec2.internal",
-        "100.100.100.200",  # Alibaba Cloud
-        "fd00:ec2::254",  # AWS over IPv6
-    }
-)
 
 
 def _http_url(url: str) -> str:
     # Parsed as browsers do: 2852039166 and 0xA9.0xFE.0xA9.0xFE are 169.254.169.254 too.
     host = (HttpUrl(url).host or "").strip("[]").rstrip(".").lower()
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if host in METADATA_HOSTS or (address is not None and address.is_link_local):
+    if forbidden_host(host):
         raise ValueError(
             f"must not point at {host}: link-local and cloud metadata addresses are refused"
         )
@@ -176,10 +158,21 @@ class SessionCreate(RequestBody):
         "MAX_BUDGET_USD); a task's own max_budget_usd wins",
     )  # fmt: skip
 
+    test_services: list[str] = Field(
+        default_factory=list, max_length=20,
+        description='services on this machine\'s loopback the test runs may use without the '
+        'host\'s network, e.g. ["127.0.0.1:5432"] for a local database',
+    )  # fmt: skip
+
     @field_validator("policy")
     @classmethod
     def _valid_policy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if value is None else PolicyOptions.from_json(value).to_json()
+
+    @field_validator("test_services")
+    @classmethod
+    def _loopback_services(cls, value: list[str]) -> list[str]:
+        return [f"{s.host}:{s.port}" for s in map(Service.parse, value)]
 
 
 class SessionOut(BaseModel):
@@ -200,6 +193,7 @@ class SessionOut(BaseModel):
     review: bool
     baseline_failures: str
     test_network: str
+    test_services: list[str]
     max_budget_usd: float | None
     created_at: datetime
     updated_at: datetime

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from claudeserver.domain.service_bridge import Service
 from claudeserver.policy import ABSOLUTE_SECRETS, HOME_SECRETS
 
 Network = Literal["loopback", "host"]
@@ -100,6 +101,14 @@ class Confinement:
     )
     # False only under SANDBOX=off: the limits, environment and home still apply.
     sandboxed: bool = True
+    # Services on the host's loopback the tests may use (a database) without the host's
+    # network; see domain/service_bridge.py.
+    services: tuple[Service, ...] = ()
+
+    @property
+    def bridged_services(self) -> tuple[Service, ...]:
+        """The services that need a bridge: none when the run shares the host's network."""
+        return self.services if self.sandboxed and self.network == "loopback" else ()
 
     def command(self, argv: Sequence[str], writable: Iterable[Path] = ()) -> list[str]:
         """`argv` wrapped: prlimit sets the limits, bwrap builds the sandbox.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import uuid
 from typing import Any
@@ -45,6 +46,45 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
     return task.webhook_url or task.session.webhook_url, body
 
 
+# Cloud metadata services that are not link-local addresses: a webhook must not make the
+# server post to them (or to anything link-local, where the others live).
+METADATA_HOSTS = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS over IPv6
+    }
+)
+
+
+def forbidden_host(host: str) -> bool:
+    """A link-local address (169.254.169.254 and the like) or a cloud metadata name."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host in METADATA_HOSTS
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return host in METADATA_HOSTS or address.is_link_local
+
+
+async def _resolves_to_forbidden(url: str) -> str | None:
+    """The forbidden address a webhook's host name resolves to now, if any: a name that was
+    harmless when the session was made may point at the metadata service since."""
+    host = httpx.URL(url).host
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return None  # unresolvable: the POST itself fails and says so
+    addresses = {str(info[4][0]) for info in infos}
+    return next((a for a in sorted(addresses) if forbidden_host(a)), None)
+
+
 async def deliver(
     db: sessionmaker[DB],
     task_id: str,
@@ -57,6 +97,16 @@ async def deliver(
     with db() as s:
         url, body = payload(s, task_id)
     if url is None:
+        return False
+    forbidden = await _resolves_to_forbidden(url)
+    if forbidden is not None:
+        outcome = f"refused: the host resolves to {forbidden}, a link-local or metadata address"
+        with db() as s:
+            repo.add_interaction(
+                s, task_id=task_id, role=Role.SYSTEM, kind=Kind.WEBHOOK,
+                content=f"webhook failed: {outcome}",
+                data={"url": url, "attempt": 0, "delivered": False, "outcome": outcome},
+            )  # fmt: skip
         return False
     raw = json.dumps(body, sort_keys=True).encode()
     headers = {

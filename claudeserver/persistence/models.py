@@ -67,6 +67,8 @@ class Session(Base):
     test_network: Mapped[str] = mapped_column(
         String(16), nullable=False, default="loopback", server_default="loopback"
     )
+    # "host:port" services on the loopback the confined test runs may reach.
+    test_services: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Spend limit per task attempt for its tasks (unset: MAX_BUDGET_USD); a task's own wins.
     max_budget_usd: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

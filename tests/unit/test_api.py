@@ -41,7 +41,8 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     assert set(body) == {
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
-        "baseline_failures", "test_network", "max_budget_usd", "created_at", "updated_at",
+        "baseline_failures", "test_network", "test_services", "max_budget_usd", "created_at",
+        "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
     assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")
@@ -51,11 +52,22 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
 
 
 def test_session_test_options_are_kept(client: TestClient, project: Path) -> None:
-    options = {"baseline_failures": "block", "test_network": "host"}
+    options = {
+        "baseline_failures": "block", "test_network": "host",
+        "test_services": ["127.0.0.1:5432", "localhost:6379"],
+    }  # fmt: skip
     body = {"project_path": str(project), **options}
     created = client.post("/api/v1/sessions", json=body).json()
     fetched = client.get(f"/api/v1/sessions/{created['id']}").json()
     assert {k: fetched[k] for k in options} == options
+
+
+def test_test_services_must_be_loopback_ports(client: TestClient, project: Path) -> None:
+    for bad in (["db.internal:5432"], ["127.0.0.1"], ["10.1.2.3:80"]):
+        body = {"project_path": str(project), "test_services": bad}
+        answer = client.post("/api/v1/sessions", json=body)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"][-1] == "test_services"
 
 
 def test_tasks_newest_first_and_status_shape(client: TestClient, project: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
 from pathlib import Path
 
@@ -138,3 +139,83 @@ def test_the_servers_own_python_runs_inside_wherever_it_lives(
 
     code, output = _run(_jail(tmp_path), f"{sys.executable} -c 'print(40 + 2)'")
     assert (code, output.strip()) == (0, "42"), output
+
+
+def test_a_fork_loop_stops_at_the_process_limit(
+    tmp_path: Path, fake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even for a server running as root, where the kernel ignores RLIMIT_NPROC."""
+    from claudeserver.domain import process_limit
+    from claudeserver.domain.testrun import base
+
+    with process_limit.pids_group(10) as probe:
+        if probe is None:
+            pytest.skip("this machine lets the server make no pids control group")
+    monkeypatch.setattr(base, "MAX_PROCESSES", 30)
+    fork_loop = (
+        "import os, time\n"
+        "n = 0\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(2)\n"
+        "            os._exit(0)\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    n += 1\n"
+        "print('forked', n)\n"
+    )
+    _, output = _run(_jail(tmp_path), f"python3 -c {shlex.quote(fork_loop)}")
+    assert "forked" in output, output
+    assert int(output.split("forked")[1].split()[0]) < 30, output
+
+
+def test_a_named_host_service_is_reachable_and_nothing_else(
+    tmp_path: Path, fake_home: Path
+) -> None:
+    """A local database the tests use: its port is bridged in, the host's others are not."""
+    import socket
+    import threading
+
+    from claudeserver.domain.service_bridge import Service
+
+    server, other = socket.socket(), socket.socket()
+    for listener in (server, other):
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+    def answer() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:  # closed at the end of the test
+                return
+            connection.sendall(b"hello from the host service")
+            connection.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    port, other_port = server.getsockname()[1], other.getsockname()[1]
+    probe = (
+        "import socket, sys\n"
+        "for port in sys.argv[1:]:\n"
+        "    try:\n"
+        "        s = socket.create_connection(('127.0.0.1', int(port)), timeout=3)\n"
+        "        print(port, s.recv(100).decode() or 'connected')\n"
+        "    except OSError as exc:\n"
+        "        print(port, 'refused', exc)\n"
+    )
+    jail = _jail(tmp_path, services=(Service.parse(f"127.0.0.1:{port}"),))
+    _, output = _run(jail, f"python3 -c {shlex.quote(probe)} {port} {other_port}")
+    assert f"{port} hello from the host service" in output, output
+    assert f"{other_port} refused" in output, output
+    server.close()
+    other.close()
+
+
+def test_host_services_must_be_on_the_loopback() -> None:
+    from claudeserver.domain.service_bridge import Service
+
+    assert Service.parse("localhost:6379") == Service("localhost", 6379)
+    for bad in ("db.internal:5432", "10.0.0.5:5432", "127.0.0.1", "127.0.0.1:99999"):
+        with pytest.raises(ValueError):
+            Service.parse(bad)

@@ -61,6 +61,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         review=body.review,
         baseline_failures=body.baseline_failures,
         test_network=body.test_network,
+        test_services=body.test_services,
         max_budget_usd=body.max_budget_usd,
     )
     return SessionOut.model_validate(session)

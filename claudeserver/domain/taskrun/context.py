@@ -9,6 +9,7 @@ from pathlib import Path
 
 from claudeserver.domain import spending
 from claudeserver.domain.confinement import Network
+from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.validation import Baseline
 from claudeserver.persistence.models import Task
 from claudeserver.policy import PolicyOptions
@@ -32,6 +33,7 @@ class TaskContext:
     review: bool
     baseline_failures: str
     test_network: Network
+    test_services: tuple[Service, ...]  # host services bridged into confined test runs
     policy_options: PolicyOptions
     budget: float  # USD this attempt may spend
     budget_source: str  # the setting `budget` comes from, for the user
@@ -72,6 +74,7 @@ class TaskContext:
             review=session.review if task.review is None else task.review,
             baseline_failures=session.baseline_failures,
             test_network="host" if session.test_network == "host" else "loopback",
+            test_services=tuple(Service.parse(s) for s in session.test_services or ()),
             policy_options=PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
             ),

@@ -72,6 +72,7 @@ async def prepare(
             workspace=top,
             home=context.home,
             network=context.test_network,
+            services=context.test_services,
             # The user's checkout holds the virtualenv or node_modules the tests use.
             readable=(context.origin,),
             # The .git pointer too: a run that rewrote it could aim our git elsewhere.

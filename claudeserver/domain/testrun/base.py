@@ -7,12 +7,14 @@ import contextlib
 import os
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.confinement import MAX_PROCESSES, Confinement
+from claudeserver.domain.process_limit import enter_command, pids_group
+from claudeserver.domain.service_bridge import host_side, inside_command
 
 # TestResult.status values. `xfail` is an expected failure (pytest's xfail); an expected
 # failure that passes is `passed`, or `failed` when the test demanded it fail (strict).
@@ -99,16 +101,34 @@ async def execute(
 
     `writable`: host directories outside the project the child writes to (its report).
     """
-    with _confinement(ctx) as jail:
-        process = await asyncio.create_subprocess_exec(
-            *jail.command(args, writable),
-            cwd=ctx.project,
-            env=jail.environment(ctx.env),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return await _finish(process, ctx)
+    with _confinement(ctx) as jail, pids_group(MAX_PROCESSES) as group:
+        async with _bridged(jail, args, writable) as (argv, paths):
+            command = jail.command(argv, paths)
+            process = await asyncio.create_subprocess_exec(
+                *(enter_command(group) + command if group else command),
+                cwd=ctx.project,
+                env=jail.environment(ctx.env),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+            return await _finish(process, ctx)
+
+
+@contextlib.asynccontextmanager
+async def _bridged(
+    jail: Confinement, args: list[str], writable: Iterable[Path]
+) -> AsyncIterator[tuple[list[str], list[Path]]]:
+    """The command and its writable paths, with the session's host services bridged into
+    its network namespace (see domain/service_bridge.py)."""
+    services = jail.bridged_services
+    if not services:
+        yield args, list(writable)
+        return
+    with tempfile.TemporaryDirectory(prefix="claudeserver-bridge-") as tmp:
+        bridge = Path(tmp)
+        async with host_side(services, bridge):
+            yield [*inside_command(services, bridge), *args], [*writable, bridge]
 
 
 @contextlib.contextmanager
