@@ -24,7 +24,10 @@ from claudeserver.agent.events import (
 )
 from claudeserver.agent.protocol import AgentConfig, Answerer, Gate
 from claudeserver.domain import credentials
+from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.taskrun import TaskRun
+from claudeserver.domain.taskrun.workbench import RunnerFactory
 from claudeserver.domain.testrun import RunContext, TestResult
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
@@ -148,15 +151,20 @@ def quick(settings: Settings) -> Settings:
 
 
 def run_task(
-    settings: Settings, db: sessionmaker[Session], project: Path, agents: ScriptedAgents
+    settings: Settings,
+    db: sessionmaker[Session],
+    project: Path,
+    agents: ScriptedAgents,
+    runners: RunnerFactory = StubRunner,
+    **session_options: Any,
 ) -> tuple[Task, list[ClaudeInteraction]]:
     (project / "app.py").write_text("")
     with db() as s:
         session = repo.create_session(
-            s, project_path=str(project), isolation="none", base_branch=None
+            s, project_path=str(project), isolation="none", base_branch=None, **session_options
         )
         task_id = repo.create_task(s, session_id=session.id, description="Make app.py work").id
-    run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=StubRunner)
+    run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=runners)
     asyncio.run(run.run())
     with db() as s:
         task = repo.get_task(s, task_id=task_id)
@@ -263,6 +271,28 @@ def test_refused_credentials_fail_at_once_and_are_remembered(
     assert task.error.startswith("Claude Code has no credentials: Invalid API key")
     with db() as s:
         assert credentials.status(s, cli_command=None).startswith("rejected: Invalid API key")
+
+
+def test_the_tests_run_confined_with_the_sessions_services(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    confinements: list[Confinement | None] = []
+
+    def runner(
+        ctx: RunContext, *, test_command: str | None = None, preferred: str | None = None
+    ) -> StubRunner:
+        confinements.append(ctx.confinement)
+        return StubRunner(ctx)
+
+    quick.max_pauses = 0
+    agents = ScriptedAgents(Reply("Should I start?"))
+    run_task(quick, db, project, agents, runner, test_services=["127.0.0.1:5432"])
+
+    assert len(confinements) == 2  # for the baseline, then with the old tests read-only
+    first, then = confinements
+    assert first is not None and first.services == (Service("127.0.0.1", 5432),)
+    assert then is not None and then.services == first.services
+    assert project / "tests" / "test_existing.py" in then.read_only
 
 
 def test_each_step_is_one_transaction(
