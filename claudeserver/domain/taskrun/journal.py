@@ -22,6 +22,7 @@ from claudeserver.agent.events import (
     TurnResult,
 )
 from claudeserver.domain import credentials, spending
+from claudeserver.domain.testrun import TestResult
 from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import ClaudeInteraction, Task, TestCase
 from claudeserver.vocabulary import Kind, Role, TaskStatus
@@ -86,7 +87,7 @@ class Unit:
     def tests(
         self,
         test_type: str,
-        results: Sequence[Any],
+        results: Sequence[TestResult],
         *,
         baseline_status: dict[str, str] | None = None,
         flaky: frozenset[str] = frozenset(),

@@ -39,6 +39,9 @@ WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class TaskRun:
+    """`await TaskRun(task_id, settings=…, db=…).run()`. The agent (`agents`) is Claude Code
+    and the test runner (`runners`) the project's own, unless a test passes stand-ins."""
+
     def __init__(
         self,
         task_id: str,
