@@ -303,6 +303,9 @@ def test_review_pass_stores_findings_and_cannot_write(
         r for r in fake.agent_requests() if "Review this change" in r.conversation_text
     )
     assert "+    return a + b" in review_request.conversation_text  # the diff was shown
+    # The task's conversation stays the main one (a follow-up resumes it), not the reviewer's.
+    inits = [i["data"]["session_id"] for i in task["interactions"] if i["kind"] == "init"]
+    assert len(set(inits)) == 2 and task["claude_session_id"] == inits[0]
     # It reads only what the policy lets the agent read.
     assert not any("reviewer-must-not-see" in i["content"] for i in task["interactions"])
     denied = [i for i in task["interactions"] if i["kind"] == "tool_error"]

@@ -204,8 +204,9 @@ class Journal:
         """USD this run has spent so far."""
         return self.counters.cost_usd - self._cost_at_start
 
-    def store(self, event: AgentEvent) -> None:
-        """An event of a turn, in the task's history (its result: `account`)."""
+    def store(self, event: AgentEvent, *, main: bool = True) -> None:
+        """An event of a turn, in the task's history (its result: `account`). `main=False`
+        for a side conversation (the review): it never becomes the task's conversation."""
         with self.unit() as w:
             if isinstance(event, AssistantText):
                 w.record(Role.ASSISTANT, Kind.TEXT, event.text, {"model": event.model})
@@ -217,12 +218,12 @@ class Journal:
                 content = event.content[:TOOL_OUTPUT_CHARS]
                 w.record(Role.TOOL, kind, content, {"id": event.tool_use_id})
             elif isinstance(event, SystemNotice):
-                self._notice(w, event)
+                self._notice(w, event, main=main)
 
-    def _notice(self, w: Unit, event: SystemNotice) -> None:
+    def _notice(self, w: Unit, event: SystemNotice, *, main: bool) -> None:
         if event.subtype == "api_retry":
             w.progress(_retry_progress(event.data))
-        if event.subtype == "init":
+        if event.subtype == "init" and main:
             self.counters.claude_session_id = event.data.get("session_id")
             self.counters.model = event.data.get("model") or self.counters.model
             w.counters()
@@ -233,12 +234,14 @@ class Journal:
         notice: Kind | str = Kind.CLI_STATUS if event.subtype == "status" else event.subtype
         w.record(Role.SYSTEM, notice, event.subtype, _compact(event.data))
 
-    def account(self, result: TurnResult) -> None:
-        """A turn's result and what it cost, in the history, the counters, today's spend."""
+    def account(self, result: TurnResult, *, main: bool = True) -> None:
+        """A turn's result and what it cost, in the history, the counters, today's spend
+        (`main=False`: a side conversation's, whose session is not the task's)."""
         counters = self.counters
         spent_before = counters.cost_usd
         process_cost, process_costs = self._process_start
-        counters.claude_session_id = result.session_id or counters.claude_session_id
+        if main:
+            counters.claude_session_id = result.session_id or counters.claude_session_id
         counters.cost_usd = process_cost + result.process_cost_usd
         costs = dict(process_costs)
         for name, cost in result.process_model_costs.items():

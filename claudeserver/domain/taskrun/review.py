@@ -95,11 +95,13 @@ async def review(
             await reviewer.send(review_prompt(description, change))
             text = ""
             async for event in reviewer.turn():
+                # The reviewer's conversation is not the task's: a follow-up resumes the
+                # main one, and deleting the task removes that one's transcript.
                 if isinstance(event, TurnResult):
-                    journal.account(event)
+                    journal.account(event, main=False)
                     text = event.text
                 else:
-                    journal.store(event)
+                    journal.store(event, main=False)
         findings = parse_findings(text)
     except (AgentError, WorkspaceError) as exc:
         findings = [Finding("info", None, None, f"The review could not run: {exc}")]
