@@ -1,0 +1,167 @@
+"""The MCP server with the `mcp` client library: streamable HTTP at /mcp of a live server,
+and stdio through `claudeserver mcp` bridging to it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent
+
+from claudeserver.api.app import create_app
+from claudeserver.settings import Settings
+from tests.web.live import live_server
+
+TOKEN = "mcp-test-token"
+TOOLS = {
+    "create_session",
+    "list_sessions",
+    "submit_task",
+    "task_status",
+    "wait_for_task",
+    "task_diff",
+    "follow_up",
+    "send_message",
+    "cancel_task",
+    "list_tasks",
+}
+UNKNOWN = "task no-such-task not found (HTTP 404)"
+
+Connect = Callable[[], Any]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"auth": "token", "api_tokens": TOKEN})
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    with live_server(create_app(settings)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def over_http(server: str, token: str | None = TOKEN) -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=60) as http,
+        Client(streamable_http_client(f"{server}/mcp", http_client=http)) as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def over_stdio(server: str) -> AsyncIterator[Client]:
+    bridge = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "claudeserver", "mcp", "--server", server],
+        env={
+            "CLAUDESERVER_TOKEN": TOKEN,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "TOKEN_FILE": os.environ["TOKEN_FILE"],
+        },
+    )
+    async with Client(bridge) as client:
+        yield client
+
+
+TRANSPORTS = {"http": over_http, "stdio": over_stdio}
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+def connect(request: pytest.FixtureRequest, server: str) -> Connect:
+    return lambda: TRANSPORTS[request.param](server)
+
+
+def text(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> CallToolResult:
+    result = await client.call_tool(tool, arguments)
+    assert isinstance(result, CallToolResult)
+    assert not result.is_error, text(result)
+    return result
+
+
+async def test_tools_create_a_session_submit_a_task_and_report_it(
+    connect: Connect, project: Path
+) -> None:
+    async with connect() as client:
+        listed = await client.list_tools()
+        assert {tool.name for tool in listed.tools} == TOOLS
+
+        session = await call(client, "create_session", project_path=str(project))
+        assert session.structured_content is not None
+        session_id = session.structured_content["id"]
+        assert text(session) == f"session {session_id} for {project}"
+
+        sessions = await call(client, "list_sessions")
+        assert sessions.structured_content == {"sessions": [session.structured_content]}
+
+        # A project path reuses the project's session, as `claudeserver submit` does.
+        submitted = await call(
+            client, "submit_task", description="Write add()", project_path=str(project)
+        )
+        task = submitted.structured_content
+        assert task is not None
+        assert (task["session_id"], task["description"]) == (session_id, "Write add()")
+        assert text(submitted).startswith(f"task {task['id']} submitted (pending)")
+
+        status = await call(client, "task_status", task_id=task["id"])
+        assert status.structured_content is not None
+        assert status.structured_content["id"] == task["id"]
+        assert text(status).startswith(f"task {task['id']} ")
+
+        tasks = await call(client, "list_tasks", limit=5)
+        assert [t["id"] for t in (tasks.structured_content or {})["tasks"]] == [task["id"]]
+
+        cancelled = await call(client, "cancel_task", task_id=task["id"])
+        assert (cancelled.structured_content or {})["status"] == "cancelled"
+
+
+async def test_refusals_are_errors_with_the_apis_message(connect: Connect, tmp_path: Path) -> None:
+    async with connect() as client:
+        for tool in ("task_status", "wait_for_task", "task_diff", "cancel_task"):
+            result = await client.call_tool(tool, {"task_id": "no-such-task"})
+            assert isinstance(result, CallToolResult)
+            assert result.is_error
+            assert text(result) == f"Error executing tool {tool}: {UNKNOWN}"
+
+        missing = await client.call_tool("create_session", {"project_path": str(tmp_path / "x")})
+        assert isinstance(missing, CallToolResult)
+        assert missing.is_error
+        assert "(HTTP 422)" in text(missing)
+
+        with pytest.raises(MCPError, match="not found"):
+            await client.read_resource("claudeserver://tasks/no-such-task/timeline")
+
+
+async def test_mcp_needs_the_token(server: str) -> None:
+    for token in (None, "wrong"):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        refused = httpx.post(
+            f"{server}/mcp",
+            headers={**headers, "Accept": "application/json, text/event-stream"},
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        )
+        assert refused.status_code == 401, refused.text
+    # The client library cannot even start its session.
+    with pytest.raises(Exception) as failed:  # an exception group around the MCPError
+        async with over_http(server, token=None) as client:
+            await client.list_tools()
+    assert "MCPError" in repr(failed.value)
