@@ -26,7 +26,7 @@ from claudeserver.vocabulary import TERMINAL
 Connect = Callable[[Context], AbstractAsyncContextManager[Rest]]
 
 Status = Literal["pending", "running", "paused", "testing", "completed", "failed", "cancelled"]
-FINAL = frozenset(str(s) for s in TERMINAL)
+FINAL = frozenset(s.value for s in TERMINAL)
 POLL_SECONDS = 1.0
 TaskId = Annotated[str, Field(min_length=1, max_length=64, description="the task's id")]
 Content = Annotated[str, Field(min_length=1, description="what to tell the agent")]

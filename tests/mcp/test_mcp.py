@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ from mcp_types import CallToolResult, TextContent
 
 from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
+from claudeserver.testing import FakeAnthropic
+from claudeserver.testing.fake_anthropic import Model
+from tests.models import calculator
 from tests.web.live import live_server
 
 TOKEN = "mcp-test-token"
@@ -132,6 +136,11 @@ async def test_tools_create_a_session_submit_a_task_and_report_it(
 
         cancelled = await call(client, "cancel_task", task_id=task["id"])
         assert (cancelled.structured_content or {})["status"] == "cancelled"
+        # An ended task is not waited for.
+        started = time.monotonic()
+        final = await call(client, "wait_for_task", task_id=task["id"], timeout_seconds=60)
+        assert time.monotonic() - started < 10
+        assert text(final).startswith(f"task {task['id']} cancelled; tests 0 passed, 0 failed")
 
 
 async def test_refusals_are_errors_with_the_apis_message(connect: Connect, tmp_path: Path) -> None:
@@ -165,3 +174,29 @@ async def test_mcp_needs_the_token(server: str) -> None:
         async with over_http(server, token=None) as client:
             await client.list_tools()
     assert "MCPError" in repr(failed.value)
+
+
+async def test_a_submitted_task_is_waited_for_and_its_diff_and_results_read(
+    connect: Connect, project: Path, fake_model: Callable[[Model], FakeAnthropic]
+) -> None:
+    fake_model(calculator())
+    async with connect() as client:
+        submitted = await call(
+            client, "submit_task", description="Write add()", project_path=str(project)
+        )
+        task_id = (submitted.structured_content or {})["id"]
+
+        started = time.monotonic()
+        final = await call(client, "wait_for_task", task_id=task_id, timeout_seconds=100)
+        assert time.monotonic() - started < 90, "returned at its timeout, not when it ended"
+        assert (final.structured_content or {})["status"] == "completed", text(final)
+        assert text(final).startswith(f"task {task_id} completed; tests 4 passed, 0 failed")
+
+        diff = await call(client, "task_diff", task_id=task_id)
+        assert "+    return a + b" in text(diff)
+        assert "mathutil.py" in {f["path"] for f in (diff.structured_content or {})["files"]}
+
+        tests = await client.read_resource(f"claudeserver://tasks/{task_id}/tests")
+        assert '"failed": 0' in str(tests.contents[0])
+        timeline = await client.read_resource(f"claudeserver://tasks/{task_id}/timeline")
+        assert "Write add()" in str(timeline.contents[0])
