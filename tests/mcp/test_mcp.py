@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,14 +20,11 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
-from claudeserver.api.app import create_app
-from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
+from tests.mcp.conftest import TOKEN
 from tests.models import calculator
-from tests.web.live import live_server
 
-TOKEN = "mcp-test-token"
 TOOLS = {
     "create_session",
     "list_sessions",
@@ -43,17 +40,6 @@ TOOLS = {
 UNKNOWN = "task no-such-task not found (HTTP 404)"
 
 Connect = Callable[[], Any]
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"auth": "token", "api_tokens": TOKEN})
-
-
-@pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
-    with live_server(create_app(settings)) as url:
-        yield url
 
 
 @asynccontextmanager
