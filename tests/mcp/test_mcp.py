@@ -120,6 +120,12 @@ async def test_tools_create_a_session_submit_a_task_and_report_it(
         tasks = await call(client, "list_tasks", limit=5)
         assert [t["id"] for t in (tasks.structured_content or {})["tasks"]] == [task["id"]]
 
+        # The lifecycle rules are the API's: no follow-up before the task has ended.
+        early = await client.call_tool("follow_up", {"task_id": task["id"], "content": "More"})
+        assert isinstance(early, CallToolResult)
+        assert early.is_error
+        assert text(early).endswith("(HTTP 409)")
+
         cancelled = await call(client, "cancel_task", task_id=task["id"])
         assert (cancelled.structured_content or {})["status"] == "cancelled"
         # An ended task is not waited for.
@@ -147,6 +153,13 @@ async def test_refusals_are_errors_with_the_apis_message(connect: Connect, tmp_p
 
 
 async def test_mcp_needs_the_token(server: str) -> None:
+    # Another site's page may not drive it, token or not.
+    foreign = httpx.post(
+        f"{server}/mcp",
+        headers={"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"},
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+    )
+    assert foreign.status_code == 403, foreign.text
     for token in (None, "wrong"):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         refused = httpx.post(
