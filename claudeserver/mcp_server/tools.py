@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, Literal
 
@@ -218,7 +218,7 @@ async def _session_for(api: Rest, project: str) -> str:
     return str((await api.post("/api/v1/sessions", {"project_path": project}))["id"])
 
 
-async def _read(call: Any) -> Any:
+async def _read(call: Awaitable[Any]) -> Any:
     """A resource's REST call: a refusal is a resource error with the API's message."""
     try:
         return await call
