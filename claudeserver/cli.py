@@ -4,6 +4,7 @@ client."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='read {"tool","input","project","cwd"} JSON lines on stdin, print decisions',
     )
 
+    mcp = commands.add_parser(
+        "mcp", help="serve MCP over stdio for editors and agents: a bridge to a running server"
+    )
+    mcp.add_argument(
+        "--server",
+        default=os.environ.get("CLAUDESERVER_URL", client.DEFAULT_URL),
+        help="server URL (env CLAUDESERVER_URL, default %(default)s); the token as for the "
+        "client commands",
+    )
+
     client.add_commands(commands)
 
     args = parser.parse_args(argv)
@@ -82,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(args)
         if args.command == "doctor":
             return _doctor()
+        if args.command == "mcp":
+            from claudeserver.mcp_server import stdio
+
+            return stdio.run(args.server, client.token_for(args.server))
         if args.command == "demo":
             from claudeserver import demo as demo_command
 

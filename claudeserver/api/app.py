@@ -25,6 +25,7 @@ from claudeserver.api.routes import events, health, metrics, sessions, tasks, wo
 from claudeserver.api.security import BodyLimit, SameOrigin, TokenAuth, redact_server_logs
 from claudeserver.domain import lifecycle, sandbox
 from claudeserver.domain.executors import make_executor
+from claudeserver.mcp_server import mounted as mcp_mounted
 from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.persistence.notify import CommitNotifier
 from claudeserver.policy import PolicyOptions
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             app.state.executor.start()
         _tune_for_serving()
         try:
-            yield
+            async with app.state.mcp_sessions:
+                yield
         finally:
             if app.state.executor is not None:
                 await app.state.executor.stop()
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(events.router)
     app.include_router(workspace.router)
     app.include_router(web.router)
+    app.state.mcp_sessions = mcp_mounted.mount(app)
     app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(OperationalError, database_unavailable)
