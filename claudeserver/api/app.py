@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             app.state.executor.start()
         _tune_for_serving()
         try:
-            async with app.state.mcp_sessions:
+            async with app.state.mcp_sessions():
                 yield
         finally:
             if app.state.executor is not None:

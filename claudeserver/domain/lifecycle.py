@@ -148,6 +148,9 @@ def _new_attempt(task: Task) -> dict[str, Any]:
 
 
 def _queued(db: DB, executor: Executor | None, task_id: str) -> Task:
+    # Read before the executor hears of it: the answer shows the task as queued, not as
+    # whatever a fast worker has made of it meanwhile.
+    task = get(db, task_id)
     if executor is not None:
         executor.submit(task_id)
-    return get(db, task_id)
+    return task
