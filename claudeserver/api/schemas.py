@@ -147,10 +147,11 @@ class SessionCreate(RequestBody):
         description='tests already failing before a task: "ignore" (reported as pre-existing, '
         'not held against the agent) or "block" (they must pass too)',
     )
-    test_network: Literal["loopback", "host"] = Field(
+    test_network: Literal["loopback", "fetch_domains", "host"] = Field(
         "loopback",
-        description='network of the test runs: "loopback" (local connections only) or "host" '
-        "(the machine's network, for tests that need the internet)",
+        description='network of the test runs: "loopback" (local connections only), '
+        '"fetch_domains" (also the hosts the agent may reach — the policy\'s fetch_domains — '
+        'through a filtering proxy) or "host" (the machine\'s whole network)',
     )
     max_budget_usd: float | None = Field(
         None, gt=0, le=10_000,

@@ -53,7 +53,7 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
 
 def test_session_test_options_are_kept(client: TestClient, project: Path) -> None:
     options = {
-        "baseline_failures": "block", "test_network": "host",
+        "baseline_failures": "block", "test_network": "fetch_domains",
         "test_services": ["127.0.0.1:5432", "localhost:6379"],
     }  # fmt: skip
     body = {"project_path": str(project), **options}
@@ -141,7 +141,7 @@ def test_task_for_unknown_session_is_404(client: TestClient) -> None:
         ({}, "body", "exactly one of project_path and repo_url"),
         ({"project_path": 5}, "project_path", "string"),
         ({"project_path": "/tmp", "baseline_failures": "no"}, "baseline_failures", "'block'"),
-        ({"project_path": "/tmp", "test_network": "wifi"}, "test_network", "'loopback' or 'host'"),
+        ({"project_path": "/tmp", "test_network": "wifi"}, "test_network", "'fetch_domains' or 'host'"),
     ],
 )
 def test_bad_session_bodies_name_the_field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from claudeserver.domain import spending
 from claudeserver.domain.confinement import Network
@@ -73,7 +74,7 @@ class TaskContext:
             trust_project_settings=session.trust_project_settings,
             review=session.review if task.review is None else task.review,
             baseline_failures=session.baseline_failures,
-            test_network="host" if session.test_network == "host" else "loopback",
+            test_network=_network(session.test_network),
             test_services=tuple(Service.parse(s) for s in session.test_services or ()),
             policy_options=PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
@@ -90,3 +91,11 @@ class TaskContext:
             workspace=task.workspace,
             baseline=None if task.baseline is None else Baseline.from_json(task.baseline),
         )
+
+
+def _network(stored: str) -> Network:
+    """The session's test_network; anything unknown is the default, the tightest."""
+    for network in get_args(Network):
+        if stored == network:
+            return network  # type: ignore[no-any-return]
+    return "loopback"

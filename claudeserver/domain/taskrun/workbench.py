@@ -27,7 +27,7 @@ from claudeserver.domain.testrun import RunContext, TestRunner, find_venv, works
 from claudeserver.domain.validation import Baseline
 from claudeserver.domain.workspace import Workspace
 from claudeserver.persistence.storage import DiskReserve
-from claudeserver.policy import PolicyConfig
+from claudeserver.policy import DEFAULT_FETCH_DOMAINS, PolicyConfig
 from claudeserver.settings import Settings
 
 MAX_INSTRUCTIONS_CHARS = 20_000
@@ -73,6 +73,7 @@ async def prepare(
             home=context.home,
             network=context.test_network,
             services=context.test_services,
+            fetch_domains=_reachable_domains(context, settings),
             # The user's checkout holds the virtualenv or node_modules the tests use.
             readable=(context.origin,),
             # The .git pointer too: a run that rewrote it could aim our git elsewhere.
@@ -155,6 +156,14 @@ def _sandbox_settings(settings: Settings, bench: Workbench) -> dict[str, Any] | 
     if not bench.sandboxed:
         return None
     return sandbox.sandbox_settings(settings.sandbox_domains, policy=bench.policy)
+
+
+def _reachable_domains(context: TaskContext, settings: Settings) -> tuple[str, ...]:
+    """The hosts the agent may reach (its Bash sandbox's and WebFetch's lists): what a
+    "fetch_domains" test run may reach too."""
+    listed = (*settings.sandbox_domains, *DEFAULT_FETCH_DOMAINS,
+              *context.policy_options.fetch_domains)  # fmt: skip
+    return tuple(dict.fromkeys(listed))
 
 
 def _server_data(settings: Settings) -> tuple[Path, ...]:
