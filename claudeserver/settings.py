@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     workspaces_dir: Path = Field(
         default_factory=lambda: Path.home() / ".claudeserver" / "workspaces"
     )
+    # What a task may add to its workspace and private home together (MB), measured after
+    # each agent turn and test round; past it the task fails. 0 = no cap.
+    workspace_disk_limit_mb: int = Field(10_240, ge=0, le=100_000_000)
     workspace_retention_hours: float = Field(168, gt=0)
     # How often finished workspaces past their retention are looked for.
     workspace_cleanup_seconds: float = Field(600, gt=0)

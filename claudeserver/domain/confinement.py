@@ -21,8 +21,10 @@ arguments.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +114,9 @@ class Confinement:
     services: tuple[Service, ...] = ()
     # The hosts a "fetch_domains" run may reach through the proxy.
     fetch_domains: tuple[str, ...] = ()
+    # The size of the run's private /tmp (memory), where bwrap can set one; None: the
+    # kernel's default, half the memory.
+    tmp_bytes: int | None = None
 
     @property
     def bridged_services(self) -> tuple[Service, ...]:
@@ -151,7 +156,9 @@ class Confinement:
         args = [
             bwrap, "--die-with-parent", "--new-session", "--unshare-all",
             *(["--share-net"] if self.network == "host" else []),
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            *(["--size", str(self.tmp_bytes)] if self.tmp_bytes and _sized_tmpfs() else []),
+            "--tmpfs", "/tmp",
         ]  # fmt: skip
         for path in (*_secret_paths(), *self.hidden):
             args += _hide(path)
@@ -171,6 +178,19 @@ class Confinement:
         # No --chdir: bwrap keeps the caller's working directory, the project inside the
         # workspace.
         return [*args, "--"]
+
+
+@functools.lru_cache(maxsize=1)
+def _sized_tmpfs() -> bool:
+    """Whether this bwrap can size a tmpfs (`--size`, bubblewrap 0.7 and later)."""
+    try:
+        usage = subprocess.run(
+            [shutil.which("bwrap") or "bwrap", "--help"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in usage.stdout + usage.stderr
 
 
 def _secret_paths() -> list[Path]:

@@ -27,6 +27,10 @@ def test_invalid_settings_are_reported(
     monkeypatch.setenv("PORT", "99999")
     assert main(["serve"]) == 2
     assert "port" in capsys.readouterr().err.lower()
+    monkeypatch.setenv("PORT", "8000")
+    monkeypatch.setenv("WORKSPACE_DISK_LIMIT_MB", "-5")
+    assert main(["serve"]) == 2
+    assert "workspace_disk_limit_mb" in capsys.readouterr().err.lower()
 
 
 def test_policy_check_reads_json_lines(tmp_path: Path) -> None:

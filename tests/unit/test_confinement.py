@@ -117,6 +117,18 @@ def test_a_file_cannot_outgrow_the_limit(tmp_path: Path, fake_home: Path) -> Non
     assert (jail.workspace / "big").stat().st_size == 100_000
 
 
+def test_the_private_tmp_is_capped(tmp_path: Path, fake_home: Path) -> None:
+    """/tmp is in memory: a run may not fill it past the task's disk cap."""
+    from claudeserver.domain import confinement
+
+    if not confinement._sized_tmpfs():
+        pytest.skip("this bubblewrap cannot size a tmpfs (before 0.7)")
+    jail = _jail(tmp_path, tmp_bytes=1024 * 1024)
+    _, output = _run(jail, "head -c 5000000 /dev/zero > /tmp/big; ls -l /tmp/big")
+    assert "No space left on device" in output, output
+    assert " 1048576 " in output, output
+
+
 def test_a_report_directory_can_be_written(tmp_path: Path, fake_home: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()

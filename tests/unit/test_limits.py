@@ -158,3 +158,33 @@ def test_the_fake_answers_compaction_requests_with_a_summary() -> None:
     ], "tools": [{}]})  # fmt: skip
     assert request.is_compaction
     assert ScriptedModel([Rule("## Task", [], done="no")])(request) == COMPACT_SUMMARY
+
+
+def test_disk_use_counts_blocks_once_per_file_and_follows_no_link(tmp_path: Path) -> None:
+    """What the disk cap measures: a sparse file holds nothing, a hard link counts once,
+    a symlink to a big file elsewhere is not that file; the largest files are named."""
+    import os
+
+    from claudeserver.domain.disk_use import MB, DiskCap, measure
+
+    workspace, home, elsewhere = tmp_path / "ws", tmp_path / "home", tmp_path / "elsewhere"
+    for directory in (workspace / "build", home / ".cache", elsewhere):
+        directory.mkdir(parents=True)
+    (elsewhere / "huge.bin").write_bytes(os.urandom(4 * MB))
+    os.symlink(elsewhere / "huge.bin", workspace / "link.bin")
+    with open(workspace / "sparse.img", "wb") as sparse:
+        sparse.truncate(100 * 1024 * MB)
+    cap = DiskCap.start((workspace, home), limit_mb=2)
+    assert cap.at_start < MB and cap.excess() is None
+
+    (workspace / "build" / "out.bin").write_bytes(os.urandom(2 * MB))
+    os.link(workspace / "build" / "out.bin", home / ".cache" / "same.bin")
+    (home / ".cache" / "pip.whl").write_bytes(os.urandom(MB // 2))
+    usage = measure((workspace, home))
+    assert 2.5 * MB <= usage.total - cap.at_start < 2.6 * MB
+    assert [path.name for _, path in usage.largest][:2] in (["out.bin", "pip.whl"],
+                                                            ["same.bin", "pip.whl"])  # fmt: skip
+    problem = cap.excess()
+    assert problem is not None and problem.startswith("Disk limit: the task added 2.5 MB")
+    assert "over WORKSPACE_DISK_LIMIT_MB=2. Largest files: " in problem
+    assert DiskCap.start((workspace, home), limit_mb=0).excess() is None  # 0: no cap

@@ -286,13 +286,37 @@ def test_the_tests_run_confined_with_the_sessions_services(
 
     quick.max_pauses = 0
     agents = ScriptedAgents(Reply("Should I start?"))
-    run_task(quick, db, project, agents, runner, test_services=["127.0.0.1:5432"])
+    run_task(
+        quick, db, project, agents, runner, test_services=["127.0.0.1:5432"],
+        test_network="fetch_domains", policy={"fetch_domains": ["api.example.com"]},
+    )  # fmt: skip
 
     assert len(confinements) == 2  # for the baseline, then with the old tests read-only
     first, then = confinements
     assert first is not None and first.services == (Service("127.0.0.1", 5432),)
     assert then is not None and then.services == first.services
     assert project / "tests" / "test_existing.py" in then.read_only
+    # The hosts the agent may reach: the session's, the default documentation and
+    # registries, the Bash sandbox's.
+    assert then.network == "fetch_domains"
+    assert {"api.example.com", "docs.python.org", "pypi.org"} <= set(then.fetch_domains)
+    assert then.tmp_bytes == quick.workspace_disk_limit_mb * 1024 * 1024
+
+
+def test_a_task_that_fills_the_disk_fails_naming_what_filled_it(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    """WORKSPACE_DISK_LIMIT_MB: measured after each turn and test round."""
+    quick.workspace_disk_limit_mb = 1
+    big = "x" * (3 * 1024 * 1024)
+    agents = ScriptedAgents(IMPLEMENT, Reply("Wrote tests.", files={"test_feature.py": big}))
+    task, _ = run_task(quick, db, project, agents)
+
+    assert task.status == "failed" and task.iterations == 2, task.error
+    assert task.error is not None
+    assert task.error.startswith("Disk limit: the task added 3.0 MB to its workspace and ")
+    assert "over WORKSPACE_DISK_LIMIT_MB=1. Largest files: " in task.error
+    assert f"{project / 'test_feature.py'} (3.0 MB)" in task.error
 
 
 def test_each_step_is_one_transaction(

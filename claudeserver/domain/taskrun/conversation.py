@@ -20,7 +20,7 @@ from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.errors import ContextFull, TaskFailure, describe_error
 from claudeserver.domain.taskrun.journal import Journal
 from claudeserver.domain.taskrun.testgate import TestGate
-from claudeserver.domain.taskrun.workbench import Workbench
+from claudeserver.domain.taskrun.workbench import Workbench, within_cap
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace import diff_stat as workspace_diff_stat
 from claudeserver.settings import Settings
@@ -106,6 +106,7 @@ class Conversation:
     async def _conversation(self, prompt: str, phase: str) -> str:
         while True:
             result = await self._turn(prompt)
+            await within_cap(self.bench.disk)
             if result.is_error and context_full(result):
                 raise ContextFull(prompt=prompt, phase=phase)
             if result.is_error:
@@ -116,6 +117,7 @@ class Conversation:
                 prompt, phase = self.human.tests_request(self.bench.tests.framework_hint), VALIDATE
             else:
                 passed, text = await self.test_gate.validate()
+                await within_cap(self.bench.disk)
                 if passed:
                     return text
                 prompt = text

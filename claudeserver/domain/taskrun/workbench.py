@@ -4,6 +4,7 @@ and the agent's configuration from them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.domain import sandbox
 from claudeserver.domain.agent_env import agent_environment
 from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.disk_use import MB, DiskCap
 from claudeserver.domain.processes import task_env
 from claudeserver.domain.taskrun import testgate
 from claudeserver.domain.taskrun.context import TaskContext
@@ -50,6 +52,7 @@ class Workbench:
     tests: TestRunner
     baseline: Baseline
     policy: PolicyConfig  # the permission policy; the baseline's tests are protected in it
+    disk: DiskCap  # what the task may add to its workspace and home
 
     @property
     def project(self) -> Path:
@@ -64,6 +67,9 @@ async def prepare(
     sandboxed = _sandboxed(settings)
     workspace = await open_workspace(context, settings, journal)
     project = workspace.path
+    areas = (workspace.worktree or project, context.home)
+    limit = settings.workspace_disk_limit_mb
+    disk = await asyncio.to_thread(DiskCap.start, areas, limit_mb=limit)
 
     def runner(protected: frozenset[Path]) -> TestRunner:
         """The project's runner, running its code confined (domain/confinement.py)."""
@@ -80,6 +86,7 @@ async def prepare(
             read_only=(top / ".git", *sorted(protected)),
             hidden=_server_data(settings),
             sandboxed=sandboxed,
+            tmp_bytes=limit * MB or None,
         )
         run_context = RunContext(
             project, settings.test_timeout_seconds, task_env(context.task_id),
@@ -92,6 +99,7 @@ async def prepare(
     baseline = context.baseline
     if baseline is None:
         baseline = await testgate.baseline(runner(frozenset()), project, journal)
+        await within_cap(disk)
     resolved = project.resolve()
     return Workbench(
         workspace=workspace,
@@ -99,7 +107,15 @@ async def prepare(
         tests=runner(baseline.protected(project)),
         baseline=baseline,
         policy=context.policy_options.config(resolved, baseline.protected(resolved)),
+        disk=disk,
     )
+
+
+async def within_cap(disk: DiskCap) -> None:
+    """Fail the task once it added more to the disk than WORKSPACE_DISK_LIMIT_MB."""
+    problem = await asyncio.to_thread(disk.excess)
+    if problem is not None:
+        raise TaskFailure(problem)
 
 
 def agent_config(
