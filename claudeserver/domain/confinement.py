@@ -157,7 +157,7 @@ class Confinement:
             bwrap, "--die-with-parent", "--new-session", "--unshare-all",
             *(["--share-net"] if self.network == "host" else []),
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            *(["--size", str(self.tmp_bytes)] if self.tmp_bytes and _sized_tmpfs() else []),
+            *(["--size", str(self.tmp_bytes)] if self.tmp_bytes and sized_tmpfs() else []),
             "--tmpfs", "/tmp",
         ]  # fmt: skip
         for path in (*_secret_paths(), *self.hidden):
@@ -181,7 +181,7 @@ class Confinement:
 
 
 @functools.lru_cache(maxsize=1)
-def _sized_tmpfs() -> bool:
+def sized_tmpfs() -> bool:
     """Whether this bwrap can size a tmpfs (`--size`, bubblewrap 0.7 and later)."""
     try:
         usage = subprocess.run(

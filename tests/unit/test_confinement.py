@@ -121,7 +121,7 @@ def test_the_private_tmp_is_capped(tmp_path: Path, fake_home: Path) -> None:
     """/tmp is in memory: a run may not fill it past the task's disk cap."""
     from claudeserver.domain import confinement
 
-    if not confinement._sized_tmpfs():
+    if not confinement.sized_tmpfs():
         pytest.skip("this bubblewrap cannot size a tmpfs (before 0.7)")
     jail = _jail(tmp_path, tmp_bytes=1024 * 1024)
     _, output = _run(jail, "head -c 5000000 /dev/zero > /tmp/big; ls -l /tmp/big")
