@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.workspace import Workspace, remove
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import sessions, tasks
 from claudeserver.vocabulary import TaskStatus
 
 
@@ -31,7 +31,7 @@ def delete_task(db: sessionmaker[DB], task_id: str, *, delete_branch: bool = Fal
     cannot be removed (then nothing is deleted).
     """
     with db() as s:
-        task = repo.get_task(s, task_id=task_id)
+        task = tasks.get_task(s, task_id=task_id)
         if task is None:
             return False
         if not TaskStatus(task.status).is_terminal:
@@ -41,8 +41,8 @@ def delete_task(db: sessionmaker[DB], task_id: str, *, delete_branch: bool = Fal
     if workspace is not None:
         remove(project, workspace, delete_branch=delete_branch)  # also when already removed
     with db() as s:
-        if not repo.delete_task(s, task_id=task_id):
-            raise Unfinished({task_id: repo.status_of(s, task_id=task_id)[0] or "gone"})
+        if not tasks.delete_task(s, task_id=task_id):
+            raise Unfinished({task_id: tasks.status_of(s, task_id=task_id)[0] or "gone"})
     return True
 
 
@@ -52,7 +52,7 @@ def delete_session(db: sessionmaker[DB], session_id: str) -> bool:
     Raises Unfinished, deleting nothing, when one of its tasks has not ended.
     """
     with db() as s:
-        if repo.get_session(s, session_id=session_id) is None:
+        if sessions.get_session(s, session_id=session_id) is None:
             return False
         tasks = _tasks_of(s, session_id)
     unfinished = {i: st for i, st in tasks.items() if not TaskStatus(st).is_terminal}
@@ -61,10 +61,10 @@ def delete_session(db: sessionmaker[DB], session_id: str) -> bool:
     for task_id in tasks:
         delete_task(db, task_id)
     with db() as s:
-        if not repo.delete_session(s, session_id=session_id):  # a task was added meanwhile
+        if not sessions.delete_session(s, session_id=session_id):  # a task was added meanwhile
             raise Unfinished(_tasks_of(s, session_id))
     return True
 
 
 def _tasks_of(s: DB, session_id: str) -> dict[str, str]:
-    return {t.id: t.status for t in repo.list_session_tasks(s, session_id=session_id)}
+    return {t.id: t.status for t in tasks.list_session_tasks(s, session_id=session_id)}

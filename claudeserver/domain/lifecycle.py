@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.executor import Executor
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.models import Task
 from claudeserver.vocabulary import ACTIVE, TERMINAL, Kind, QueuedFor, Role, TaskStatus
 
@@ -41,7 +41,7 @@ class NotNow(Exception):
 
 
 def get(db: DB, task_id: str, *, with_details: bool = False) -> Task:
-    task = repo.get_task(db, task_id=task_id, with_details=with_details)
+    task = tasks.get_task(db, task_id=task_id, with_details=with_details)
     if task is None:
         raise TaskNotFound(task_id)
     return task
@@ -50,9 +50,9 @@ def get(db: DB, task_id: str, *, with_details: bool = False) -> Task:
 def create(
     db: DB, executor: Executor | None, *, session_id: str, description: str, **options: Any
 ) -> Task:
-    if repo.get_session(db, session_id=session_id) is None:
+    if sessions.get_session(db, session_id=session_id) is None:
         raise SessionNotFound(session_id)
-    task = repo.create_task(db, session_id=session_id, description=description, **options)
+    task = tasks.create_task(db, session_id=session_id, description=description, **options)
     if executor is not None:
         executor.submit(task.id)
     return task
@@ -68,7 +68,7 @@ def cancel(db: DB, executor: Executor | None, *, task_id: str, reason: str) -> b
         return False
     if TaskStatus(task.status).is_terminal:
         raise NotNow(f"task {task_id} already ended as {task.status}")
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
         summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
     )  # fmt: skip
@@ -96,7 +96,7 @@ def add_message(db: DB, *, task_id: str, content: str) -> Any:
     task = get(db, task_id)
     if TaskStatus(task.status) not in ACTIVE:
         raise NotNow(f"task {task_id} is {task.status}; messages need a running task")
-    return repo.add_interaction(
+    return interactions.add_interaction(
         db, task_id=task_id, role=Role.USER, kind=Kind.MESSAGE, content=content
     )
 
@@ -104,7 +104,7 @@ def add_message(db: DB, *, task_id: str, content: str) -> Any:
 def retry(db: DB, executor: Executor | None, *, task_id: str) -> Task:
     """A failed or cancelled task runs again, resuming its Claude conversation."""
     task = get(db, task_id)
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
         queued_for=QueuedFor.RETRY, only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
         **_new_attempt(task), progress="Queued for retry",
@@ -121,7 +121,7 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
     task = get(db, task_id)
     if task.workspace_removed_at is not None:
         raise NotNow(f"the workspace of task {task_id} was removed; submit a new task instead")
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.PENDING, note="follow-up requested",
         queued_for=QueuedFor.FOLLOW_UP, only_from=TERMINAL, follow_up=request,
         **_new_attempt(task),
@@ -136,7 +136,7 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
 def requeue(db: DB, task: Task, *, why: str) -> bool:
     """A task a stopped or dead process left active goes back to the queue; its next run
     resumes the conversation. False when it moved meanwhile (e.g. it finished)."""
-    return repo.transition(
+    return tasks.transition(
         db, task_id=task.id, to=TaskStatus.PENDING, only_from=ACTIVE, note=why,
         queued_for=QueuedFor.RESUME, resumes=task.resumes + 1,
     )  # fmt: skip

@@ -20,7 +20,7 @@ from claudeserver.domain.sessions import (
     plan_isolation,
 )
 from claudeserver.domain.workspace import WorkspaceError
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import sessions, tasks
 from claudeserver.redact import redact
 from claudeserver.settings import Settings
 
@@ -45,7 +45,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         raise HTTPException(403, str(exc)) from None
     except SessionError as exc:
         raise invalid("body", exc.field, str(exc)) from None
-    session = repo.create_session(
+    session = sessions.create_session(
         db,
         project_path=str(project),
         repo_url=body.repo_url,
@@ -69,7 +69,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
 
 @router.get("", response_model=list[SessionOut])
 def list_sessions(db: SessionDep) -> list[SessionOut]:
-    return [SessionOut.model_validate(s) for s in repo.list_sessions(db)]
+    return [SessionOut.model_validate(s) for s in sessions.list_sessions(db)]
 
 
 @router.get("/{session_id}", response_model=SessionOut)
@@ -80,7 +80,7 @@ def get_session(session_id: str, db: SessionDep) -> SessionOut:
 @router.get("/{session_id}/tasks", response_model=list[TaskOut])
 def session_tasks(session_id: str, db: SessionDep) -> list[TaskOut]:
     _session_or_404(db, session_id)
-    return task_outs(db, repo.list_session_tasks(db, session_id=session_id))
+    return task_outs(db, tasks.list_session_tasks(db, session_id=session_id))
 
 
 @router.delete("/{session_id}", status_code=204, responses=responses(409))
@@ -135,7 +135,7 @@ def _local_path(repo_url: str) -> str | None:
 
 
 def _session_or_404(db: SessionDep, session_id: str) -> object:
-    session = repo.get_session(db, session_id=session_id)
+    session = sessions.get_session(db, session_id=session_id)
     if session is None:
         raise HTTPException(404, f"session {session_id} not found")
     return session

@@ -23,7 +23,7 @@ from claudeserver.api.schemas import (
 )
 from claudeserver.domain import credentials, deletion, lifecycle, spending
 from claudeserver.domain.workspace import WorkspaceError
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import Task
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
@@ -64,8 +64,8 @@ def list_tasks(
     cursor: str | None = Query(None, max_length=200, description="next_cursor of the last page"),
 ) -> TaskPage:
     before = _decode_cursor(cursor)
-    last_event_id = repo.last_event_id(db)
-    rows = repo.list_tasks(db, status=status, session_id=session_id, limit=limit, before=before)
+    last_event_id = interactions.last_event_id(db)
+    rows = tasks.list_tasks(db, status=status, session_id=session_id, limit=limit, before=before)
     next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
     return TaskPage(items=task_outs(db, rows), next_cursor=next_cursor, last_event_id=last_event_id)
 
@@ -110,7 +110,7 @@ def list_interactions(
     limit: int = Query(200, ge=1, le=1000),
 ) -> InteractionPage:
     _task_or_404(db, task_id)
-    rows = repo.interactions_after(db, task_id=task_id, after=after, limit=limit)
+    rows = interactions.interactions_after(db, task_id=task_id, after=after, limit=limit)
     return InteractionPage(
         items=[InteractionOut.model_validate(r) for r in rows],
         next_after=rows[-1].sequence if len(rows) == limit else None,

@@ -18,7 +18,7 @@ from claudeserver.domain.workspace import (
     merge,
     remove,
 )
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.persistence.models import utcnow
 from claudeserver.vocabulary import TaskStatus
 
@@ -30,7 +30,7 @@ router = APIRouter(
 def _load(request: Request, task_id: str) -> tuple[Workspace, Path, str]:
     """The task's workspace, its project and status; 404/409/410 when there is none."""
     with request.app.state.sessionmaker() as db:
-        task = repo.get_task(db, task_id=task_id)
+        task = tasks.get_task(db, task_id=task_id)
         if task is None:
             raise HTTPException(404, f"task {task_id} not found")
         if task.workspace is None:
@@ -100,5 +100,5 @@ async def delete_workspace(
     except WorkspaceError as exc:
         raise HTTPException(409, str(exc)) from None
     with request.app.state.sessionmaker() as db:
-        repo.update_task(db, task_id=task_id, workspace_removed_at=utcnow())
+        tasks.update_task(db, task_id=task_id, workspace_removed_at=utcnow())
     return Response(status_code=204)
