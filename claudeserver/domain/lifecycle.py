@@ -1,5 +1,5 @@
-"""Every way a task changes hands, each in one place: create, cancel, retry, follow up,
-and requeue after a crash.
+"""Every way a task changes hands, each in one place: create (and what stands in the way
+of a new task), cancel, retry, follow up, and requeue after a crash.
 
 The HTTP routes, the command line, the executors and any other front end call these.
 Each is a guarded transition (vocabulary.py): two processes can never both move a
@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain import credentials, spending
 from claudeserver.domain.executor import Executor
 from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.models import Task
+from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TERMINAL, Kind, QueuedFor, Role, TaskStatus
 
 CANCEL_WAIT_SECONDS = 5.0
@@ -56,6 +58,18 @@ def create(
     if executor is not None:
         executor.submit(task.id)
     return task
+
+
+def obstacles(db: DB, settings: Settings) -> list[str]:
+    """What stands in the way of a new task, said at once rather than when it fails."""
+    found = []
+    creds = credentials.status(db, cli_command=settings.claude_cli_command)
+    if not creds.startswith(credentials.OK):
+        found.append(f"Credentials {creds}")
+    hold = spending.daily_hold(db, settings.daily_budget_usd)
+    if hold is not None:
+        found.append(hold)
+    return found
 
 
 def cancel(db: DB, executor: Executor | None, *, task_id: str, reason: str) -> bool:

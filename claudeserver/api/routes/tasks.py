@@ -5,7 +5,6 @@ import base64
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy.orm import Session as DB
 
 from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
@@ -21,11 +20,10 @@ from claudeserver.api.schemas import (
     TaskPage,
     TaskStatusOut,
 )
-from claudeserver.domain import credentials, deletion, lifecycle, spending
+from claudeserver.domain import deletion, lifecycle
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import Task
-from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
@@ -40,19 +38,8 @@ def create_task(
     body: TaskCreate, db: SessionDep, executor: ExecutorDep, settings: SettingsDep
 ) -> TaskCreated:
     task = lifecycle.create(db, executor, **body.model_dump())
-    return TaskCreated(**task_out(db, task).model_dump(), warnings=_warnings(db, settings))
-
-
-def _warnings(db: DB, settings: Settings) -> list[str]:
-    """What stands in the way of a new task, said at once rather than when it fails."""
-    found = []
-    creds = credentials.status(db, cli_command=settings.claude_cli_command)
-    if not creds.startswith(credentials.OK):
-        found.append(f"Credentials {creds}")
-    hold = spending.daily_hold(db, settings.daily_budget_usd)
-    if hold is not None:
-        found.append(hold)
-    return found
+    warnings = lifecycle.obstacles(db, settings)
+    return TaskCreated(**task_out(db, task).model_dump(), warnings=warnings)
 
 
 @router.get("", response_model=TaskPage)
