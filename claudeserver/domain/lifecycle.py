@@ -4,7 +4,8 @@ of a new task), cancel, retry, follow up, and requeue after a crash.
 The HTTP routes, the command line, the executors and any other front end call these.
 Each is a guarded transition (vocabulary.py): two processes can never both move a
 task, and a move that lost the race is reported, not half done. Deleting is in
-deletion.py; announcing an end (the webhook) is `Executor.task_ended`.
+deletion.py, what a person does with a task's workspace in task_workspace.py; announcing
+an end (the webhook) is `Executor.task_ended`.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ class TaskNotFound(LookupError):
 
 
 class SessionNotFound(LookupError):
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id} not found; create it first")
+    def __init__(self, session_id: str, *, hint: str = "") -> None:
+        super().__init__(f"session {session_id} not found{hint}")
         self.session_id = session_id
 
 
@@ -53,7 +54,7 @@ def create(
     db: DB, executor: Executor | None, *, session_id: str, description: str, **options: Any
 ) -> Task:
     if sessions.get_session(db, session_id=session_id) is None:
-        raise SessionNotFound(session_id)
+        raise SessionNotFound(session_id, hint="; create it first")
     task = tasks.create_task(db, session_id=session_id, description=description, **options)
     if executor is not None:
         executor.submit(task.id)

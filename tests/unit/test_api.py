@@ -17,6 +17,7 @@ from claudeserver.api.app import create_app
 from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
+from tests.conftest import submit
 from tests.web.live import live_server
 
 
@@ -335,10 +336,7 @@ def test_long_histories_are_capped_with_a_link_to_the_rest(
 ) -> None:
     from claudeserver.api.presenters import DETAIL_INTERACTIONS
 
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
-    task_id = client.post(
-        "/api/v1/tasks", json={"session_id": session["id"], "description": "x"}
-    ).json()["id"]
+    task_id = submit(client, project, "x")
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         for n in range(DETAIL_INTERACTIONS + 20):
             interactions.add_interaction(
@@ -383,10 +381,7 @@ def test_test_cases_carry_their_verdict_and_the_summary_counts_them(
 ) -> None:
     from claudeserver.domain.testrun import TestResult
 
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
-    task_id = client.post(
-        "/api/v1/tasks", json={"session_id": session["id"], "description": "judge"}
-    ).json()["id"]
+    task_id = submit(client, project, "judge")
     now = {
         "broken": "failed",
         "old": "failed",

@@ -10,7 +10,6 @@ from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_outs
 from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
 from claudeserver.domain import deletion, sessions
-from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import sessions as session_rows
 from claudeserver.persistence import tasks
 
@@ -51,15 +50,7 @@ def session_tasks(session_id: str, db: SessionDep) -> list[TaskOut]:
 @router.delete("/{session_id}", status_code=204, responses=responses(409))
 async def delete_session(session_id: str, request: Request) -> Response:
     """Delete a session with all its tasks (their workspaces too; branches stay)."""
-    factory = request.app.state.sessionmaker
-    try:
-        found = await asyncio.to_thread(deletion.delete_session, factory, session_id)
-    except deletion.Unfinished as exc:
-        raise HTTPException(409, f"session {session_id} has tasks that are {exc}") from None
-    except WorkspaceError as exc:
-        raise HTTPException(409, f"a task's workspace could not be removed: {exc}") from None
-    if not found:
-        raise HTTPException(404, f"session {session_id} not found")
+    await asyncio.to_thread(deletion.delete_session, request.app.state.sessionmaker, session_id)
     return Response(status_code=204)
 
 

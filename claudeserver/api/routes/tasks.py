@@ -4,9 +4,9 @@ import asyncio
 import base64
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
+from claudeserver.api.deps import DeleteBranch, ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
@@ -21,7 +21,6 @@ from claudeserver.api.schemas import (
     TaskStatusOut,
 )
 from claudeserver.domain import deletion, lifecycle
-from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import Task
 from claudeserver.vocabulary import TaskStatus
@@ -71,21 +70,11 @@ def get_task(task_id: str, db: SessionDep) -> TaskDetail:
 async def delete_task(
     task_id: str,
     request: Request,
-    branch: bool = Query(False, description="also delete the task's branch"),
+    branch: DeleteBranch = False,
 ) -> Response:
     """Delete a finished task: its workspace, then its events, tests and transcript."""
     factory = request.app.state.sessionmaker
-    try:
-        found = await asyncio.to_thread(
-            deletion.delete_task, factory, task_id, delete_branch=branch
-        )
-    except deletion.Unfinished as exc:
-        status = exc.tasks[task_id]
-        raise HTTPException(409, f"task {task_id} is {status}; cancel it first") from None
-    except WorkspaceError as exc:
-        raise HTTPException(409, f"its workspace could not be removed: {exc}") from None
-    if not found:
-        raise HTTPException(404, f"task {task_id} not found")
+    await asyncio.to_thread(deletion.delete_task, factory, task_id, delete_branch=branch)
     return Response(status_code=204)
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from claudeserver.api.deps import DeleteBranch
 from claudeserver.api.errors import ErrorOut, responses
 from claudeserver.api.schemas import DiffStatOut, FileStatOut, MergeOut
 from claudeserver.domain import task_workspace
@@ -62,7 +63,7 @@ async def merge_task(task_id: str, request: Request) -> MergeOut | JSONResponse:
 async def delete_workspace(
     task_id: str,
     request: Request,
-    branch: bool = Query(False, description="also delete the task's branch"),
+    branch: DeleteBranch = False,
 ) -> Response:
     try:
         await asyncio.to_thread(
