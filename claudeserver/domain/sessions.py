@@ -59,10 +59,10 @@ def create(
         project, remote_default = _cloned(repo_url, settings)
         base_branch, isolation = base_branch or remote_default, "worktree"
     elif project_path is not None:
-        project = local_project(project_path, roots=settings.project_roots)
+        project = _local_project(project_path, roots=settings.project_roots)
     else:
         raise SessionError("project_path", "give exactly one of project_path and repo_url")
-    plan = plan_isolation(project, mode=isolation, base_branch=base_branch)
+    plan = _plan_isolation(project, mode=isolation, base_branch=base_branch)
     return create_session(
         db,
         project_path=str(project),
@@ -78,15 +78,15 @@ def _cloned(repo_url: str, settings: Settings) -> tuple[Path, str | None]:
     local = _local_path(repo_url)
     if local is not None:
         try:
-            local_project(local, roots=settings.project_roots)
+            _local_project(local, roots=settings.project_roots)
         except OutsideRoots:
             allowed = ":".join(str(r) for r in settings.project_roots)
             raise OutsideRoots(
                 f"repo_url {repo_url} is a local path outside ALLOWED_PROJECT_ROOTS={allowed}"
             ) from None
     try:
-        return cloned_project(repo_url, workspaces_dir=settings.workspaces_dir)
-    except SessionError as exc:
+        clone = sync_clone(repo_url, settings.workspaces_dir)
+    except WorkspaceError as exc:
         # git's own words tell apart "no such host", "connection refused" and "timed out":
         # echoed, they would map the server's network for whoever sends URLs.
         log.warning("could not clone a session's repo_url: %s", redact(str(exc)))
@@ -96,6 +96,7 @@ def _cloned(repo_url: str, settings: Settings) -> tuple[Path, str | None]:
             "exist, the server cannot reach it, or it needs credentials); the server log "
             "has git's message",
         ) from None
+    return clone, default_branch(clone)
 
 
 def _local_path(repo_url: str) -> str | None:
@@ -108,7 +109,7 @@ def _local_path(repo_url: str) -> str | None:
     return repo_url if repo_url.startswith("/") else None
 
 
-def local_project(project_path: str, *, roots: list[Path]) -> Path:
+def _local_project(project_path: str, *, roots: list[Path]) -> Path:
     """The project directory, if the server's configuration lets sessions point there."""
     real = Path(project_path).resolve()  # `..` and symlinks cannot escape the roots
     if roots and not any(real.is_relative_to(root.resolve()) for root in roots):
@@ -120,22 +121,13 @@ def local_project(project_path: str, *, roots: list[Path]) -> Path:
     return Path(project_path)
 
 
-def cloned_project(repo_url: str, *, workspaces_dir: Path) -> tuple[Path, str | None]:
-    """The server's up-to-date clone of `repo_url`, and the remote's default branch."""
-    try:
-        clone = sync_clone(repo_url, workspaces_dir)
-    except WorkspaceError as exc:
-        raise SessionError("repo_url", str(exc)) from None
-    return clone, default_branch(clone)
-
-
 @dataclass(frozen=True)
 class Isolation:
     mode: str  # "worktree" | "none"
     base_branch: str | None
 
 
-def plan_isolation(project: Path, *, mode: str | None, base_branch: str | None) -> Isolation:
+def _plan_isolation(project: Path, *, mode: str | None, base_branch: str | None) -> Isolation:
     """Worktrees by default in git repositories; a plain folder runs tasks in place."""
     is_repo = is_git_repo(project)
     mode = mode or ("worktree" if is_repo else "none")
