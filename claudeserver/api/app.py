@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from claudeserver import token_file, web
 from claudeserver.api.errors import (
     database_unavailable,
+    gone,
     method_not_allowed,
     not_found,
     not_now,
@@ -23,7 +24,7 @@ from claudeserver.api.errors import (
 )
 from claudeserver.api.routes import events, health, metrics, sessions, tasks, workspace
 from claudeserver.api.security import BodyLimit, SameOrigin, TokenAuth, redact_server_logs
-from claudeserver.domain import lifecycle, sandbox
+from claudeserver.domain import lifecycle, sandbox, task_workspace
 from claudeserver.domain.executors import make_executor
 from claudeserver.mcp_server import mounted as mcp_mounted
 from claudeserver.persistence.db import make_sessionmaker, open_database
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.add_exception_handler(lifecycle.TaskNotFound, not_found)
     app.add_exception_handler(lifecycle.SessionNotFound, not_found)
     app.add_exception_handler(lifecycle.NotNow, not_now)
+    app.add_exception_handler(task_workspace.WorkspaceGone, gone)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=api_tokens(settings))
     # Outermost: a request from another site's page is refused before anything else runs.

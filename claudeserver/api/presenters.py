@@ -15,7 +15,7 @@ from claudeserver.api.schemas import (
     TestSummary,
 )
 from claudeserver.domain.judging import test_summary, verdict
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, testcases
 from claudeserver.persistence.models import Task, TestCase
 from claudeserver.vocabulary import TaskStatus
 
@@ -26,7 +26,7 @@ def task_outs(db: DB, tasks: Sequence[Task]) -> list[TaskOut]:
     counts: dict[str, dict[str, int]] = {}
     for start in range(0, len(tasks), COUNTS_PER_QUERY):
         chunk = tasks[start : start + COUNTS_PER_QUERY]
-        outcomes = repo.test_outcomes(db, task_ids=[t.id for t in chunk])
+        outcomes = testcases.test_outcomes(db, task_ids=[t.id for t in chunk])
         counts |= {task_id: test_summary(rows) for task_id, rows in outcomes.items()}
     return [
         TaskOut.model_validate({**_fields(t), "test_summary": TestSummary(**counts[t.id])})
@@ -45,7 +45,7 @@ def task_status(db: DB, task: Task) -> TaskStatusOut:
         summary=task.summary,
         progress=task.progress,
         test_summary=TestSummary(
-            **test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id])
+            **test_summary(testcases.test_outcomes(db, task_ids=[task.id])[task.id])
         ),
     )
 
@@ -56,8 +56,8 @@ DETAIL_INTERACTIONS = 200
 def task_detail(db: DB, task: Task) -> TaskDetail:
     """Full details; a long history is capped to its first DETAIL_INTERACTIONS entries."""
     base = task_out(db, task)
-    total = repo.count_interactions(db, task_id=task.id)
-    rows = repo.interactions_after(db, task_id=task.id, after=0, limit=DETAIL_INTERACTIONS)
+    total = interactions.count_interactions(db, task_id=task.id)
+    rows = interactions.interactions_after(db, task_id=task.id, after=0, limit=DETAIL_INTERACTIONS)
     more = None
     if total > len(rows):
         more = f"/api/v1/tasks/{task.id}/interactions?after={rows[-1].sequence}"

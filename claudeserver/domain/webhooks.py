@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.judging import test_summary
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.vocabulary import Kind, Role
 
 SIGNATURE_HEADER = "X-Claudeserver-Signature"
@@ -28,7 +28,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
     """The webhook URL (task's, else session's) and the task's status JSON."""
-    task = repo.get_task(db, task_id=task_id)
+    task = tasks.get_task(db, task_id=task_id)
     if task is None:
         return None, {}
     body = {
@@ -38,7 +38,7 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "summary": task.summary,
         "progress": task.progress,
         "error": task.error,
-        "test_summary": test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id]),
+        "test_summary": test_summary(testcases.test_outcomes(db, task_ids=[task.id])[task.id]),
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
@@ -102,7 +102,7 @@ async def deliver(
     if forbidden is not None:
         outcome = f"refused: the host resolves to {forbidden}, a link-local or metadata address"
         with db() as s:
-            repo.add_interaction(
+            interactions.add_interaction(
                 s, task_id=task_id, role=Role.SYSTEM, kind=Kind.WEBHOOK,
                 content=f"webhook failed: {outcome}",
                 data={"url": url, "attempt": 0, "delivered": False, "outcome": outcome},
@@ -124,9 +124,9 @@ async def deliver(
             except httpx.HTTPError as exc:
                 outcome, ok = f"{type(exc).__name__}: {exc}", False
             with db() as s:
-                if repo.status_of(s, task_id=task_id)[0] is None:
+                if tasks.status_of(s, task_id=task_id)[0] is None:
                     return ok  # the task was deleted meanwhile: no record, no more tries
-                repo.add_interaction(
+                interactions.add_interaction(
                     s,
                     task_id=task_id,
                     role=Role.SYSTEM,

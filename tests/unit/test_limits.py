@@ -16,7 +16,7 @@ from claudeserver.domain.executors import jobs
 from claudeserver.domain.executors.queue import TaskRetry
 from claudeserver.domain.handoff import context_full, hand_off_prompt
 from claudeserver.domain.workspace import FileStat
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import daily_spend
 from claudeserver.settings import Settings
 from claudeserver.testing import ModelRequest, Rule, ScriptedModel
 from claudeserver.testing.script import COMPACT_SUMMARY
@@ -86,8 +86,8 @@ def test_task_creation_warns_of_missing_credentials_and_a_spent_day(
     assert session["max_budget_usd"] == 2.5
     settings.daily_budget_usd = 1
     with _db(client) as db:
-        repo.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
-        repo.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
+        daily_spend.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
+        daily_spend.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
     created = client.post("/api/v1/tasks", json={"session_id": session["id"], "description": "x"})
     assert created.status_code == 201
     body = created.json()
@@ -99,7 +99,7 @@ def test_task_creation_warns_of_missing_credentials_and_a_spent_day(
 
 def test_the_daily_cap_counts_the_current_utc_day_only(client: TestClient) -> None:
     with _db(client) as db:
-        repo.add_spend(db, day="2000-01-01", cost_usd=100)
+        daily_spend.add_spend(db, day="2000-01-01", cost_usd=100)
         assert spending.daily_hold(db, 5) is None
         assert spending.daily_hold(db, None) is None
         spending.spend(db, 5)

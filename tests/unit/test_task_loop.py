@@ -29,7 +29,7 @@ from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.taskrun import TaskRun
 from claudeserver.domain.taskrun.workbench import RunnerFactory
 from claudeserver.domain.testrun import RunContext, TestResult
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 from claudeserver.persistence.models import ClaudeInteraction, Task
 from claudeserver.settings import Settings
@@ -160,16 +160,18 @@ def run_task(
 ) -> tuple[Task, list[ClaudeInteraction]]:
     (project / "app.py").write_text("")
     with db() as s:
-        session = repo.create_session(
+        session = sessions.create_session(
             s, project_path=str(project), isolation="none", base_branch=None, **session_options
         )
-        task_id = repo.create_task(s, session_id=session.id, description="Make app.py work").id
+        task_id = tasks.create_task(s, session_id=session.id, description="Make app.py work").id
     run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=runners)
     asyncio.run(run.run())
     with db() as s:
-        task = repo.get_task(s, task_id=task_id)
+        task = tasks.get_task(s, task_id=task_id)
         assert task is not None
-        return task, list(repo.interactions_after(s, task_id=task_id, after=0, limit=10_000))
+        return task, list(
+            interactions.interactions_after(s, task_id=task_id, after=0, limit=10_000)
+        )
 
 
 def said(events: list[ClaudeInteraction], kind: str) -> list[str]:
@@ -323,24 +325,24 @@ def test_each_step_is_one_transaction(
     quick: Settings, db: sessionmaker[Session], project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The baseline's results and its record are stored together, or not at all."""
-    add_interaction = repo.add_interaction
+    add_interaction = interactions.add_interaction
 
     def failing_baseline_record(*args: Any, **kwargs: Any) -> ClaudeInteraction:
         if kwargs["kind"] is Kind.BASELINE:
             raise RuntimeError("the record could not be written")
         return add_interaction(*args, **kwargs)
 
-    monkeypatch.setattr(repo, "add_interaction", failing_baseline_record)
+    monkeypatch.setattr(interactions, "add_interaction", failing_baseline_record)
     (project / "app.py").write_text("")
     with db() as s:
-        session = repo.create_session(
+        session = sessions.create_session(
             s, project_path=str(project), isolation="none", base_branch=None
         )
-        task_id = repo.create_task(s, session_id=session.id, description="d").id
+        task_id = tasks.create_task(s, session_id=session.id, description="d").id
     run = TaskRun(task_id, settings=quick, db=db, agents=ScriptedAgents(), runners=StubRunner)
     with pytest.raises(RuntimeError):
         asyncio.run(run.run())
     with db() as s:
-        task = repo.get_task(s, task_id=task_id, with_details=True)
+        task = tasks.get_task(s, task_id=task_id, with_details=True)
         assert task is not None and task.status == "failed"
         assert task.test_cases == [] and task.baseline is None

@@ -28,7 +28,7 @@ from claudeserver.domain.taskrun.workbench import (
 )
 from claudeserver.domain.taskrun.workspace import commit_work
 from claudeserver.domain.testrun import TestRunError, detect_runner
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import Kind, TaskStatus
@@ -57,7 +57,7 @@ class TaskRun:
         self.agents = agents
         self.runners = runners
         with db() as s:
-            task = repo.get_task(s, task_id=task_id)
+            task = tasks.get_task(s, task_id=task_id)
             assert task is not None
             self.context = TaskContext.resolve(task, settings)
             self.journal = Journal(task_id, db, Counters.of(task))
