@@ -63,6 +63,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         test_network=body.test_network,
         test_services=body.test_services,
         max_budget_usd=body.max_budget_usd,
+        approvals=body.approvals,
     )
     return SessionOut.model_validate(session)
 
