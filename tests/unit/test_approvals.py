@@ -20,7 +20,7 @@ from tests.unit.test_task_loop import IMPLEMENT, WRITE_TESTS, Reply, ScriptedAge
 ASK_READS = {"ask_rules": ["Read(./app.py)"]}
 
 
-def _waiting(db: sessionmaker[Session], project: Path, *, rules: list[str] | None = None) -> str:
+def held_call(db: sessionmaker[Session], project: Path, *, rules: list[str] | None = None) -> str:
     """A task paused at a call held for approval; returns the approval's id."""
     with db() as s:
         session = repo.create_session(
@@ -42,7 +42,7 @@ def _waiting(db: sessionmaker[Session], project: Path, *, rules: list[str] | Non
 def test_an_approval_is_answered_once(
     api: TestClient, db: sessionmaker[Session], project: Path
 ) -> None:
-    approval_id = _waiting(db, project)
+    approval_id = held_call(db, project)
     pending = api.get("/api/v1/approvals", params={"status": "pending"}).json()
     assert [a["id"] for a in pending] == [approval_id]
     assert pending[0]["expires_at"] is not None and pending[0]["unattended"] == "allow"
@@ -83,7 +83,7 @@ def test_bad_answers_and_unknown_ids(
     assert api.post("/api/v1/approvals/nope", json={"decision": "allow"}).status_code == 404
     assert api.get("/api/v1/approvals/nope").json() == {"detail": "approval nope not found"}
     assert api.get("/api/v1/tasks/nope/approvals").status_code == 404
-    approval_id = _waiting(db, project, rules=[])
+    approval_id = held_call(db, project, rules=[])
     for body in ({"decision": "maybe"}, {}, {"decision": "allow", "surprise": 1}):
         assert api.post(f"/api/v1/approvals/{approval_id}", json=body).status_code == 422
     assert api.get("/api/v1/approvals", params={"status": "maybe"}).status_code == 422
@@ -100,14 +100,14 @@ def test_bad_answers_and_unknown_ids(
 def test_cancelling_or_requeueing_expires_what_waits(
     api: TestClient, db: sessionmaker[Session], project: Path
 ) -> None:
-    first = _waiting(db, project)
+    first = held_call(db, project)
     task_id = api.get(f"/api/v1/approvals/{first}").json()["task_id"]
     assert api.post(f"/api/v1/tasks/{task_id}/cancel").json()["status"] == "cancelled"
     expired = api.get(f"/api/v1/approvals/{first}").json()
     assert (expired["status"], expired["reason"]) == ("expired", "the task was cancelled")
     assert api.post(f"/api/v1/approvals/{first}", json={"decision": "allow"}).status_code == 409
 
-    second = _waiting(db, project)
+    second = held_call(db, project)
     with db() as s:
         task = repo.get_task(s, task_id=api.get(f"/api/v1/approvals/{second}").json()["task_id"])
         assert task is not None and lifecycle.requeue(s, task, why="server restarted")
