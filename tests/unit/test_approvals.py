@@ -14,7 +14,7 @@ from claudeserver.domain import lifecycle
 from claudeserver.persistence import approvals as store
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
-from claudeserver.vocabulary import TaskStatus
+from claudeserver.vocabulary import Kind, Role, TaskStatus
 from tests.unit.test_task_loop import IMPLEMENT, WRITE_TESTS, Reply, ScriptedAgents, run_task
 
 ASK_READS = {"ask_rules": ["Read(./app.py)"]}
@@ -35,7 +35,11 @@ def held_call(db: sessionmaker[Session], project: Path, *, rules: list[str] | No
             question="`make deploy` matches the ask rule `Bash(make deploy*)`",
             unattended="allow", rules=["Bash(make deploy)"] if rules is None else rules,
         )  # fmt: skip
-        s.commit()
+        repo.add_interaction(
+            s, task_id=task.id, role=Role.PERMISSION, kind=Kind.APPROVAL_REQUEST,
+            content=f"Waiting for approval: {approval.question}",
+            data={"approval_id": approval.id, "tool": "Bash", "input": {"command": "make deploy"}},
+        )  # fmt: skip
         return approval.id
 
 
