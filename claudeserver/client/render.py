@@ -116,14 +116,14 @@ SESSION_HEADER = f"{'ID':<36}  {'ISOLATION':<9}  {'CREATED':<19}  PROJECT"
 
 
 def approval_row(approval: dict[str, Any], width: int) -> str:
-    unattended = f"(else {approval['unattended']})" if approval["status"] == "pending" else ""
-    head = (
-        f"{approval['id']:<36}  {approval['status']:<8}  {unattended:<12}  {_created(approval)}  "
-    )
+    """A pending approval also says what the simulated human answers if nobody does."""
+    unanswered = approval["unattended"] if approval["status"] == "pending" else ""
+    status, created = approval["status"], _created(approval)
+    head = f"{approval['id']:<36}  {status:<8}  {unanswered:<10}  {created}  "
     return _row(head, f"{approval['tool']}: {approval['input_summary']}", width)
 
 
-APPROVAL_HEADER = f"{'ID':<36}  {'STATUS':<8}  {'':<12}  {'CREATED':<19}  CALL"
+APPROVAL_HEADER = f"{'ID':<36}  {'STATUS':<8}  {'UNANSWERED':<10}  {'CREATED':<19}  CALL"
 
 
 def _created(row: dict[str, Any]) -> str:
