@@ -5,6 +5,8 @@ call on the real CLI."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -135,7 +137,8 @@ def test_auto_answers_asks_as_the_policy_does(
 def test_nobody_answers_so_the_simulated_human_does(
     quick: Settings, db: sessionmaker[Session], project: Path
 ) -> None:
-    quick.approval_timeout_seconds = 0.3
+    quick.approval_timeout_seconds = 1.2
+    quick.idle_timeout_seconds = 0.5  # a held call is not the agent idling
     agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
     task, events = run_task(quick, db, project, agents, policy=ASK_READS, approvals="human")
 
@@ -150,7 +153,7 @@ def test_nobody_answers_so_the_simulated_human_does(
     )
     assert answer.role == "human"
     assert answer.content == (
-        "No answer within APPROVAL_TIMEOUT_SECONDS=0.3: the simulated human allowed it, as "
+        "No answer within APPROVAL_TIMEOUT_SECONDS=1.2: the simulated human allowed it, as "
         "the policy does unattended"
     )
     paused = [e.data for e in events if e.kind == "status" and e.content == "paused"]
@@ -160,3 +163,34 @@ def test_nobody_answers_so_the_simulated_human_does(
     (decision,) = [e for e in events if e.role == "permission" and e.kind == "allow"]
     assert decision.data["decided_by"] == "simulated_human"
     assert decision.data["approval_id"] == approval.id
+
+
+def test_cancelling_a_task_held_for_approval_ends_it_at_once(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    quick.approval_timeout_seconds = 60
+
+    def cancel_when_held() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with db() as s:
+                held = store.listing(s, status="pending", session_id=None, limit=1)
+                if held:
+                    lifecycle.cancel(s, None, task_id=held[0].task_id, reason="not now")
+                    return
+            time.sleep(0.05)
+
+    canceller = threading.Thread(target=cancel_when_held)
+    canceller.start()
+    started = time.monotonic()
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
+    task, events = run_task(quick, db, project, agents, policy=ASK_READS, approvals="human")
+    canceller.join()
+
+    assert task.status == "cancelled" and time.monotonic() - started < 20
+    with db() as s:
+        (approval,) = store.of_task(s, task_id=task.id)
+    assert (approval.status, approval.reason) == ("expired", "the task was cancelled")
+    assert [e.content for e in events if e.kind == "approval"] == [
+        "Approval expired: the task was cancelled"
+    ]
