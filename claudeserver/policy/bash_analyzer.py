@@ -36,7 +36,7 @@ from .paths import (
     within,
 )
 from .paths import resolve as resolve_path
-from .rules import RuleSet
+from .rules import RuleSet, naming
 from .shell_ast import (
     Assign,
     Command,
@@ -280,7 +280,7 @@ class ShellAnalyzer:
         rule = self.rules.asking("Bash", spelled)
         if rule is not None:
             question = f"`{inv.text}` matches the ask rule `{rule.raw}`"
-            self.asks.append((Ask(ASK_RULE, question, (f"Bash({inv.text})",)), None))
+            self.asks.append((Ask(ASK_RULE, question, naming("Bash", inv.text)), None))
 
     def ask(
         self, inv: Invocation, category: str, question: str, denial: Denial | None = None
@@ -296,7 +296,7 @@ class ShellAnalyzer:
             denial.command = denial.command or inv.text
             if self.rules.lifts_bash(denial, spelled):
                 return
-        self.asks.append((Ask(category, question, (f"Bash({inv.text})",)), denial))
+        self.asks.append((Ask(category, question, naming("Bash", inv.text)), denial))
 
     def _stdin_from(
         self, redirects: tuple[Redirect, ...], state: ShellState, stdin: Stdin

@@ -29,7 +29,7 @@ from .model import (
     deny,
 )
 from .paths import Places, check_read, places_for, real
-from .rules import EDIT_TOOLS, RuleSet
+from .rules import EDIT_TOOLS, RuleSet, naming
 
 ANALYSIS_SECONDS = 1.0
 # Stand-in names the analyzer uses for glob matches, find results and xargs input.
@@ -106,12 +106,13 @@ def _decide(
 def _ask_rule(
     decision: Decision, rules: RuleSet, tool: str, subject: str | Path | None
 ) -> Decision:
-    """A call an `ask_rules` entry names asks (Bash commands are asked about one by one)."""
+    """A call an `ask_rules` entry names asks (Bash commands are asked about one by one).
+    A denial that is not itself a question never becomes one: no person may lift it."""
     rule = rules.asking(tool, [subject])
-    if rule is None:
+    if rule is None or (not decision.allowed and decision.ask is None):
         return decision
     named = f"{tool}({subject})" if subject is not None else tool
-    ask = Ask(ASK_RULE, f"{named} matches the ask rule `{rule.raw}`", (named,))
+    ask = Ask(ASK_RULE, f"{named} matches the ask rule `{rule.raw}`", naming(tool, subject))
     return replace(decision, ask=_merged([*_asks(decision), ask]))
 
 
@@ -153,7 +154,7 @@ def _web_fetch(
         url,
     )
     question = f"WebFetch reads {url}; {host} is not in the session's `fetch_domains`"
-    ask = Ask(ASK_NETWORK, question, (f"WebFetch(domain:{host})",))
+    ask = Ask(ASK_NETWORK, question, naming("WebFetch", f"domain:{host}"))
     return replace(_denied(unlisted), ask=ask)
 
 

@@ -47,6 +47,12 @@ def parse_rule(text: str) -> Rule | None:
     return Rule(match.group("tool"), spec.strip() if spec is not None else None, text)
 
 
+def naming(tool: str, subject: str | Path | None) -> tuple[str, ...]:
+    """The rule naming exactly this call (what a remembered answer adds), if one can."""
+    text = tool if subject is None else f"{tool}({subject})"
+    return (text,) if parse_rule(text) is not None else ()
+
+
 def _parse_all(texts: Iterable[str]) -> tuple[Rule, ...]:
     return tuple(r for r in (parse_rule(t) for t in texts) if r is not None)
 
