@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     idle_timeout_seconds: float = Field(600, gt=0)
     # The simulated human "thinks" this long while a task shows `paused`.
     human_think_seconds: float = Field(1.0, ge=0, le=300)
+    # How long a call held for a person's approval waits before the simulated human
+    # answers it as the policy does unattended (the idle timeout does not run meanwhile).
+    approval_timeout_seconds: float = Field(900, gt=0, le=86_400)
     # Seed for the simulated human's rhythm; unset = a fresh random seed per task.
     human_seed: int | None = None
     # Where task worktrees and snapshots live; keep it outside your projects.

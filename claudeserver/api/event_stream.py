@@ -15,7 +15,7 @@ from claudeserver.api.presenters import task_status
 from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import ClaudeInteraction
 from claudeserver.persistence.notify import CommitNotifier
-from claudeserver.vocabulary import TaskStatus
+from claudeserver.vocabulary import Kind, TaskStatus
 
 BATCH = 500
 POLL_SECONDS = 1.0  # also how often writes from other processes are picked up
@@ -36,6 +36,8 @@ def event_type(row: ClaudeInteraction) -> str:
         return "status"
     if row.kind == "test_result":
         return "test_result"
+    if row.kind in (Kind.APPROVAL_REQUEST.value, Kind.APPROVAL.value):
+        return "approval"
     return "interaction"
 
 

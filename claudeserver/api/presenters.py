@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy.orm import Session as DB
 
 from claudeserver.api.schemas import (
+    ApprovalOut,
     InteractionOut,
     TaskDetail,
     TaskOut,
@@ -16,7 +18,7 @@ from claudeserver.api.schemas import (
 )
 from claudeserver.domain.judging import test_summary, verdict
 from claudeserver.persistence import interactions, testcases
-from claudeserver.persistence.models import Task, TestCase
+from claudeserver.persistence.models import Approval, Task, TestCase
 from claudeserver.vocabulary import TaskStatus
 
 COUNTS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
@@ -78,3 +80,10 @@ def test_case_out(case: TestCase) -> TestCaseOut:
 
 def _fields(task: Task) -> dict[str, object]:
     return {name: getattr(task, name) for name in TaskOut.model_fields if name != "test_summary"}
+
+
+def approval_out(approval: Approval, *, timeout_seconds: float) -> ApprovalOut:
+    fields = {n: getattr(approval, n) for n in ApprovalOut.model_fields if n != "expires_at"}
+    pending = approval.status == "pending"
+    expires = approval.created_at + timedelta(seconds=timeout_seconds) if pending else None
+    return ApprovalOut.model_validate({**fields, "expires_at": expires})

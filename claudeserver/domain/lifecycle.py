@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
-from claudeserver.domain import credentials, spending
+from claudeserver.domain import approvals, credentials, spending
 from claudeserver.domain.executor import Executor
 from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.models import Task
@@ -87,6 +87,8 @@ def cancel(db: DB, executor: Executor | None, *, task_id: str, reason: str) -> b
         db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
         summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
     )  # fmt: skip
+    if moved:
+        approvals.expire_pending(db, task_id=task_id, why="the task was cancelled")
     if moved and executor is not None:
         executor.task_ended(task_id)
     return moved
@@ -151,10 +153,13 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
 def requeue(db: DB, task: Task, *, why: str) -> bool:
     """A task a stopped or dead process left active goes back to the queue; its next run
     resumes the conversation. False when it moved meanwhile (e.g. it finished)."""
-    return tasks.transition(
+    moved = tasks.transition(
         db, task_id=task.id, to=TaskStatus.PENDING, only_from=ACTIVE, note=why,
         queued_for=QueuedFor.RESUME, resumes=task.resumes + 1,
     )  # fmt: skip
+    if moved:  # the agent that waited is gone; the resumed one may ask again
+        approvals.expire_pending(db, task_id=task.id, why=f"the task was requeued ({why})")
+    return moved
 
 
 def _new_attempt(task: Task) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.judging import test_summary
+from claudeserver.persistence import approvals as approval_store
 from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.vocabulary import Kind, Role
 
@@ -42,6 +43,27 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+    }
+    return task.webhook_url or task.session.webhook_url, body
+
+
+def approval_payload(db: DB, approval_id: str) -> tuple[str | None, dict[str, Any]]:
+    """The webhook URL (task's, else session's) and an `approval_waiting` event: a call
+    held for a person's answer (POST /api/v1/approvals/{approval_id})."""
+    approval = approval_store.get(db, approval_id=approval_id)
+    task = tasks.get_task(db, task_id=approval.task_id) if approval else None
+    if approval is None or task is None:
+        return None, {}
+    body = {
+        "event": "approval_waiting",
+        "approval_id": approval.id,
+        "task_id": approval.task_id,
+        "session_id": approval.session_id,
+        "tool": approval.tool,
+        "input": approval.input_summary,
+        "summary": approval.question,
+        "category": approval.category,
+        "created_at": approval.created_at.isoformat(),
     }
     return task.webhook_url or task.session.webhook_url, body
 
@@ -92,10 +114,12 @@ async def deliver(
     secret: str,
     attempts: int,
     base_delay: float,
+    approval_id: str | None = None,
 ) -> bool:
-    """POST the status until a 2xx answer or `attempts` tries; True when delivered."""
+    """POST the status (with `approval_id`: that approval's `approval_waiting` event) until
+    a 2xx answer or `attempts` tries; True when delivered."""
     with db() as s:
-        url, body = payload(s, task_id)
+        url, body = payload(s, task_id) if approval_id is None else approval_payload(s, approval_id)
     if url is None:
         return False
     forbidden = await _resolves_to_forbidden(url)
@@ -111,7 +135,7 @@ async def deliver(
     raw = json.dumps(body, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
-        "X-Claudeserver-Event": f"task.{body['status']}",
+        "X-Claudeserver-Event": "approval.waiting" if approval_id else f"task.{body['status']}",
         "X-Claudeserver-Delivery": str(uuid.uuid4()),
     }
     if secret:

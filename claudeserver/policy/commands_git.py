@@ -13,6 +13,7 @@ from . import git_facts, git_tree
 from .argv import positionals, texts
 from .context import Checker, Invocation
 from .model import (
+    ASK_PUSH,
     EXFILTRATION,
     GIT_REMOTE,
     NETWORK_LISTENER,
@@ -330,7 +331,10 @@ def _push(run: _Git, rest: list[Value], an: Checker) -> None:
             inv.text,
             hard=True,
         )
-    raise Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
+    # Only the task's own branches: a person watching may let it through.
+    question = f"`{inv.text}` pushes the task branch to the remote"
+    disabled = Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
+    an.ask(inv, ASK_PUSH, question, disabled)
 
 
 def _foreign_refs(run: _Git, push: _Push) -> str:

@@ -42,11 +42,12 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     assert set(body) == {
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
-        "baseline_failures", "test_network", "test_services", "max_budget_usd", "created_at",
-        "updated_at",
+        "baseline_failures", "test_network", "test_services", "max_budget_usd", "approvals",
+        "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
     assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")
+    assert body["approvals"] == "auto"
     assert body["project_path"] == str(project)
     assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
     assert body in client.get("/api/v1/sessions").json()

@@ -30,7 +30,6 @@ from claudeserver.domain.taskrun import TaskRun
 from claudeserver.domain.taskrun.workbench import RunnerFactory
 from claudeserver.domain.testrun import RunContext, TestResult
 from claudeserver.persistence import interactions, sessions, tasks
-from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
 from claudeserver.persistence.models import ClaudeInteraction, Task
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import Kind
@@ -134,20 +133,6 @@ class StubRunner:
 
 IMPLEMENT = Reply("Implemented app.py.", files={"app.py": "broken"}, tools=1)
 WRITE_TESTS = Reply("Wrote tests.", files={"test_feature.py": "tests"})
-
-
-@pytest.fixture
-def db(settings: Settings) -> sessionmaker[Session]:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return make_sessionmaker(engine)
-
-
-@pytest.fixture
-def quick(settings: Settings) -> Settings:
-    settings.sandbox = "off"
-    settings.human_think_seconds = 0
-    return settings
 
 
 def run_task(

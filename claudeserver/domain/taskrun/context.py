@@ -21,6 +21,7 @@ from claudeserver.vocabulary import QueuedFor
 @dataclass(frozen=True)
 class TaskContext:
     task_id: str
+    session_id: str
     description: str
     origin: Path  # the user's checkout: the project the workspace is made from
     isolation: str
@@ -36,6 +37,7 @@ class TaskContext:
     test_network: Network
     test_services: tuple[Service, ...]  # host services bridged into confined test runs
     policy_options: PolicyOptions
+    approvals: str  # who answers the policy's asks: "auto" (the simulated human) or "human"
     budget: float  # USD this attempt may spend
     budget_source: str  # the setting `budget` comes from, for the user
     max_iterations: int
@@ -62,6 +64,7 @@ class TaskContext:
         )
         return cls(
             task_id=task.id,
+            session_id=task.session_id,
             description=task.description,
             origin=Path(session.project_path),
             isolation=session.isolation,
@@ -79,6 +82,7 @@ class TaskContext:
             policy_options=PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
             ),
+            approvals=session.approvals,
             budget=budget,
             budget_source=budget_source,
             max_iterations=task.max_iterations or settings.max_iterations,

@@ -18,6 +18,7 @@ from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.conversation import Conversation, Inbox
 from claudeserver.domain.taskrun.errors import TaskFailure
+from claudeserver.domain.taskrun.holds import ApprovalDesk
 from claudeserver.domain.taskrun.journal import Counters, Journal
 from claudeserver.domain.taskrun.review import review
 from claudeserver.domain.taskrun.workbench import (
@@ -103,9 +104,10 @@ class TaskRun:
     async def _work(self) -> None:
         context, settings, journal = self.context, self.settings, self.journal
         bench = await prepare(context, settings, journal, self.runners)
+        desk = ApprovalDesk(context=context, settings=settings, journal=journal, db=self.db)
         conversation = Conversation(
             context=context, settings=settings, journal=journal, bench=bench,
-            agents=self.agents, inbox=self.inbox,
+            agents=self.agents, inbox=self.inbox, desk=desk,
         )  # fmt: skip
         summary = await conversation.run(agent_config(context, settings, bench, self.db))
         if context.review:

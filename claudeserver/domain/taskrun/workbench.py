@@ -137,6 +137,10 @@ def agent_config(
         # In the database, so another worker can resume the conversation. Only with the
         # bundled CLI: an older `claude` rejects the option and would fail every task.
         session_store=DatabaseSessionStore(db) if settings.claude_cli_command is None else None,
+        # Room for a call held for approval, the simulated human's thinking and the policy.
+        gate_timeout_seconds=max(
+            900, settings.approval_timeout_seconds + settings.human_think_seconds + 60
+        ),
     )
 
 

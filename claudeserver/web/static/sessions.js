@@ -27,6 +27,7 @@ export function sessionsView({ main, showError }) {
     placeholder: "MAX_BUDGET_USD" });
   const review = h("input", { id: "session-review", type: "checkbox" });
   const strict = h("input", { id: "session-baseline-block", type: "checkbox" });
+  const approvals = h("input", { id: "session-approvals", type: "checkbox" });
   const form = h("form", { class: "stack", onsubmit: create },
     h("label", { for: "project-path" }, "Project directory (absolute path on the server)"),
     h("div", { class: "row" }, path, h("button", { type: "submit" }, "Create session")),
@@ -41,7 +42,10 @@ export function sessionsView({ main, showError }) {
           h("label", { for: "session-review" }, "Review each change")),
         h("div", { class: "check" }, strict,
           h("label", { for: "session-baseline-block" },
-            "Tests failing before a task must pass too")))),
+            "Tests failing before a task must pass too")),
+        h("div", { class: "check" }, approvals,
+          h("label", { for: "session-approvals" },
+            "Ask me before risky calls (approvals)")))),
   );
   replace(main,
     h("h1", {}, "Sessions"),
@@ -62,6 +66,7 @@ export function sessionsView({ main, showError }) {
     if (budget.value) body.max_budget_usd = Number(budget.value);
     if (review.checked) body.review = true;
     if (strict.checked) body.baseline_failures = "block";
+    if (approvals.checked) body.approvals = "human";
     try {
       const session = await call("POST", "/api/v1/sessions", body);
       location.hash = `#/sessions/${encodeURIComponent(session.id)}`;

@@ -6,6 +6,7 @@
 // workspace and conversation) once it has finished.
 
 import { call, stream } from "./api.js";
+import { approvalsPanel } from "./approvals.js";
 import { changesSection } from "./changes.js";
 import { TERMINAL, badge, h, money, replace, when } from "./dom.js";
 import { findingsList } from "./findings.js";
@@ -51,6 +52,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
     h("h2", { id: "review-h" }, "Review findings"), findings);
   const changes = changesSection(path, { notify, showError,
     onWorkspaceRemoved: () => scheduleRefresh() });
+  const approvals = approvalsPanel(`${path}/approvals`, { notify, showError });
   const timeline = h("ol", { id: "timeline", class: "timeline" });
   const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
   const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
@@ -65,7 +67,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
 
   replace(main, back, title,
     h("div", { class: "row status-row" }, status, progress),
-    denials, summary, stats,
+    approvals.element, denials, summary, stats,
     h("div", { class: "row actions" }, cancel, retry, remove),
     h("form", { id: "message-form", class: "stack", onsubmit: doSend },
       messageLabel, message, messageHint, h("div", {}, send)),
@@ -230,12 +232,15 @@ export function taskView(taskId, { main, notify, showError, go }) {
         replace(progress, data.content);
       } else if (data.kind === "result" || data.kind === "error") {
         scheduleRefresh();
+      } else if (data.kind === "approval_request" || data.kind === "approval") {
+        approvals.refresh();
       }
     };
     source = stream(`${path}/events`, { after: lastSequence }, {
       status: onEvent,
       interaction: onEvent,
       test_result: onEvent,
+      approval: onEvent,
       done: (data) => {
         // The server closes the stream after `done`; without this the browser
         // would reconnect to it forever.
@@ -244,6 +249,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
         renderStatus(data.status, data.progress);
         scheduleRefresh();
         changes.refresh();
+        approvals.refresh();
       },
     });
   }
@@ -326,6 +332,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
   call("GET", path).then((detail) => {
     renderTask(detail);
     changes.refresh(); // a note when there is no workspace yet
+    approvals.refresh();
     detail.interactions.forEach(addEntry);
     follow(); // replays whatever the detail capped, then follows live
   }, showError);
