@@ -41,9 +41,6 @@ from claudeserver.agent.events import (
 )
 from claudeserver.agent.protocol import AgentConfig, Answerer, Gate
 
-# What the CLI asks can_use_tool when a sandboxed command reaches a host not allowlisted.
-SANDBOX_NETWORK = "SandboxNetworkAccess"
-
 
 class AgentSession:
     """`async with AgentSession(config, gate, answer):` then `send()` and `turn()` (the
@@ -203,13 +200,8 @@ class AgentSession:
             questions = list(tool_input.get("questions") or [])
             answers = await self._answer_questions(questions)
             return PermissionResultAllow(updated_input={"questions": questions, "answers": answers})
-        if tool_name == SANDBOX_NETWORK:
-            # The sandbox asks only for hosts outside its allowedDomains.
-            host = tool_input.get("host", "?")
-            return PermissionResultDeny(
-                message=f"denied: sandboxed commands may not reach {host}; it is not in "
-                "SANDBOX_ALLOWED_DOMAINS"
-            )
+        # Other tools reach here only when the CLI would prompt; SandboxNetworkAccess is
+        # its sandbox asking for a host outside allowedDomains: the policy judges both.
         decision = await self._gate(tool_name, tool_input, None)
         if decision.allowed:
             return PermissionResultAllow()

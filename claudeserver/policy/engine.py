@@ -32,6 +32,9 @@ from .paths import Places, check_read, places_for, real
 from .rules import EDIT_TOOLS, RuleSet, naming
 
 ANALYSIS_SECONDS = 1.0
+# The pseudo tool Claude Code's sandbox asks about when a command reaches a host that is
+# not in its allowedDomains.
+SANDBOX_NETWORK = "SandboxNetworkAccess"
 # Stand-in names the analyzer uses for glob matches, find results and xargs input.
 _PLACEHOLDER = re.compile(r"/__(glob_match|found|listed|xargs_item|extracted|glob_item)__")
 
@@ -86,6 +89,8 @@ def _decide(
     elif tool == "WebFetch":
         subject = required_string(tool_input, "url")
         decision = _web_fetch(subject, config, places, rules, here)
+    elif tool == SANDBOX_NETWORK:
+        decision = _sandbox_network(required_string(tool_input, "host"), config, rules)
     elif tool == "WebSearch":
         query = tool_input.get("query")
         subject = query if isinstance(query, str) else None
@@ -156,6 +161,33 @@ def _web_fetch(
     question = f"WebFetch reads {url}; {host} is not in the session's `fetch_domains`"
     ask = Ask(ASK_NETWORK, question, naming("WebFetch", f"domain:{host}"))
     return replace(_denied(unlisted), ask=ask)
+
+
+def _sandbox_network(host: str, config: PolicyConfig, rules: RuleSet) -> Decision:
+    """A sandboxed command reaching a host outside SANDBOX_ALLOWED_DOMAINS: the CLI's
+    sandbox asks. Judged like WebFetch of that host, so one answer (and one remembered
+    `WebFetch(domain:…)` rule) covers both ways of reaching it."""
+    url = f"https://{host}/"
+    _deny_by_rule(rules, "WebFetch", [url])
+    host = network.check_fetch(url, config)
+    if network.listed(host, config.fetch_domains):
+        return allow(f"allowed: {host} is in the session's `fetch_domains`")
+    rule = rules.allowing("WebFetch", [url]) or rules.approving("WebFetch", [url])
+    if rule is not None:
+        return allow(f"allowed: reaching {host} is permitted by the rule `{rule.raw}`")
+    question = (
+        f"A command reaches {host}, which is not in SANDBOX_ALLOWED_DOMAINS or the "
+        "session's `fetch_domains`"
+    )
+    unlisted = Denial(
+        UNLISTED_DOMAIN,
+        f"sandboxed commands may not reach {host}; it is not in SANDBOX_ALLOWED_DOMAINS or "
+        f"the session's `fetch_domains`",
+        url,
+    )
+    return replace(
+        _denied(unlisted), ask=Ask(ASK_NETWORK, question, naming("WebFetch", f"domain:{host}"))
+    )
 
 
 def _bash(

@@ -22,6 +22,7 @@ from tests.models import calculator
 pytestmark = pytest.mark.agent
 
 PUSH = "git push origin claudeserver/demo"
+HOST = "blog.example.org"
 ALLOWED = "allowed: no command in this line is destructive or outside the project"
 
 
@@ -46,6 +47,8 @@ def test_held_calls_are_answered_remembered_or_left_to_the_simulated_human(
         bash("touch approved.txt"),  # held: the user allows it, remembered
         bash("touch approved.txt"),  # the remembered answer: not asked again
         bash("touch refused.txt"),  # held: the user denies it
+        # Allowed, but its sandbox asks to reach a host off its allowlist: held, allowed.
+        bash(f"curl -s -m 5 http://{HOST}/ || true"),
         bash(PUSH),  # held: nobody answers, the simulated human denies it as the policy does
     )
     fake = fake_model(calculator(task_steps=steps))
@@ -74,9 +77,15 @@ def test_held_calls_are_answered_remembered_or_left_to_the_simulated_human(
     (second,) = _pending(api, 1)
     assert second["input_summary"] == "touch refused.txt"
     assert (project / "approved.txt").exists()
-    settings.approval_timeout_seconds = 1  # the next call waits for nobody for long
     answer = {"decision": "deny", "reason": "not that file"}
     assert api.post(f"/api/v1/approvals/{second['id']}", json=answer).status_code == 200
+
+    (third,) = _pending(api, 1)
+    assert (third["tool"], third["input_summary"]) == ("SandboxNetworkAccess", HOST)
+    settings.approval_timeout_seconds = 1  # the next call waits for nobody for long
+    assert (
+        api.post(f"/api/v1/approvals/{third['id']}", json={"decision": "allow"}).status_code == 200
+    )
 
     task = wait_for(api, task_id)
     assert task["status"] == "completed", task["summary"]
@@ -85,6 +94,7 @@ def test_held_calls_are_answered_remembered_or_left_to_the_simulated_human(
     assert [(a["input_summary"], a["status"], a["decided_by"]) for a in approvals] == [
         ("touch approved.txt", "allowed", "user"),
         ("touch refused.txt", "denied", "user"),
+        (HOST, "allowed", "user"),
         (PUSH, "denied", "simulated_human"),
     ]
     assert api.get(f"/api/v1/sessions/{session['id']}").json()["policy"]["approved_rules"] == [
@@ -100,12 +110,15 @@ def test_held_calls_are_answered_remembered_or_left_to_the_simulated_human(
         for i in task["interactions"]
         if i["kind"] in ("approval", "allow", "deny")
     ]
-    assert timeline[:7] == [
+    assert timeline[:10] == [
         ("user", "approval", "Allowed by the user (remembered: Bash(touch approved.txt))"),
         ("permission", "allow", "allowed by the user"),
         ("permission", "allow", ALLOWED),
         ("user", "approval", "Denied by the user: not that file"),
         ("permission", "deny", "denied by the user: not that file"),
+        ("permission", "allow", ALLOWED),
+        ("user", "approval", "Allowed by the user"),
+        ("permission", "allow", "allowed by the user"),
         ("human", "approval", timeout),
         ("permission", "deny", f"denied: `git push` is disabled for this project ({timeout})"),
     ]  # fmt: skip

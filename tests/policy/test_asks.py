@@ -95,6 +95,26 @@ def test_web_fetch_outside_the_allowlist_asks(project: Path) -> None:
     assert not metadata.allowed and metadata.ask is None
 
 
+def test_a_sandboxed_command_reaching_an_unlisted_host_asks(project: Path) -> None:
+    """Claude Code's sandbox asks `SandboxNetworkAccess` for a host outside its allowlist;
+    it is judged as WebFetch of that host, and one remembered answer covers both."""
+    config = _config(project, fetch_domains=["api.example.com"])
+    reach = decide("SandboxNetworkAccess", {"host": "blog.example.org"}, config)
+    assert (reach.allowed, reach.category) == (False, "unlisted_domain")
+    assert "SANDBOX_ALLOWED_DOMAINS" in reach.reason
+    assert reach.ask is not None and reach.ask.category == "network"
+    assert reach.ask.rules == ("WebFetch(domain:blog.example.org)",)
+    assert decide("SandboxNetworkAccess", {"host": "api.example.com"}, config).allowed
+    internal = decide("SandboxNetworkAccess", {"host": "169.254.169.254"}, config)
+    assert not internal.allowed and internal.ask is None
+    approved = replace(config, approved_rules=reach.ask.rules)
+    assert decide("SandboxNetworkAccess", {"host": "blog.example.org"}, approved).allowed
+    fetch = {"url": "https://blog.example.org/a", "prompt": "?"}
+    assert decide("WebFetch", fetch, approved).allowed
+    denied = replace(config, deny_rules=("WebFetch(domain:blog.example.org)",))
+    assert decide("SandboxNetworkAccess", {"host": "blog.example.org"}, denied).ask is None
+
+
 def test_ask_rules_for_any_tool_and_answers_remembered(project: Path) -> None:
     config = _config(
         project,

@@ -45,7 +45,7 @@ class Answer:
 
 def summary(tool: str, tool_input: Mapping[str, Any]) -> str:
     """What the call does, in a line a person can judge (its secrets redacted)."""
-    for key in ("command", "url", "file_path", "notebook_path", "path", "query"):
+    for key in ("command", "url", "file_path", "notebook_path", "path", "query", "host"):
         value = tool_input.get(key)
         if isinstance(value, str):
             return redact(value[:SUMMARY_CHARS], env_secrets())
