@@ -177,6 +177,35 @@ def build(connect: Connect) -> MCPServer:
         lines = [f"{t['id']}  {t['status']:<9}  {_first_line(t['description'])}" for t in tasks]
         return _result({"tasks": tasks}, f"{len(tasks)} tasks", *lines)
 
+    @server.tool(annotations=READ_ONLY)
+    async def list_approvals(
+        ctx: Context,
+        status: Literal["pending", "allowed", "denied", "expired"] | None = "pending",
+        limit: Annotated[int, Field(ge=1, le=500)] = 50,
+    ) -> CallToolResult:
+        """Grey-zone tool calls of sessions with approvals "human": by default the ones
+        an agent is held at, waiting for an answer."""
+        async with connect(ctx) as api:
+            found = await api.get("/api/v1/approvals", status=status, limit=limit)
+        lines = [f"{a['id']}  {a['status']:<8} {a['tool']}: {a['input_summary']}" for a in found]
+        return _result({"approvals": found}, f"{len(found)} approvals", *lines)
+
+    @server.tool()
+    async def answer_approval(
+        ctx: Context,
+        approval_id: Annotated[str, Field(min_length=1, max_length=64)],
+        decision: Literal["allow", "deny"],
+        reason: Annotated[str | None, Field(description="told to the agent")] = None,
+        remember: Annotated[
+            bool, Field(description="add a rule to the session: the call is not asked again")
+        ] = False,
+    ) -> CallToolResult:
+        """Allow or deny the call an agent is held at; the agent goes on with the answer."""
+        body = present({"decision": decision, "reason": reason, "remember": remember})
+        async with connect(ctx) as api:
+            approval = await api.post(f"/api/v1/approvals/{approval_id}", body)
+        return _result(approval, f"approval {approval_id} {approval['status']}")
+
     @server.resource(
         "claudeserver://tasks/{task_id}/timeline",
         mime_type="application/json",

@@ -36,6 +36,8 @@ TOOLS = {
     "send_message",
     "cancel_task",
     "list_tasks",
+    "list_approvals",
+    "answer_approval",
 }
 UNKNOWN = "task no-such-task not found (HTTP 404)"
 
@@ -142,6 +144,14 @@ async def test_refusals_are_errors_with_the_apis_message(connect: Connect, tmp_p
             assert isinstance(result, CallToolResult)
             assert result.is_error
             assert text(result) == f"Error executing tool {tool}: {UNKNOWN}"
+
+        approvals = await call(client, "list_approvals")
+        assert (approvals.structured_content, text(approvals)) == ({"approvals": []}, "0 approvals")
+        unknown = await client.call_tool(
+            "answer_approval", {"approval_id": "no-such-approval", "decision": "allow"}
+        )
+        assert isinstance(unknown, CallToolResult)
+        assert unknown.is_error and text(unknown).endswith("(HTTP 404)")
 
         missing = await client.call_tool("create_session", {"project_path": str(tmp_path / "x")})
         assert isinstance(missing, CallToolResult)
