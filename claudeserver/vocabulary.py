@@ -83,6 +83,7 @@ class Kind(str, enum.Enum):
     COMPACTION = "compaction"  # Claude Code summarised the conversation to make room
     CLI_STATUS = "cli_status"  # the CLI's own status notices (not the task's)
     CONTEXT_RESTART = "context_restart"  # a fresh conversation; data names the one before
+    COMMENT = "comment"  # a review comment on the diff: added, edited, resolved, sent, addressed
 
 
 class QueuedFor(str, enum.Enum):

@@ -56,6 +56,7 @@ def create_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -
         model=body.model,
         fallback_model=body.fallback_model,
         webhook_url=body.webhook_url,
+        webhook_format=body.webhook_format,
         policy=body.policy,
         trust_project_settings=body.trust_project_settings,
         review=body.review,
