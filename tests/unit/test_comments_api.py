@@ -3,7 +3,6 @@ and changed by the test, and a round's changes are played by editing it again.""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,22 +12,11 @@ from fastapi.testclient import TestClient
 
 from claudeserver.api.app import create_app
 from claudeserver.domain import comments
-from claudeserver.domain.workspace import Workspace, create_worktree
+from claudeserver.domain.workspace import Workspace
 from claudeserver.persistence import repository as repo
 from claudeserver.settings import Settings
-
-HALF = "\n\ndef half(x):\n    return x / 2\n"
-BASE = (
-    "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    # twice\n    return x * 2\n" + HALF
-)
-CHANGED = "def add(a, b):\n    return a + b\n\n\ndef double(x):\n    return x * 2\n" + HALF
-
-
-def git(repo_dir: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo_dir), "-c", "user.name=u", "-c", "user.email=u@x", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+from tests import reviewing
+from tests.reviewing import BASE, make_repo
 
 
 @pytest.fixture
@@ -39,25 +27,13 @@ def client(settings: Settings, database_url: str) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def git_project(project: Path) -> Path:
-    (project / "mathutil.py").write_text(BASE)
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "base")
-    return project
+def git_repo(project: Path) -> Path:
+    return make_repo(project)
 
 
-def finished_task(client: TestClient, project: Path, settings: Settings) -> tuple[str, Workspace]:
-    """A completed task whose worktree changed add() and removed a comment line."""
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
-    task_id = client.post(
-        "/api/v1/tasks", json={"session_id": session["id"], "description": "Fix add"}
-    ).json()["id"]
-    ws = create_worktree(project, task_id=task_id, base_branch="main", root=settings.workspaces_dir)
-    (ws.path / "mathutil.py").write_text(CHANGED)
-    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.update_task(db, task_id=task_id, workspace=ws.to_json(), status="completed")
-    return task_id, ws
+def finished_task(client: TestClient, git_repo: Path, settings: Settings) -> tuple[str, Workspace]:
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    return reviewing.finished_task(client, factory, git_repo, settings.workspaces_dir)
 
 
 def comment(client: TestClient, task_id: str, **body: Any) -> Any:
@@ -70,9 +46,9 @@ def timeline(client: TestClient, task_id: str) -> list[dict[str, Any]]:
 
 
 def test_comments_are_made_listed_edited_resolved_and_deleted(
-    client: TestClient, git_project: Path, settings: Settings
+    client: TestClient, git_repo: Path, settings: Settings
 ) -> None:
-    task_id, _ = finished_task(client, git_project, settings)
+    task_id, _ = finished_task(client, git_repo, settings)
     made = comment(client, task_id, file="mathutil.py", line=2, body="Check the types too.")
     assert made.status_code == 201, made.text
     body = made.json()
@@ -102,7 +78,7 @@ def test_comments_are_made_listed_edited_resolved_and_deleted(
     assert entries[1]["content"].startswith("comment added on mathutil.py:-6: ")
 
     # Unknown tasks and comments, and another task's comment, are 404.
-    other, _ = finished_task(client, git_project, settings)
+    other, _ = finished_task(client, git_repo, settings)
     for method, url in [
         ("get", "/api/v1/tasks/nope/comments"),
         ("post", "/api/v1/tasks/nope/comments"),
@@ -119,9 +95,9 @@ def test_comments_are_made_listed_edited_resolved_and_deleted(
 
 
 def test_a_comment_must_be_on_a_line_of_the_diff_and_say_something(
-    client: TestClient, git_project: Path, settings: Settings
+    client: TestClient, git_repo: Path, settings: Settings
 ) -> None:
-    task_id, _ = finished_task(client, git_project, settings)
+    task_id, _ = finished_task(client, git_repo, settings)
 
     def refused(body: dict[str, Any]) -> tuple[str, str]:
         response = comment(client, task_id, **body)
@@ -153,9 +129,9 @@ def test_a_comment_must_be_on_a_line_of_the_diff_and_say_something(
 
 
 def test_review_findings_become_comments_in_one_call(
-    client: TestClient, git_project: Path, settings: Settings
+    client: TestClient, git_repo: Path, settings: Settings
 ) -> None:
-    task_id, _ = finished_task(client, git_project, settings)
+    task_id, _ = finished_task(client, git_repo, settings)
     assert comment(client, task_id, from_finding=0).status_code == 422  # no review yet
     findings = [
         {"severity": "warning", "file": "mathutil.py", "line": 2, "comment": "Strings too."},
@@ -183,9 +159,9 @@ def test_review_findings_become_comments_in_one_call(
 
 
 def test_a_round_sends_every_open_comment_and_marks_those_whose_lines_changed(
-    client: TestClient, git_project: Path, settings: Settings
+    client: TestClient, git_repo: Path, settings: Settings
 ) -> None:
-    task_id, ws = finished_task(client, git_project, settings)
+    task_id, ws = finished_task(client, git_repo, settings)
     send = f"/api/v1/tasks/{task_id}/comments/send"
     nothing = client.post(send)
     assert nothing.status_code == 409 and "no unresolved comments" in nothing.json()["detail"]
