@@ -3,6 +3,7 @@
 
 import { call, stream } from "./api.js";
 import { badge, coalesced, h, money, replace, when } from "./dom.js";
+import { notifyOf } from "./notifications.js";
 
 const PAGE = 500; // tasks per page of the list (the API's maximum)
 const RELOAD_MS = 300; // an unknown task: reload soon (debounced)
@@ -12,7 +13,7 @@ export function sessionView(sessionId, { main, showError, go }) {
   const title = h("h1", {}, "Session");
   const info = h("p", { id: "session-info", class: "muted" });
   const tbody = h("tbody");
-  const rows = new Map(); // task id -> {badge cell, progress cell}
+  const rows = new Map(); // task id -> {badge cell, progress cell, description}
   const remove = h("button", { type: "button", class: "danger", onclick: doDelete },
     "Delete session");
   let session = null;
@@ -110,7 +111,7 @@ export function sessionView(sessionId, { main, showError, go }) {
     replace(tbody, tasks.map((task) => {
       const status = h("td", { "aria-live": "polite" }, badge(task.status));
       const progress = h("td", { class: "progress" }, task.progress || "");
-      rows.set(task.id, { status, progress });
+      rows.set(task.id, { status, progress, description: task.description });
       return h("tr", {}, status,
         h("td", {}, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, class: "clamp" },
           task.description)),
@@ -137,6 +138,7 @@ export function sessionView(sessionId, { main, showError, go }) {
   // current one. A task not in the table yet (created elsewhere) means a reload.
   function onStatus(data) {
     const row = rows.get(data.task_id);
+    notifyOf(data, row && row.description);
     if (!row) {
       reload.schedule(RELOAD_MS);
     } else if (data.kind === "status") {
