@@ -3,6 +3,7 @@ the tasks' states are written by the test (no worker runs them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,29 @@ def move(app: FastAPI, task_id: str, *statuses: TaskStatus, progress: str | None
         for status in statuses:
             fields = {"progress": progress} if progress else {}
             assert repo.transition(db, task_id=task_id, to=status, **fields), status
+
+
+def test_the_webhook_format_is_chosen_in_the_session_and_task_forms(
+    page: Page, dashboard: str, project: Path
+) -> None:
+    page.goto("/")
+    page.get_by_label("Project directory").fill(str(project))
+    page.get_by_text("Options").click()
+    page.get_by_label("Webhook URL").fill("https://hooks.slack.com/services/T/B/X")
+    page.get_by_label("Webhook format").select_option("slack")
+    page.get_by_role("button", name="Create session").click()
+    expect(page).to_have_url(re.compile(r"#/sessions/"))
+    page.get_by_label("What should the agent do?").fill("Fix add")
+    page.get_by_text("Options").click()
+    page.get_by_label("Webhook format").select_option("json")
+    page.get_by_role("button", name="Submit task").click()
+    expect(page).to_have_url(re.compile(r"#/tasks/"))
+
+    task_id = page.url.rsplit("/", 1)[-1]
+    with httpx.Client(base_url=dashboard) as http:
+        task = http.get(f"/api/v1/tasks/{task_id}").json()
+        session = http.get(f"/api/v1/sessions/{task['session_id']}").json()
+    assert (session["webhook_url"], session["webhook_format"]) == (
+        "https://hooks.slack.com/services/T/B/X", "slack",
+    )  # fmt: skip
+    assert (task["webhook_url"], task["webhook_format"]) == (None, "json")

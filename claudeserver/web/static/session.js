@@ -36,6 +36,10 @@ export function sessionView(sessionId, { main, showError, go }) {
     placeholder: "the session's" });
   const webhook = h("input", { id: "task-webhook", type: "url", autocomplete: "off",
     placeholder: "the session's" });
+  const webhookFormat = h("select", { id: "task-webhook-format" },
+    h("option", { value: "" }, "the session's"),
+    h("option", { value: "json" }, "JSON (signed)"),
+    h("option", { value: "slack" }, "Slack message"));
   const review = h("select", { id: "task-review" },
     h("option", { value: "" }, "as the session says"),
     h("option", { value: "yes" }, "yes"),
@@ -51,6 +55,7 @@ export function sessionView(sessionId, { main, showError, go }) {
         field("task-priority", "Priority (higher runs first)", priority),
         field("task-fallback-model", "Fallback model", fallback),
         field("task-webhook", "Webhook URL", webhook),
+        field("task-webhook-format", "Webhook format", webhookFormat),
         field("task-review", "Review the change", review))),
     h("div", {}, h("button", { type: "submit" }, "Submit task")),
   );
@@ -77,6 +82,7 @@ export function sessionView(sessionId, { main, showError, go }) {
     if (priority.value && Number(priority.value) !== 0) body.priority = Number(priority.value);
     if (fallback.value.trim()) body.fallback_model = fallback.value.trim();
     if (webhook.value.trim()) body.webhook_url = webhook.value.trim();
+    if (webhookFormat.value) body.webhook_format = webhookFormat.value;
     if (review.value) body.review = review.value === "yes";
     try {
       const task = await call("POST", "/api/v1/tasks", body);
