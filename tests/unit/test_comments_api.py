@@ -180,6 +180,8 @@ def test_a_round_sends_every_open_comment_and_marks_those_whose_lines_changed(
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         repo.update_task(db, task_id=task_id, status="completed")
 
+    forged = client.post(send, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403  # another site's page cannot send them
     queued = client.post(send)
     assert queued.status_code == 200, queued.text
     assert (queued.json()["status"], queued.json()["attempt"]) == ("pending", 2)
