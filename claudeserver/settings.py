@@ -52,12 +52,18 @@ class Settings(BaseSettings):
     idle_timeout_seconds: float = Field(600, gt=0)
     # The simulated human "thinks" this long while a task shows `paused`.
     human_think_seconds: float = Field(1.0, ge=0, le=300)
+    # How long a call held for a person's approval waits before the simulated human
+    # answers it as the policy does unattended (the idle timeout does not run meanwhile).
+    approval_timeout_seconds: float = Field(900, gt=0, le=86_400)
     # Seed for the simulated human's rhythm; unset = a fresh random seed per task.
     human_seed: int | None = None
     # Where task worktrees and snapshots live; keep it outside your projects.
     workspaces_dir: Path = Field(
         default_factory=lambda: Path.home() / ".claudeserver" / "workspaces"
     )
+    # What a task may add to its workspace and private home together (MB), measured after
+    # each agent turn and test round; past it the task fails. 0 = no cap.
+    workspace_disk_limit_mb: int = Field(10_240, ge=0, le=100_000_000)
     workspace_retention_hours: float = Field(168, gt=0)
     # How often finished workspaces past their retention are looked for.
     workspace_cleanup_seconds: float = Field(600, gt=0)

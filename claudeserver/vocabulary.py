@@ -83,6 +83,8 @@ class Kind(str, enum.Enum):
     COMPACTION = "compaction"  # Claude Code summarised the conversation to make room
     CLI_STATUS = "cli_status"  # the CLI's own status notices (not the task's)
     CONTEXT_RESTART = "context_restart"  # a fresh conversation; data names the one before
+    APPROVAL_REQUEST = "approval_request"  # a grey-zone call waits for a person's answer
+    APPROVAL = "approval"  # its answer (by the user, or the simulated human), or its expiry
     COMMENT = "comment"  # a review comment on the diff: added, edited, resolved, sent, addressed
 
 

@@ -125,8 +125,10 @@ def wait_for(
     raise AssertionError(f"task {task_id} did not reach {until}: {body}")
 
 
-def submit(client: TestClient, project: Path, description: str) -> str:
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)})
+def submit(client: TestClient, project: Path, description: str, **session_options: Any) -> str:
+    """A new session on `project` (with `session_options`) and a task in it: its id."""
+    body = {"project_path": str(project), **session_options}
+    session = client.post("/api/v1/sessions", json=body)
     assert session.status_code == 201, session.text
     task = client.post(
         "/api/v1/tasks", json={"session_id": session.json()["id"], "description": description}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.workspace import Workspace, create_worktree
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 
 HALF = "\n\ndef half(x):\n    return x / 2\n"
 BASE = (
@@ -49,5 +49,5 @@ def finished_task(
     ws = create_worktree(project, task_id=task_id, base_branch="main", root=workspaces)
     (ws.path / "mathutil.py").write_text(CHANGED)
     with factory() as db:
-        repo.update_task(db, task_id=task_id, workspace=ws.to_json(), status="completed")
+        tasks.update_task(db, task_id=task_id, workspace=ws.to_json(), status="completed")
     return str(task_id), ws

@@ -39,6 +39,9 @@ class AgentConfig:
     trust_project_settings: bool = False
     # Where the transcript is mirrored and resumed from, besides the CLI's local files.
     session_store: DatabaseSessionStore | None = None
+    # How long the CLI waits for the gate's answer to one call: the gate may hold a call
+    # while the simulated human thinks, or while it waits for a person's approval.
+    gate_timeout_seconds: float = 900
 
 
 class Agent(Protocol):

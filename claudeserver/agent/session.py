@@ -43,8 +43,6 @@ from claudeserver.agent.protocol import AgentConfig, Answerer, Gate
 
 # What the CLI asks can_use_tool when a sandboxed command reaches a host not allowlisted.
 SANDBOX_NETWORK = "SandboxNetworkAccess"
-# The gate may hold a call while the simulated human "thinks"; give it room.
-HOOK_TIMEOUT_SECONDS = 900
 
 
 class AgentSession:
@@ -163,7 +161,7 @@ class AgentSession:
                     HookMatcher(
                         matcher=None,
                         hooks=[self._pre_tool_use],
-                        timeout=HOOK_TIMEOUT_SECONDS,
+                        timeout=config.gate_timeout_seconds,
                         on_failure="block",
                     )
                 ]

@@ -1,4 +1,4 @@
-"""Dependency aliases for routes.
+"""Dependency and parameter aliases for routes.
 
 All `async def`: FastAPI runs plain `def` dependencies in its thread pool, and a thread
 hop per dependency costs more than the work they do (none of it waits for long).
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session as DB
 
 from claudeserver.domain.executor import Executor
@@ -35,3 +35,5 @@ async def _executor(request: Request) -> Executor | None:
 SessionDep = Annotated[DB, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ExecutorDep = Annotated["Executor | None", Depends(_executor)]
+# ?branch=true on the deletes that remove a task's workspace
+DeleteBranch = Annotated[bool, Query(description="also delete the task's branch")]

@@ -98,3 +98,7 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def not_now(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def gone(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=410)

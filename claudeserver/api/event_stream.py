@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.api.presenters import task_status
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import ClaudeInteraction
 from claudeserver.persistence.notify import CommitNotifier
-from claudeserver.vocabulary import TaskStatus
+from claudeserver.vocabulary import Kind, TaskStatus
 
 BATCH = 500
 POLL_SECONDS = 1.0  # also how often writes from other processes are picked up
@@ -36,6 +36,8 @@ def event_type(row: ClaudeInteraction) -> str:
         return "status"
     if row.kind == "test_result":
         return "test_result"
+    if row.kind in (Kind.APPROVAL_REQUEST.value, Kind.APPROVAL.value):
+        return "approval"
     return "interaction"
 
 
@@ -65,8 +67,8 @@ async def task_events(
 
     def fetch() -> tuple[Sequence[ClaudeInteraction], dict[str, Any] | None]:
         with db() as s:  # one snapshot: no row can slip in between the two reads
-            rows = repo.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
-            task = repo.get_task(s, task_id=task_id)
+            rows = interactions.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
+            task = tasks.get_task(s, task_id=task_id)
             if task is None or not TaskStatus(task.status).is_terminal:
                 return rows, None
             return rows, task_status(s, task).model_dump(mode="json")
@@ -99,7 +101,7 @@ async def all_events(
 
     def fetch() -> Sequence[ClaudeInteraction]:
         with db() as s:
-            return repo.interactions_after(
+            return interactions.interactions_after(
                 s, task_id=None, after=cursor, limit=BATCH, session_id=session_id
             )
 

@@ -153,16 +153,23 @@ class SessionCreate(RequestBody):
         description='tests already failing before a task: "ignore" (reported as pre-existing, '
         'not held against the agent) or "block" (they must pass too)',
     )
-    test_network: Literal["loopback", "host"] = Field(
+    test_network: Literal["loopback", "fetch_domains", "host"] = Field(
         "loopback",
-        description='network of the test runs: "loopback" (local connections only) or "host" '
-        "(the machine's network, for tests that need the internet)",
+        description='network of the test runs: "loopback" (local connections only), '
+        '"fetch_domains" (also the hosts the agent may reach — the policy\'s fetch_domains — '
+        'through a filtering proxy) or "host" (the machine\'s whole network)',
     )
     max_budget_usd: float | None = Field(
         None, gt=0, le=10_000,
         description="spend limit per task attempt for this session's tasks (default: "
         "MAX_BUDGET_USD); a task's own max_budget_usd wins",
     )  # fmt: skip
+    approvals: Literal["auto", "human"] = Field(
+        "auto",
+        description='who answers grey-zone calls the policy asks about: "auto" (the simulated '
+        'human, as the policy does unattended) or "human" (a person, via /api/v1/approvals; '
+        "the agent waits up to APPROVAL_TIMEOUT_SECONDS)",
+    )
 
     test_services: list[str] = Field(
         default_factory=list, max_length=20,
@@ -202,6 +209,7 @@ class SessionOut(BaseModel):
     test_network: str
     test_services: list[str]
     max_budget_usd: float | None
+    approvals: str
     created_at: datetime
     updated_at: datetime
 
@@ -406,3 +414,36 @@ class HealthOut(BaseModel):
     sandbox: str
     # "ok: <which>", "missing: <what to do>" or "rejected: <what the API said> … <what to do>"
     credentials: str
+
+
+class ApprovalAnswer(RequestBody):
+    decision: Literal["allow", "deny"]
+    reason: str | None = Field(None, max_length=10_000, description="told to the agent")
+    remember: bool = Field(
+        False, description="add a rule for this call to the session's policy: not asked again"
+    )
+
+
+class ApprovalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    task_id: str
+    session_id: str
+    tool: str
+    input_summary: str = Field(description="the command, URL or path (secrets redacted)")
+    category: str = Field(description="network, push, install, mass_delete or ask_rule")
+    question: str = Field(description="why the policy asks")
+    unattended: Literal["allow", "deny"] = Field(
+        description="the policy's answer when nobody answers (the simulated human's)"
+    )
+    rules: list[str] = Field(description="the rules `remember` adds")
+    status: Literal["pending", "allowed", "denied", "expired"]
+    decided_by: str | None = Field(description="user or simulated_human")
+    reason: str | None
+    remember: bool
+    created_at: datetime
+    decided_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="while pending: when the simulated human answers instead"
+    )

@@ -107,6 +107,25 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     delete_session.add_argument("session_id")
     _handle(delete_session, "delete_session")
 
+    approvals = subparsers.add_parser(
+        "approvals", parents=[common], help="calls held for a person's approval, newest first"
+    )
+    approvals.add_argument(
+        "--status", default="pending", choices=("pending", "allowed", "denied", "expired", "all")
+    )
+    approvals.add_argument("--task", help="only this task's approvals")
+    approvals.add_argument("--json", action="store_true", help="print the approvals as JSON")
+    _handle(approvals, "approvals")
+
+    for verb, text in (("approve", "allow a held call"), ("deny", "deny a held call")):
+        answer = subparsers.add_parser(verb, parents=[common], help=text)
+        answer.add_argument("approval_id")
+        answer.add_argument("--reason", help="told to the agent")
+        answer.add_argument(
+            "--remember", action="store_true", help="add a rule to the session: not asked again"
+        )
+        _handle(answer, verb)
+
 
 def _handle(parser: argparse.ArgumentParser, command: str) -> None:
     # Stored on the namespace so dispatch works whatever `dest` the main parser uses.

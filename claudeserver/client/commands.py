@@ -218,6 +218,40 @@ def delete_session(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def approvals(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    status = None if args.status == "all" else args.status
+    if args.task:
+        found = api.get(f"/api/v1/tasks/{args.task}/approvals")
+        found = [a for a in found if status in (None, a["status"])]
+    else:
+        found = api.get("/api/v1/approvals", status=status)
+    if args.json:
+        print(json.dumps(found, indent=2), file=out)
+        return 0
+    cols = width(out)
+    print(render.APPROVAL_HEADER, file=out)
+    for approval in found:
+        print(render.approval_row(approval, cols), file=out)
+    return 0
+
+
+def approve(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    return _answer(api, args, out, "allow")
+
+
+def deny(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    return _answer(api, args, out, "deny")
+
+
+def _answer(api: Api, args: argparse.Namespace, out: TextIO, decision: str) -> int:
+    body = {"decision": decision, "reason": args.reason, "remember": args.remember}
+    with _refused(f"cannot {'approve' if decision == 'allow' else 'deny'}"):
+        approval = api.post(f"/api/v1/approvals/{args.approval_id}", body)
+    kept = f"; remembered: {', '.join(approval['rules'])}" if approval["remember"] else ""
+    print(f"approval {approval['id']} {approval['status']}{kept}", file=out)
+    return 0
+
+
 @contextmanager
 def _refused(what: str) -> Iterator[None]:
     """A 409 says why the server refused; lead with what could not be done."""

@@ -36,6 +36,10 @@ LABELS = {
     ("test", "round"): "test round",
     ("system", "compaction"): "compacted",
     ("system", "context_restart"): "fresh start",
+    ("permission", "approval_request"): "WAITING",
+    ("user", "approval"): "you",
+    ("human", "approval"): "human",
+    ("system", "approval"): "expired",
 }
 
 
@@ -111,6 +115,17 @@ def session_row(session: dict[str, Any], width: int) -> str:
 
 
 SESSION_HEADER = f"{'ID':<36}  {'ISOLATION':<9}  {'CREATED':<19}  PROJECT"
+
+
+def approval_row(approval: dict[str, Any], width: int) -> str:
+    """A pending approval also says what the simulated human answers if nobody does."""
+    unanswered = approval["unattended"] if approval["status"] == "pending" else ""
+    status, created = approval["status"], _created(approval)
+    head = f"{approval['id']:<36}  {status:<8}  {unanswered:<10}  {created}  "
+    return _row(head, f"{approval['tool']}: {approval['input_summary']}", width)
+
+
+APPROVAL_HEADER = f"{'ID':<36}  {'STATUS':<8}  {'UNANSWERED':<10}  {'CREATED':<19}  CALL"
 
 
 def comment_place(comment: dict[str, Any]) -> str:

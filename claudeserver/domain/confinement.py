@@ -6,31 +6,39 @@ with its own rights. It runs under bubblewrap, the engine Claude Code's own Bash
 uses on Linux (the server needs it installed anyway): the whole filesystem read-only,
 the workspace and a private home writable, credential paths and the server's own data
 empty, a private /tmp, its own PID, IPC and network namespaces (only the tests' own
-loopback unless the session opts into the host's network), limits on processes and file
-size, and an environment that holds nothing of the server's (no API tokens, webhook
-secrets, database URLs, model credentials).
+loopback, unless the session bridges in named host services, lets the runs reach its
+fetch_domains through a filtering proxy, or opts into the host's network), limits on
+processes and file size, and an environment that holds nothing of the server's (no API
+tokens, webhook secrets, database URLs, model credentials).
 
 Why bubblewrap directly rather than `@anthropic-ai/sandbox-runtime` (`srt`): srt is a
-Node package that would put npm and a network proxy in front of every test run, and its
-Linux backend is this same bwrap; the runs here need no domain-filtering proxy (no
-network at all by default), and a read-only bind of each protected test file and a
-private home are plain bwrap arguments.
+Node package that would put npm and its proxy in front of every test run, and its Linux
+backend is this same bwrap; most runs need no proxy (no network at all by default), the
+one a "fetch_domains" run needs is a small asyncio server of ours (domain_proxy.py), and
+a read-only bind of each protected test file and a private home are plain bwrap
+arguments.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from claudeserver.domain import domain_proxy
 from claudeserver.domain.service_bridge import Service
 from claudeserver.policy import ABSOLUTE_SECRETS, HOME_SECRETS
 
-Network = Literal["loopback", "host"]
+# "loopback": only the run's own loopback; "fetch_domains": that, and the hosts the
+# session's agent may reach through a filtering proxy (domain_proxy.py); "host": the
+# host's whole network.
+Network = Literal["loopback", "fetch_domains", "host"]
 
 # Limits for every confined process tree. Processes are counted per sandbox (its own
 # user namespace), so a fork loop stops there; one file may not outgrow this.
@@ -104,11 +112,27 @@ class Confinement:
     # Services on the host's loopback the tests may use (a database) without the host's
     # network; see domain/service_bridge.py.
     services: tuple[Service, ...] = ()
+    # The hosts a "fetch_domains" run may reach through the proxy.
+    fetch_domains: tuple[str, ...] = ()
+    # The size of the run's private /tmp (memory), where bwrap can set one; None: the
+    # kernel's default, half the memory.
+    tmp_bytes: int | None = None
 
     @property
     def bridged_services(self) -> tuple[Service, ...]:
         """The services that need a bridge: none when the run shares the host's network."""
-        return self.services if self.sandboxed and self.network == "loopback" else ()
+        return self.services if self.sandboxed and self.network != "host" else ()
+
+    @property
+    def proxy(self) -> Service | None:
+        """Where the run reaches the filtering proxy, for a "fetch_domains" run."""
+        if not self.sandboxed or self.network != "fetch_domains":
+            return None
+        taken = {s.port for s in self.bridged_services}
+        port = domain_proxy.PORT
+        while port in taken:
+            port += 1
+        return Service("127.0.0.1", port)
 
     def command(self, argv: Sequence[str], writable: Iterable[Path] = ()) -> list[str]:
         """`argv` wrapped: prlimit sets the limits, bwrap builds the sandbox.
@@ -123,14 +147,18 @@ class Confinement:
         return [*limits, *self._bwrap(writable), *argv]
 
     def environment(self, extra: Mapping[str, str]) -> dict[str, str]:
-        return scrubbed_environment(self.home, extra)
+        proxy = self.proxy
+        through = domain_proxy.environment(proxy.port) if proxy is not None else {}
+        return scrubbed_environment(self.home, {**through, **extra})
 
     def _bwrap(self, writable: Iterable[Path]) -> list[str]:
         bwrap = shutil.which("bwrap") or "bwrap"
         args = [
             bwrap, "--die-with-parent", "--new-session", "--unshare-all",
             *(["--share-net"] if self.network == "host" else []),
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            *(["--size", str(self.tmp_bytes)] if self.tmp_bytes and sized_tmpfs() else []),
+            "--tmpfs", "/tmp",
         ]  # fmt: skip
         for path in (*_secret_paths(), *self.hidden):
             args += _hide(path)
@@ -150,6 +178,19 @@ class Confinement:
         # No --chdir: bwrap keeps the caller's working directory, the project inside the
         # workspace.
         return [*args, "--"]
+
+
+@functools.lru_cache(maxsize=1)
+def sized_tmpfs() -> bool:
+    """Whether this bwrap can size a tmpfs (`--size`, bubblewrap 0.7 and later)."""
+    try:
+        usage = subprocess.run(
+            [shutil.which("bwrap") or "bwrap", "--help"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in usage.stdout + usage.stderr
 
 
 def _secret_paths() -> list[Path]:

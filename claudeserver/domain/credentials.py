@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as DB
 
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import credential_rejections
 from claudeserver.redact import redact
 
 # Each is enough on its own for the Claude Code CLI.
@@ -96,7 +96,7 @@ def status(db: DB | None, *, cli_command: str | None) -> str:
     rejection = None
     if db is not None:
         try:
-            rejection = repo.credential_rejection(db, fingerprint=fingerprint())
+            rejection = credential_rejections.credential_rejection(db, fingerprint=fingerprint())
         except SQLAlchemyError:
             db.rollback()
     if rejection is not None:
@@ -115,11 +115,11 @@ def status(db: DB | None, *, cli_command: str | None) -> str:
 
 
 def record_refusal(db: DB, *, task_id: str, message: str) -> None:
-    repo.record_credential_rejection(
+    credential_rejections.record_credential_rejection(
         db, fingerprint=fingerprint(), task_id=task_id, message=redact(message)[:500]
     )
 
 
 def accepted(db: DB) -> None:
     """A task finished with these credentials: an earlier refusal was not their fault."""
-    repo.clear_credential_rejection(db, fingerprint=fingerprint())
+    credential_rejections.clear_credential_rejection(db, fingerprint=fingerprint())

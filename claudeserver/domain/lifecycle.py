@@ -1,10 +1,11 @@
-"""Every way a task changes hands, each in one place: create, cancel, retry, follow up,
-and requeue after a crash.
+"""Every way a task changes hands, each in one place: create (and what stands in the way
+of a new task), cancel, retry, follow up, and requeue after a crash.
 
 The HTTP routes, the command line, the executors and any other front end call these.
 Each is a guarded transition (vocabulary.py): two processes can never both move a
 task, and a move that lost the race is reported, not half done. Deleting is in
-deletion.py; announcing an end (the webhook) is `Executor.task_ended`.
+deletion.py, what a person does with a task's workspace in task_workspace.py; announcing
+an end (the webhook) is `Executor.task_ended`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
+from claudeserver.domain import approvals, credentials, spending
 from claudeserver.domain.executor import Executor
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.models import Task
+from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TERMINAL, Kind, QueuedFor, Role, TaskStatus
 
 CANCEL_WAIT_SECONDS = 5.0
@@ -31,8 +34,8 @@ class TaskNotFound(LookupError):
 
 
 class SessionNotFound(LookupError):
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id} not found; create it first")
+    def __init__(self, session_id: str, *, hint: str = "") -> None:
+        super().__init__(f"session {session_id} not found{hint}")
         self.session_id = session_id
 
 
@@ -41,7 +44,7 @@ class NotNow(Exception):
 
 
 def get(db: DB, task_id: str, *, with_details: bool = False) -> Task:
-    task = repo.get_task(db, task_id=task_id, with_details=with_details)
+    task = tasks.get_task(db, task_id=task_id, with_details=with_details)
     if task is None:
         raise TaskNotFound(task_id)
     return task
@@ -50,12 +53,24 @@ def get(db: DB, task_id: str, *, with_details: bool = False) -> Task:
 def create(
     db: DB, executor: Executor | None, *, session_id: str, description: str, **options: Any
 ) -> Task:
-    if repo.get_session(db, session_id=session_id) is None:
-        raise SessionNotFound(session_id)
-    task = repo.create_task(db, session_id=session_id, description=description, **options)
+    if sessions.get_session(db, session_id=session_id) is None:
+        raise SessionNotFound(session_id, hint="; create it first")
+    task = tasks.create_task(db, session_id=session_id, description=description, **options)
     if executor is not None:
         executor.submit(task.id)
     return task
+
+
+def obstacles(db: DB, settings: Settings) -> list[str]:
+    """What stands in the way of a new task, said at once rather than when it fails."""
+    found = []
+    creds = credentials.status(db, cli_command=settings.claude_cli_command)
+    if not creds.startswith(credentials.OK):
+        found.append(f"Credentials {creds}")
+    hold = spending.daily_hold(db, settings.daily_budget_usd)
+    if hold is not None:
+        found.append(hold)
+    return found
 
 
 def cancel(db: DB, executor: Executor | None, *, task_id: str, reason: str) -> bool:
@@ -68,10 +83,12 @@ def cancel(db: DB, executor: Executor | None, *, task_id: str, reason: str) -> b
         return False
     if TaskStatus(task.status).is_terminal:
         raise NotNow(f"task {task_id} already ended as {task.status}")
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.CANCELLED, note=reason,
         summary=f"Cancelled: {reason}", error=reason, progress="Cancelled",
     )  # fmt: skip
+    if moved:
+        approvals.expire_pending(db, task_id=task_id, why="the task was cancelled")
     if moved and executor is not None:
         executor.task_ended(task_id)
     return moved
@@ -96,7 +113,7 @@ def add_message(db: DB, *, task_id: str, content: str) -> Any:
     task = get(db, task_id)
     if TaskStatus(task.status) not in ACTIVE:
         raise NotNow(f"task {task_id} is {task.status}; messages need a running task")
-    return repo.add_interaction(
+    return interactions.add_interaction(
         db, task_id=task_id, role=Role.USER, kind=Kind.MESSAGE, content=content
     )
 
@@ -104,7 +121,7 @@ def add_message(db: DB, *, task_id: str, content: str) -> Any:
 def retry(db: DB, executor: Executor | None, *, task_id: str) -> Task:
     """A failed or cancelled task runs again, resuming its Claude conversation."""
     task = get(db, task_id)
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.PENDING, note="retry requested",
         queued_for=QueuedFor.RETRY, only_from=frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
         **_new_attempt(task), progress="Queued for retry",
@@ -121,7 +138,7 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
     task = get(db, task_id)
     if task.workspace_removed_at is not None:
         raise NotNow(f"the workspace of task {task_id} was removed; submit a new task instead")
-    moved = repo.transition(
+    moved = tasks.transition(
         db, task_id=task_id, to=TaskStatus.PENDING, note="follow-up requested",
         queued_for=QueuedFor.FOLLOW_UP, only_from=TERMINAL, follow_up=request,
         **_new_attempt(task),
@@ -136,10 +153,13 @@ def follow_up(db: DB, executor: Executor | None, *, task_id: str, request: str) 
 def requeue(db: DB, task: Task, *, why: str) -> bool:
     """A task a stopped or dead process left active goes back to the queue; its next run
     resumes the conversation. False when it moved meanwhile (e.g. it finished)."""
-    return repo.transition(
+    moved = tasks.transition(
         db, task_id=task.id, to=TaskStatus.PENDING, only_from=ACTIVE, note=why,
         queued_for=QueuedFor.RESUME, resumes=task.resumes + 1,
     )  # fmt: skip
+    if moved:  # the agent that waited is gone; the resumed one may ask again
+        approvals.expire_pending(db, task_id=task.id, why=f"the task was requeued ({why})")
+    return moved
 
 
 def _new_attempt(task: Task) -> dict[str, Any]:

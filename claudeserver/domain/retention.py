@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.workspace import Workspace, remove_expired
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
 
@@ -24,7 +24,7 @@ def remove_old_workspaces(db: sessionmaker[DB], settings: Settings) -> int:
     with db() as s:
         rows = [
             (t.id, Path(t.session.project_path), Workspace.from_json(t.workspace), at)
-            for t in repo.expired_workspaces(s, before=now - max_age)
+            for t in tasks.expired_workspaces(s, before=now - max_age)
             if t.workspace is not None and (at := t.completed_at) is not None
         ]
     owner = {str(ws.path): task_id for task_id, _, ws, _ in rows}
@@ -32,5 +32,5 @@ def remove_old_workspaces(db: sessionmaker[DB], settings: Settings) -> int:
     removed = remove_expired(finished, max_age=max_age, now=now)
     with db() as s:
         for ws in removed:
-            repo.update_task(s, task_id=owner[str(ws.path)], workspace_removed_at=now)
+            tasks.update_task(s, task_id=owner[str(ws.path)], workspace_removed_at=now)
     return len(removed)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claudeserver.domain import confinement
 from claudeserver.policy import (
     ABSOLUTE_SECRETS,
     HOME_SECRETS,
@@ -127,12 +128,18 @@ def _unreadable(places: Places) -> list[Path]:
 
 def describe(mode: str) -> str:
     """The sandbox's state under SANDBOX=`mode`, for /health, `doctor` and the start log."""
+    status = probe()
     if mode == "off":
+        git = "; the server's git on task worktrees still runs confined" if status.available else ""
         return (
             "off: SANDBOX=off, Bash runs under the permission policy alone and tests run "
-            "unconfined (with a scrubbed environment)"
+            f"unconfined (with a scrubbed environment){git}"
         )
-    status = probe()
+    if status.available and not confinement.sized_tmpfs():
+        return (
+            f"{status.detail} (too old to size a tmpfs: the test runs' in-memory /tmp is "
+            "not held to WORKSPACE_DISK_LIMIT_MB; bubblewrap 0.7 or later is)"
+        )
     if status.available:
         return status.detail
     return (

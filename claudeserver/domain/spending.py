@@ -1,7 +1,7 @@
 """Spend limits: a budget per task attempt, and a cap on what all tasks spend per UTC day.
 
 The daily cap holds tasks back from starting; a task already running finishes within its
-own budget. Spend is added up as each agent turn reports its cost (repository.add_spend).
+own budget. Spend is added up as each agent turn reports its cost (persistence.daily_spend).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session as DB
 
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import daily_spend, tasks
 from claudeserver.persistence.models import Task
 
 
@@ -41,12 +41,12 @@ def task_budget(*, task: float | None, session: float | None, default: float) ->
 
 def spend(db: DB, cost_usd: float) -> None:
     if cost_usd > 0:
-        repo.add_spend(db, day=day_of(utc_now()), cost_usd=cost_usd)
+        daily_spend.add_spend(db, day=day_of(utc_now()), cost_usd=cost_usd)
 
 
 def daily_hold(db: DB, cap: float | None) -> str | None:
     """Why no task may start now (today's spend reached DAILY_BUDGET_USD), or None."""
-    if cap is None or repo.spent_on(db, day=day_of(utc_now())) < cap:
+    if cap is None or daily_spend.spent_on(db, day=day_of(utc_now())) < cap:
         return None
     return (
         f"Waiting: all tasks together spent DAILY_BUDGET_USD={cap:g} today (UTC); starts after "
@@ -54,8 +54,8 @@ def daily_hold(db: DB, cap: float | None) -> str | None:
     )
 
 
-def hold(db: DB, tasks: Sequence[Task], reason: str) -> None:
+def hold(db: DB, waiting: Sequence[Task], reason: str) -> None:
     """Say why on each waiting task, once (every change is an event clients see)."""
-    for task in tasks:
+    for task in waiting:
         if task.progress != reason:
-            repo.set_progress(db, task_id=task.id, progress=reason)
+            tasks.set_progress(db, task_id=task.id, progress=reason)

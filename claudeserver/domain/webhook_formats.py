@@ -1,6 +1,6 @@
 """What a webhook's body looks like: the event's JSON as it is ("json"), or a message for a
 Slack incoming webhook ("slack"). Any event formats, given its name and payload: "task.<status>"
-when a task ends, "approval_waiting" when one waits for a person's answer."""
+when a task ends, "approval.waiting" when one waits for a person's answer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _TITLES = {
     "task.completed": ":white_check_mark: Task completed",
     "task.failed": ":x: Task failed",
     "task.cancelled": ":no_entry_sign: Task cancelled",
-    "approval_waiting": ":raising_hand: Approval waiting",
+    "approval.waiting": ":raising_hand: Approval waiting",
 }
 
 
@@ -33,13 +33,15 @@ def render(fmt: str, event: str, payload: dict[str, Any], *, link: str) -> dict[
 
 def slack_message(event: str, payload: dict[str, Any], *, link: str) -> dict[str, Any]:
     """An incoming-webhook message: what happened (with a link to the task), its summary or
-    progress, its test counts and cost, as far as the payload has them."""
+    progress, the call it is about, its test counts and cost, as far as the payload has them."""
     title = _TITLES.get(event, event)
     description = _first_line(str(payload.get("description") or "the task"), MAX_DESCRIPTION)
     lines = [f"*{title}*: <{link}|{_escape(description)}>"]
     said = payload.get("summary") or payload.get("progress")
     if said:
         lines.append(_escape(_shortened(str(said), MAX_TEXT)))
+    if payload.get("tool") and payload.get("input"):  # a call held for approval
+        lines.append(_escape(_shortened(f"{payload['tool']}: {payload['input']}", MAX_TEXT)))
     tests = payload.get("test_summary")
     if isinstance(tests, dict) and tests.get("total"):
         lines.append(_tests(tests))

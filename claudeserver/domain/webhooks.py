@@ -1,5 +1,5 @@
-"""Tells a URL when a task ends (or any other event of a task): a signed POST in the
-webhook's format, retried with backoff, each try recorded on the task."""
+"""Tells a URL when a task ends, or waits for a person's approval: a signed POST in the
+webhook's format (json or slack), retried with backoff, each try recorded on the task."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.judging import test_summary
 from claudeserver.domain.webhook_formats import render, task_link
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import approvals as approval_store
+from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.vocabulary import Kind, Role
 
 SIGNATURE_HEADER = "X-Claudeserver-Signature"
@@ -30,7 +31,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def target(db: DB, task_id: str) -> tuple[str | None, str]:
     """The task's webhook URL and format: its own, else its session's."""
-    task = repo.get_task(db, task_id=task_id)
+    task = tasks.get_task(db, task_id=task_id)
     if task is None:
         return None, "json"
     return (
@@ -41,7 +42,7 @@ def target(db: DB, task_id: str) -> tuple[str | None, str]:
 
 def status_payload(db: DB, task_id: str) -> dict[str, Any]:
     """The task's status JSON ({} when there is no such task)."""
-    task = repo.get_task(db, task_id=task_id)
+    task = tasks.get_task(db, task_id=task_id)
     if task is None:
         return {}
     return {
@@ -52,10 +53,31 @@ def status_payload(db: DB, task_id: str) -> dict[str, Any]:
         "summary": task.summary,
         "progress": task.progress,
         "error": task.error,
-        "test_summary": test_summary(repo.test_outcomes(db, task_ids=[task.id])[task.id]),
+        "test_summary": test_summary(testcases.test_outcomes(db, task_ids=[task.id])[task.id]),
         "cost_usd": task.cost_usd,
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+    }
+
+
+def approval_payload(db: DB, approval_id: str) -> dict[str, Any]:
+    """An `approval_waiting` event: a call held for a person's answer (POST
+    /api/v1/approvals/{approval_id}); {} when there is no such approval or task."""
+    approval = approval_store.get(db, approval_id=approval_id)
+    task = tasks.get_task(db, task_id=approval.task_id) if approval else None
+    if approval is None or task is None:
+        return {}
+    return {
+        "event": "approval_waiting",
+        "approval_id": approval.id,
+        "task_id": approval.task_id,
+        "session_id": approval.session_id,
+        "tool": approval.tool,
+        "input": approval.input_summary,
+        "summary": approval.question,
+        "category": approval.category,
+        "description": task.description,
+        "created_at": approval.created_at.isoformat(),
     }
 
 
@@ -106,15 +128,21 @@ async def deliver(
     attempts: int,
     base_delay: float,
     public_url: str,
+    approval_id: str | None = None,
 ) -> bool:
-    """Tell the task's webhook that it ended (event "task.<status>"); True when delivered."""
+    """Tell the task's webhook that it ended (event "task.<status>"), or with `approval_id`
+    that this approval waits (event "approval.waiting"); True when delivered."""
     with db() as s:
-        body = status_payload(s, task_id)
+        if approval_id is None:
+            body = status_payload(s, task_id)
+            event = f"task.{body.get('status')}"
+        else:
+            body, event = approval_payload(s, approval_id), "approval.waiting"
     if not body:
         return False
     return await announce(
-        db, task_id, event=f"task.{body['status']}", payload=body, secret=secret,
-        attempts=attempts, base_delay=base_delay, public_url=public_url,
+        db, task_id, event=event, payload=body, secret=secret, attempts=attempts,
+        base_delay=base_delay, public_url=public_url,
     )  # fmt: skip
 
 
@@ -139,7 +167,7 @@ async def announce(
     if forbidden is not None:
         outcome = f"refused: the host resolves to {forbidden}, a link-local or metadata address"
         with db() as s:
-            repo.add_interaction(
+            interactions.add_interaction(
                 s, task_id=task_id, role=Role.SYSTEM, kind=Kind.WEBHOOK,
                 content=f"webhook failed: {outcome}",
                 data={"url": url, "attempt": 0, "delivered": False, "outcome": outcome},
@@ -162,9 +190,9 @@ async def announce(
             except httpx.HTTPError as exc:
                 outcome, ok = f"{type(exc).__name__}: {exc}", False
             with db() as s:
-                if repo.status_of(s, task_id=task_id)[0] is None:
+                if tasks.status_of(s, task_id=task_id)[0] is None:
                     return ok  # the task was deleted meanwhile: no record, no more tries
-                repo.add_interaction(
+                interactions.add_interaction(
                     s,
                     task_id=task_id,
                     role=Role.SYSTEM,

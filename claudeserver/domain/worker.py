@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes, yield_cpu
 from claudeserver.domain.retention import remove_old_workspaces
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.persistence.models import utcnow
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TaskStatus
@@ -90,7 +90,7 @@ class Worker:
 
     async def _announce(self, task_id: str) -> None:
         with self.db() as s:
-            task = repo.get_task(s, task_id=task_id)
+            task = tasks.get_task(s, task_id=task_id)
             key = (task_id, task.attempt if task else 0)
         # Both the cancel endpoint and the task's own ending may report one ending, moments
         # apart: only the most recent endings need remembering.
@@ -154,7 +154,7 @@ class Worker:
 
     def _start_what_fits(self) -> None:
         with self.db() as s:
-            waiting = repo.tasks_with_status(s, statuses=[TaskStatus.PENDING])
+            waiting = tasks.tasks_with_status(s, statuses=[TaskStatus.PENDING])
             hold = spending.daily_hold(s, self.settings.daily_budget_usd) if waiting else None
             self._held = hold is not None
             if hold is not None:
@@ -191,7 +191,7 @@ class Worker:
             self._slots.pop(run.task_id, None)
             self._wake.set()
         with self.db() as s:
-            task = repo.get_task(s, task_id=run.task_id)
+            task = tasks.get_task(s, task_id=run.task_id)
             ended = task is not None and TaskStatus(task.status).is_terminal
         if ended:
             self.task_ended(run.task_id)
@@ -199,6 +199,6 @@ class Worker:
     def _requeue_interrupted(self) -> None:
         """Tasks a previous process left active go back to the queue and resume."""
         with self.db() as s:
-            for task in repo.tasks_with_status(s, statuses=sorted(ACTIVE)):
+            for task in tasks.tasks_with_status(s, statuses=sorted(ACTIVE)):
                 kill_task_processes(task.id)
                 lifecycle.requeue(s, task, why="server restarted; resuming")

@@ -1,6 +1,6 @@
 """Review comments on a task's diff: stored, listed, changed, sent and settled.
 
-Each write commits on its own unless it runs inside a `unit_of_work`, as the repository's.
+Each write commits on its own unless it runs inside a `transactions.unit_of_work`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DB
 
-from claudeserver.persistence import repository as repo
 from claudeserver.persistence.models import ReviewComment, utcnow
+from claudeserver.persistence.transactions import commit
 
 
 def add_comment(
@@ -25,7 +25,7 @@ def add_comment(
         source=source, resolved=False, addressed=False, in_round=False,
     )  # fmt: skip
     db.add(row)
-    repo._commit(db)  # transactions.commit once the repository is split
+    commit(db)
     return row
 
 
@@ -51,13 +51,13 @@ def update_comment(db: DB, row: ReviewComment, **fields: Any) -> ReviewComment:
     for name, value in fields.items():
         setattr(row, name, value)
     row.updated_at = utcnow()
-    repo._commit(db)
+    commit(db)
     return row
 
 
 def delete_comment(db: DB, *, comment_id: str) -> None:
     db.execute(delete(ReviewComment).where(ReviewComment.id == comment_id))
-    repo._commit(db)
+    commit(db)
 
 
 def mark_sent(
@@ -76,7 +76,7 @@ def mark_sent(
     row.sent_text = sent_text
     row.anchor_start, row.anchor_end = anchor if anchor is not None else (None, None)
     row.updated_at = at
-    repo._commit(db)
+    commit(db)
 
 
 def settle(db: DB, row: ReviewComment, *, addressed: bool, line: int) -> None:
@@ -88,4 +88,4 @@ def settle(db: DB, row: ReviewComment, *, addressed: bool, line: int) -> None:
     if addressed:
         row.addressed = row.resolved = True
     row.updated_at = utcnow()
-    repo._commit(db)
+    commit(db)

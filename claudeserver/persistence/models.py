@@ -75,6 +75,11 @@ class Session(Base):
     test_services: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Spend limit per task attempt for its tasks (unset: MAX_BUDGET_USD); a task's own wins.
     max_budget_usd: Mapped[float | None] = mapped_column(Float)
+    # Who answers the policy's grey-zone asks: "auto" (the simulated human, as the policy
+    # would) or "human" (a person, through the approvals API; the agent waits).
+    approvals: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="auto", server_default="auto"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -235,6 +240,42 @@ class ClaudeInteraction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     task: Mapped[Task] = relationship(back_populates="interactions")
+
+
+class Approval(Base):
+    """A grey-zone tool call held for a person (a session with `approvals: "human"`).
+
+    status: pending, then allowed or denied (by `decided_by`: "user" or "simulated_human"
+    after APPROVAL_TIMEOUT_SECONDS), or expired (the task was cancelled or stopped first).
+    Deleted with its task.
+    """
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    tool: Mapped[str] = mapped_column(String(255), nullable=False)
+    input_summary: Mapped[str] = mapped_column(Text, nullable=False)  # redacted
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    question: Mapped[str] = mapped_column(Text, nullable=False)  # why the policy asks
+    # What the policy answers unattended ("allow" or "deny"): the simulated human's answer.
+    unattended: Mapped[str] = mapped_column(String(8), nullable=False)
+    # The rules (Claude Code syntax) that `remember` adds to the session's policy.
+    rules: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    remember: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class TranscriptEntry(Base):

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DB
 
 from claudeserver.persistence.models import TranscriptEntry
+from claudeserver.persistence.transactions import insert
 
 MAIN = ""  # the subpath of a session's main transcript
 
@@ -21,7 +21,6 @@ def append(
 
     The SDK retries a failed append, which may have partly landed before failing.
     """
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [
         {
             "project_key": project_key,
@@ -32,7 +31,7 @@ def append(
         }
         for entry in entries
     ]
-    db.execute(insert(TranscriptEntry).on_conflict_do_nothing(), rows)
+    db.execute(insert(db, TranscriptEntry).on_conflict_do_nothing(), rows)
     db.commit()
 
 

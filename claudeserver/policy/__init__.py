@@ -9,11 +9,13 @@ about, which the sandboxes reuse.
 from .audit import run_audit
 from .engine import decide
 from .model import Decision, PolicyConfig
+from .network import DEFAULT_FETCH_DOMAINS, proxy_refusal
 from .options import PolicyOptions
 from .paths import ABSOLUTE_SECRETS, HOME_SECRETS, Places, home_toolchains, places_for, within
 
 __all__ = [
     "ABSOLUTE_SECRETS",
+    "DEFAULT_FETCH_DOMAINS",
     "HOME_SECRETS",
     "Decision",
     "Places",
@@ -22,6 +24,7 @@ __all__ = [
     "decide",
     "home_toolchains",
     "places_for",
+    "proxy_refusal",
     "run_audit",
     "within",
 ]

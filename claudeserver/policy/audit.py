@@ -22,11 +22,14 @@ def run_audit(lines: Iterable[str], *, config_for: Callable[[Path], PolicyConfig
 
 
 def _encode(decision: Decision) -> dict[str, str]:
-    return {
+    encoded = {
         "decision": "allow" if decision.allowed else "deny",
         "reason": decision.reason,
         "category": decision.category,
     }
+    if decision.ask is not None:  # what a session with `approvals: "human"` asks about
+        encoded["ask"] = decision.ask.question
+    return encoded
 
 
 def _judge(line: str, config_for: Callable[[Path], PolicyConfig]) -> Decision:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import commands, inline_code, network, programs
+from . import commands, grey_zone, inline_code, network, programs
 from .commands_exec import dynamic_code
 from .commands_git import main_args
 from .context import ENDLESS_DEVICES, NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
 from .model import (
+    ASK_RULE,
     DOWNLOAD_EXEC,
     EXFILTRATION,
     NETWORK_LISTENER,
@@ -21,6 +22,7 @@ from .model import (
     RULE,
     SECRETS,
     UNPARSEABLE,
+    Ask,
     Denial,
     PolicyConfig,
 )
@@ -34,7 +36,7 @@ from .paths import (
     within,
 )
 from .paths import resolve as resolve_path
-from .rules import RuleSet
+from .rules import RuleSet, naming
 from .shell_ast import (
     Assign,
     Command,
@@ -70,12 +72,15 @@ _EXTENSIONS = {".py": "python", ".js": "node", ".mjs": "node", ".pl": "perl", ".
 
 @dataclass
 class ShellAnalyzer:
-    """Implements `context.Checker`; raises the first Denial it finds."""
+    """Implements `context.Checker`; raises the first Denial it finds, and collects the
+    grey-zone commands a person may be asked about (with the denial each gets when nobody
+    is, None when it is allowed)."""
 
     config: PolicyConfig
     places: Places
     rules: RuleSet
     deadline: float
+    asks: list[tuple[Ask, Denial | None]] = field(default_factory=list)
 
     def analyze(self, source: str, cwd: Path) -> None:
         self._run(source, ShellState(cwd=cwd, home=self.places.home), NO_STDIN)
@@ -270,6 +275,28 @@ class ShellAnalyzer:
             denial.command = denial.command or inv.text
             if denial.category == RULE or not self.rules.lifts_bash(denial, spelled):
                 raise
+        for category, question in grey_zone.questions(inv, self.config, self.places):
+            self.ask(inv, category, question)
+        rule = self.rules.asking("Bash", spelled)
+        if rule is not None:
+            question = f"`{inv.text}` matches the ask rule `{rule.raw}`"
+            self.asks.append((Ask(ASK_RULE, question, naming("Bash", inv.text)), None))
+
+    def ask(
+        self, inv: Invocation, category: str, question: str, denial: Denial | None = None
+    ) -> None:
+        """A grey-zone command; `denial` is its answer when nobody is asked (None: allowed).
+        An allow rule or a person's remembered answer naming it settles it: no ask."""
+        spelled = _spellings(inv)
+        if self.rules.approving("Bash", spelled):
+            return
+        if denial is None and self.rules.allowing("Bash", spelled):
+            return
+        if denial is not None:
+            denial.command = denial.command or inv.text
+            if self.rules.lifts_bash(denial, spelled):
+                return
+        self.asks.append((Ask(category, question, naming("Bash", inv.text)), denial))
 
     def _stdin_from(
         self, redirects: tuple[Redirect, ...], state: ShellState, stdin: Stdin

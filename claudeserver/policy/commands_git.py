@@ -9,10 +9,11 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import git_facts
+from . import git_facts, git_tree
 from .argv import positionals, texts
 from .context import Checker, Invocation
 from .model import (
+    ASK_PUSH,
     EXFILTRATION,
     GIT_REMOTE,
     NETWORK_LISTENER,
@@ -186,6 +187,8 @@ def _subcommand(run: _Git, an: Checker, *, depth: int) -> None:
         _checkout(run, sub, rest, an)
     elif sub in ("rm", "mv"):
         _remove(run, sub, rest, an)
+    elif sub in git_tree.SUBCOMMANDS:
+        _whole_tree(run, sub, rest, an)
     elif sub == "submodule" and texts(rest)[:1] == ["foreach"]:
         _run_code(rest[-1:], inv, an, "git submodule foreach")
     elif sub == "bisect" and texts(rest)[:1] == ["run"]:
@@ -328,7 +331,10 @@ def _push(run: _Git, rest: list[Value], an: Checker) -> None:
             inv.text,
             hard=True,
         )
-    raise Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
+    # Only the task's own branches: a person watching may let it through.
+    question = f"`{inv.text}` pushes the task branch to the remote"
+    disabled = Denial(GIT_REMOTE, "`git push` is disabled for this project", inv.text)
+    an.ask(inv, ASK_PUSH, question, disabled)
 
 
 def _foreign_refs(run: _Git, push: _Push) -> str:
@@ -465,6 +471,8 @@ def _checkout(run: _Git, sub: str, rest: list[Value], an: Checker) -> None:
         specs = positionals(rest, valued)
         if sub == "checkout" and specs and not _names_path(specs[0], run):
             before, specs = specs[:1], specs[1:]
+    if sub == "checkout" and before and not specs:
+        git_tree.switch_to(before[0], "checkout", _tree(run), an)
     if sub == "checkout" and before:
         source = before[:1]
     if not source:
@@ -505,3 +513,17 @@ def _cover_protected(spec: Value, run: _Git, an: Checker, what: str) -> None:
                 check_protected(path, an.places, tree=False)
     else:
         check_protected(resolve(text, cwd, run.inv.state.home), an.places, tree=True)
+
+
+# -- commands that rewrite the whole working tree (see git_tree.py) ----------------------
+
+
+def _whole_tree(run: _Git, sub: str, rest: list[Value], an: Checker) -> None:
+    def cover(spec: Value) -> None:
+        _cover_protected(spec, run, an, f"git {sub}")
+
+    git_tree.judge(sub, rest, _tree(run), an, cover)
+
+
+def _tree(run: _Git) -> git_tree.Tree:
+    return git_tree.Tree(run.inv, run.cwd, explicit=bool(run.dirs))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .model import PolicyConfig
+from .model import Denial, PolicyConfig
 from .paths import Places
 from .shell_state import ShellState, Value
 
@@ -70,6 +70,10 @@ class Checker(Protocol):
     def shell(self, source: str, state: ShellState, stdin: Stdin) -> None: ...
 
     def invocation(self, inv: Invocation) -> None: ...
+
+    def ask(
+        self, inv: Invocation, category: str, question: str, denial: Denial | None = None
+    ) -> None: ...
 
     def code(self, language: str, code: str, state: ShellState) -> None: ...
 

@@ -27,6 +27,14 @@ def git_dir(start: Path) -> Path | None:
     return None
 
 
+def work_tree(start: Path) -> Path | None:
+    """The top of the working tree `start` lies in: where its `.git` is."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
 def current_branch(start: Path) -> str | None:
     """`main` for `ref: refs/heads/main`; None when detached or unknown."""
     directory = git_dir(start)

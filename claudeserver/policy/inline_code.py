@@ -8,6 +8,7 @@ is refused because it is exactly how a blocked `rm -rf ~` gets smuggled through.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _STRING = r"""(?P<q>'''|\"\"\"|'|"|`)(?P<s>.*?)(?P=q)"""
@@ -91,6 +92,15 @@ class Finding:
     snippet: str
 
 
+@dataclass(frozen=True)
+class Call:
+    """A call of an API the scan looks for: its name, where it stands, its arguments."""
+
+    name: str
+    at: int
+    args: str
+
+
 def _call_args(code: str, start: int) -> str:
     """The text of the call's argument list beginning at `start` (best effort)."""
     rest = code[start:].lstrip()
@@ -159,32 +169,33 @@ def _awk(code: str) -> list[Finding]:
     return found
 
 
+def _calls(apis: dict[str, str], language: str, code: str, opens: str) -> Iterator[Call]:
+    """Each call of one of the language's `apis`, followed by `opens` (a lookahead)."""
+    api = apis.get(language)
+    if api is None:
+        return
+    for match in re.finditer(api + opens, code):
+        yield Call(match.group(0), match.start(), _call_args(code, match.end()))
+
+
 def _deletions(language: str, code: str) -> list[Finding]:
     found: list[Finding] = []
-    api = _DELETE_APIS.get(language)
-    if api is None:
-        return found
-    for match in re.finditer(api + r"(?=\s*\(|\s+['\"$])", code):
-        args = _call_args(code, match.end())
-        literal = _first_literal(args)
-        if literal is None and language == "python" and match.group(0) in ("unlink", "rmdir"):
+    for call in _calls(_DELETE_APIS, language, code, r"(?=\s*\(|\s+['\"$])"):
+        literal = _first_literal(call.args)
+        if literal is None and language == "python" and call.name in ("unlink", "rmdir"):
             # pathlib: Path('x').unlink() carries its path before the method name.
-            before = re.search(r"Path\s*\(\s*" + _STRING + r"\s*\)\s*\.\s*$", code[: match.start()])
+            before = re.search(r"Path\s*\(\s*" + _STRING + r"\s*\)\s*\.\s*$", code[: call.at])
             literal = before.group("s") if before else None
-        found.append(Finding("delete", literal, match.group(0) + "(" + args[:60] + ")"))
+        found.append(Finding("delete", literal, call.name + "(" + call.args[:60] + ")"))
     return found
 
 
 def _shell_calls(language: str, code: str) -> list[Finding]:
     found: list[Finding] = []
-    api = _SHELL_APIS.get(language)
-    if api is None:
-        return found
-    for match in re.finditer(api + r"(?=\s*[\(\{\[]|\s+['\"])", code):
-        args = _call_args(code, match.end())
-        items = _list_literals(args)
+    for call in _calls(_SHELL_APIS, language, code, r"(?=\s*[\(\{\[]|\s+['\"])"):
+        items = _list_literals(call.args)
         if items is not None:
-            found.append(Finding("argv", "\0".join(items), match.group(0)))
+            found.append(Finding("argv", "\0".join(items), call.name))
             continue
-        found.append(Finding("shell", _first_literal(args), match.group(0) + "(" + args[:60]))
+        found.append(Finding("shell", _first_literal(call.args), call.name + "(" + call.args[:60]))
     return found

@@ -25,13 +25,33 @@ class PolicyConfig:
     # Loopback ports WebFetch may read: the project's own dev server.
     dev_server_ports: tuple[int, ...] = ()
     home: Path | None = None
+    # Calls a person may be asked about (Claude Code's `Tool(pattern)` syntax), and how many
+    # files one command may delete before it is asked about.
+    ask_rules: tuple[str, ...] = ()
+    ask_deletes_over: int = 20
+    # A person's remembered "allow" answers: they answer asks, never lift a denial.
+    approved_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Why a call is in the grey zone: a person watching the task may answer it."""
+
+    category: str
+    question: str
+    # The rules naming this call, which a remembered answer adds to the session's policy.
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Decision:
+    """`allowed` is the answer when nobody is asked (the unattended default); an `ask`
+    marks a grey-zone call that a person may answer instead."""
+
     allowed: bool
     reason: str
     category: str
+    ask: Ask | None = None
 
 
 ALLOWED = "allowed"
@@ -58,6 +78,13 @@ UNPARSEABLE = "unparseable"
 RULE = "rule"
 UNKNOWN_TOOL = "unknown_tool"
 INTERNAL_ERROR = "internal_error"
+
+# Why a call asks (Ask.category).
+ASK_NETWORK = "network"  # WebFetch of a host outside `fetch_domains`
+ASK_PUSH = "push"  # pushing the task branch
+ASK_INSTALL = "install"  # a package the project's requirements and lock files do not name
+ASK_DELETE = "mass_delete"  # more than `ask_deletes_over` files at once
+ASK_RULE = "ask_rule"  # an `ask_rules` entry names it
 
 
 class Denial(Exception):

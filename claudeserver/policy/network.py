@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .model import EXFILTRATION, PRIVATE_NETWORK, UNLISTED_DOMAIN, Denial, PolicyConfig
@@ -124,6 +125,42 @@ def listed(host: str, domains: tuple[str, ...]) -> bool:
     if "*" in domains:
         return not internal_host(host)
     return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
+
+
+# Names of cloud metadata services; their addresses are link-local (or 100.100.100.200).
+_METADATA_NAMES = re.compile(
+    r"^(metadata|instance-data)$|^metadata\.google\.internal$|^instance-data\.ec2\.internal$"
+)
+_METADATA_ADDRESSES = frozenset({ipaddress.IPv4Address("100.100.100.200")})
+
+
+def proxy_refusal(host: str, domains: Sequence[str], addresses: Sequence[str] = ()) -> str | None:
+    """Why a filtering proxy may not connect to `host`, whose name resolved to `addresses`
+    (checked first without them, before any lookup); None when it may.
+
+    The hosts of `domains` pass, with their subdomains, and "*" passes any public host.
+    A private or loopback address only for a host named outright (an internal package
+    mirror, a test's `localhost`), never through "*"; link-local and cloud metadata
+    addresses never.
+    """
+    host = host.lower().rstrip(".")
+    lowered = [d.lower() for d in domains]
+    named = any(host == d or host.endswith("." + d) for d in lowered if d != "*")
+    if _METADATA_NAMES.search(host) or any(_metadata(a) for a in (host, *addresses)):
+        return f"{host} is a link-local or cloud metadata address"
+    if not named and ("*" not in lowered or internal_host(host)):
+        return f"{host} is not one of the session's fetch_domains"
+    internal = [a for a in addresses if internal_host(a)]
+    if internal and not named:
+        return f"{host} leads to {internal[0]}, a private address; name it in fetch_domains"
+    return None
+
+
+def _metadata(text: str) -> bool:
+    address = _address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address is not None and (address.is_link_local or address in _METADATA_ADDRESSES)
 
 
 def fetch_domains(config: PolicyConfig) -> tuple[str, ...]:

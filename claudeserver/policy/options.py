@@ -6,13 +6,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .model import PolicyConfig
 from .rules import parse_rule
 
 SWITCHES = ("allow_git_push", "allow_force_push", "allow_db_destroy", "allow_publish")
-KEYS = ("extra_dirs", "allow_rules", "deny_rules", "fetch_domains", "dev_server_ports", *SWITCHES)
+RULE_KEYS = ("allow_rules", "deny_rules", "ask_rules", "approved_rules")
+KEYS = (
+    "extra_dirs", *RULE_KEYS, "fetch_domains", "dev_server_ports", "ask_deletes_over", *SWITCHES
+)  # fmt: skip
+DEFAULT_ASK_DELETES_OVER = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -20,9 +25,13 @@ class PolicyOptions:
     extra_dirs: tuple[Path, ...] = ()
     allow_rules: tuple[str, ...] = ()
     deny_rules: tuple[str, ...] = ()
+    ask_rules: tuple[str, ...] = ()
+    # Calls a person allowed with `remember`: they answer those calls' asks.
+    approved_rules: tuple[str, ...] = ()
     fetch_domains: tuple[str, ...] = ()
     dev_server_ports: tuple[int, ...] = ()
     # None: not said here, the defaults decide.
+    ask_deletes_over: int | None = None
     allow_git_push: bool | None = None
     allow_force_push: bool | None = None
     allow_db_destroy: bool | None = None
@@ -38,7 +47,7 @@ class PolicyOptions:
         for directory in dirs:
             if not directory.is_absolute():
                 raise ValueError(f"extra_dirs entry {str(directory)!r} must be an absolute path")
-        rules = {key: _strings(data, key) for key in ("allow_rules", "deny_rules")}
+        rules = {key: _strings(data, key) for key in RULE_KEYS}
         for key, texts in rules.items():
             for text in texts:
                 if parse_rule(text) is None:
@@ -57,8 +66,11 @@ class PolicyOptions:
             extra_dirs=dirs,
             allow_rules=tuple(rules["allow_rules"]),
             deny_rules=tuple(rules["deny_rules"]),
+            ask_rules=tuple(rules["ask_rules"]),
+            approved_rules=tuple(rules["approved_rules"]),
             fetch_domains=domains,
             dev_server_ports=_ports(data),
+            ask_deletes_over=_count(data, "ask_deletes_over"),
             **{key: _flag(data, key) for key in SWITCHES},
         )
 
@@ -83,8 +95,11 @@ class PolicyOptions:
             "extra_dirs": [str(d) for d in self.extra_dirs],
             "allow_rules": list(self.allow_rules),
             "deny_rules": list(self.deny_rules),
+            "ask_rules": list(self.ask_rules),
+            "approved_rules": list(self.approved_rules),
             "fetch_domains": list(self.fetch_domains),
             "dev_server_ports": list(self.dev_server_ports),
+            "ask_deletes_over": self.ask_deletes_over,
             **{key: getattr(self, key) for key in SWITCHES},
         }
 
@@ -94,8 +109,11 @@ class PolicyOptions:
             extra_dirs=defaults.extra_dirs + self.extra_dirs,
             allow_rules=defaults.allow_rules + self.allow_rules,
             deny_rules=defaults.deny_rules + self.deny_rules,
+            ask_rules=defaults.ask_rules + self.ask_rules,
+            approved_rules=defaults.approved_rules + self.approved_rules,
             fetch_domains=defaults.fetch_domains + self.fetch_domains,
             dev_server_ports=defaults.dev_server_ports + self.dev_server_ports,
+            ask_deletes_over=_pick(self.ask_deletes_over, defaults.ask_deletes_over),
             **{key: _pick(getattr(self, key), getattr(defaults, key)) for key in SWITCHES},
         )
 
@@ -106,6 +124,9 @@ class PolicyOptions:
             protected_paths=protected,
             allow_rules=self.allow_rules,
             deny_rules=self.deny_rules,
+            ask_rules=self.ask_rules,
+            approved_rules=self.approved_rules,
+            ask_deletes_over=self.ask_deletes_over or DEFAULT_ASK_DELETES_OVER,
             fetch_domains=self.fetch_domains,
             dev_server_ports=self.dev_server_ports,
             allow_git_push=bool(self.allow_git_push),
@@ -132,6 +153,13 @@ def _ports(data: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _count(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{key} must be a whole number of files, at least 1")
+    return value
+
+
 def _flag(data: Mapping[str, Any], key: str) -> bool | None:
     value = data.get(key)
     if value is not None and not isinstance(value, bool):
@@ -139,5 +167,5 @@ def _flag(data: Mapping[str, Any], key: str) -> bool | None:
     return value
 
 
-def _pick(mine: bool | None, default: bool | None) -> bool | None:
+def _pick(mine: T | None, default: T | None) -> T | None:
     return default if mine is None else mine

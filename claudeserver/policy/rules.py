@@ -47,6 +47,12 @@ def parse_rule(text: str) -> Rule | None:
     return Rule(match.group("tool"), spec.strip() if spec is not None else None, text)
 
 
+def naming(tool: str, subject: str | Path | None) -> tuple[str, ...]:
+    """The rule naming exactly this call (what a remembered answer adds), if one can."""
+    text = tool if subject is None else f"{tool}({subject})"
+    return (text,) if parse_rule(text) is not None else ()
+
+
 def _parse_all(texts: Iterable[str]) -> tuple[Rule, ...]:
     return tuple(r for r in (parse_rule(t) for t in texts) if r is not None)
 
@@ -117,9 +123,19 @@ def _url_matches(spec: str, url: str) -> bool:
 
 
 class RuleSet:
-    def __init__(self, allow: Iterable[str], deny: Iterable[str], places: Places) -> None:
+    def __init__(
+        self,
+        allow: Iterable[str],
+        deny: Iterable[str],
+        places: Places,
+        *,
+        ask: Iterable[str] = (),
+        approved: Iterable[str] = (),
+    ) -> None:
         self.allow = _parse_all(allow)
         self.deny = _parse_all(deny)
+        self.ask = _parse_all(ask)
+        self.approved = _parse_all(approved)
         self.places = places
 
     def _match(self, rule: Rule, tool: str, subject: str | Path | None) -> bool:
@@ -144,6 +160,18 @@ class RuleSet:
     def allowing(self, tool: str, subjects: Iterable[str | Path | None]) -> Rule | None:
         listed = list(subjects)
         return next((r for r in self.allow for s in listed if self._match(r, tool, s)), None)
+
+    def asking(self, tool: str, subjects: Iterable[str | Path | None]) -> Rule | None:
+        """The ask rule naming this call, unless a person's remembered answer does. As in
+        Claude Code, allow rules do not silence ask rules."""
+        listed = list(subjects)
+        rule = next((r for r in self.ask for s in listed if self._match(r, tool, s)), None)
+        return None if rule is None or self.approving(tool, listed) else rule
+
+    def approving(self, tool: str, subjects: Iterable[str | Path | None]) -> Rule | None:
+        """A person's remembered "allow" for this call (it answers asks only)."""
+        listed = list(subjects)
+        return next((r for r in self.approved for s in listed if self._match(r, tool, s)), None)
 
     def lifts_bash(self, denial: Denial, commands: Iterable[str]) -> bool:
         """Whether an allow rule lifts a built-in denial of this simple command."""

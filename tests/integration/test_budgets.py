@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from claudeserver.api.app import create_app
 from claudeserver.domain import spending
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import daily_spend
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
@@ -67,7 +67,7 @@ def test_a_spent_daily_budget_holds_new_tasks_until_the_cap_is_raised(
         first = wait_for(api, str(_task(api, _session(api, project))["id"]))
         assert first["status"] == "completed", first["summary"]
         with api.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-            spent = repo.spent_on(db, day=spending.day_of(spending.utc_now()))
+            spent = daily_spend.spent_on(db, day=spending.day_of(spending.utc_now()))
         assert spent == pytest.approx(first["cost_usd"]) and spent > 0.001
 
         held = _task(api, _session(api, second_project))
@@ -100,7 +100,7 @@ def test_held_tasks_start_when_the_utc_day_changes(
     settings.daily_budget_usd = 1
     with TestClient(create_app(settings)) as api:
         with api.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-            repo.add_spend(db, day="2026-12-03", cost_usd=1.5)
+            daily_spend.add_spend(db, day="2026-12-03", cost_usd=1.5)
         held = _task(api, _session(api, project))
         wait_for(api, str(held["id"]), until={"pending"})
         time.sleep(0.5)

@@ -8,8 +8,6 @@ wrote does once it runs. Bash therefore also runs inside Claude Code's sandbox
 
 from __future__ import annotations
 
-import platform
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,27 +50,13 @@ for name, attempt in attempts:
 """
 
 
-def _require_sandbox() -> None:
-    if platform.system() != "Linux":
-        pytest.skip("this test exercises the Linux sandbox (bubblewrap)")
-    missing = [tool for tool in ("bwrap", "socat") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} missing: run scripts/install-sandbox")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # Refuse rather than fall back to the policy alone: this test is about the sandbox.
-    return settings.model_copy(update={"sandbox": "required"})
-
-
 def test_a_script_the_agent_writes_cannot_touch_files_outside_the_project(
-    api: TestClient,
+    sandboxed_api: TestClient,
     project: Path,
     tmp_path: Path,
     fake_model: Callable[[Model], FakeAnthropic],
 ) -> None:
-    _require_sandbox()
+    api = sandboxed_api
     outside = tmp_path / "outside"
     outside.mkdir()
     canary = outside / "canary.txt"
@@ -114,10 +98,11 @@ def test_a_script_the_agent_writes_cannot_touch_files_outside_the_project(
     assert task["status"] == "completed", task["summary"]
 
 
-def test_health_reports_the_sandbox(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    _require_sandbox()
+def test_health_reports_the_sandbox(
+    sandboxed_api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-a-key-for-this-test")
-    body = api.get("/health").json()
+    body = sandboxed_api.get("/health").json()
     assert body["sandbox"].startswith("ok: bubblewrap"), body
     assert body["status"] == "ok", body
 

@@ -7,15 +7,12 @@ the project and the toolchains, whatever the script does.
 
 from __future__ import annotations
 
-import platform
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
@@ -40,20 +37,13 @@ for name, attempt in attempts:
 """
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"sandbox": "required"})
-
-
 def test_a_script_cannot_edit_protected_tests_or_read_the_home(
-    api: TestClient,
+    sandboxed_api: TestClient,
     project: Path,
     tmp_path: Path,
     fake_model: Callable[[Model], FakeAnthropic],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if platform.system() != "Linux" or shutil.which("bwrap") is None:
-        pytest.skip("this test exercises the Linux sandbox (bubblewrap)")
     home = tmp_path / "home"
     home.mkdir()
     notes = home / "notes.txt"
@@ -63,6 +53,7 @@ def test_a_script_cannot_edit_protected_tests_or_read_the_home(
     before = existing.read_text()
     steps = (write("probe.py", PROBE.format(notes=str(notes))), bash("python3 probe.py"))
     fake_model(calculator(task_steps=steps))
+    api = sandboxed_api
     task = wait_for(api, submit(api, project, "Add an add(a, b) function in mathutil.py"))
 
     assert existing.read_text() == before

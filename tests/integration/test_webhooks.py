@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from claudeserver.domain.webhooks import SIGNATURE_HEADER, sign
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
-from tests.conftest import wait_for
+from tests.conftest import submit, wait_for
 from tests.models import calculator
 
 pytestmark = pytest.mark.agent
@@ -49,6 +49,13 @@ class Receiver:
         self.server.server_close()
 
 
+def _within_seconds(seconds: float, done: Callable[[], bool]) -> None:
+    """Return once `done()` is true, or after `seconds` (the caller's asserts then fail)."""
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver(failures=1)
@@ -66,16 +73,10 @@ def test_completed_task_is_posted_signed_with_a_retry(
     settings.webhook_secret = "hook-secret"
     settings.webhook_retry_seconds = 0.1
     fake_model(calculator())
-    session = api.post(
-        "/api/v1/sessions", json={"project_path": str(project), "webhook_url": receiver.url}
-    ).json()
-    created = api.post("/api/v1/tasks", json={"session_id": session["id"], "description": "Add"})
-    task_id = created.json()["id"]
+    task_id = submit(api, project, "Add", webhook_url=receiver.url)
     assert wait_for(api, task_id)["status"] == "completed"
 
-    deadline = time.monotonic() + 10
-    while len(receiver.received) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _within_seconds(10, lambda: len(receiver.received) >= 2)
     assert len(receiver.received) == 2  # one failure, then delivered
     headers, body = receiver.received[-1]
     assert headers[SIGNATURE_HEADER] == sign("hook-secret", body)
@@ -103,15 +104,9 @@ def test_deleting_a_task_stops_its_webhook_retries_quietly(
     fake_model(calculator())
     failing = Receiver(failures=100)
     try:
-        session = api.post(
-            "/api/v1/sessions", json={"project_path": str(project), "webhook_url": failing.url}
-        ).json()
-        created = api.post("/api/v1/tasks", json={"session_id": session["id"], "description": "A"})
-        task_id = created.json()["id"]
+        task_id = submit(api, project, "A", webhook_url=failing.url)
         assert wait_for(api, task_id)["status"] == "completed"
-        deadline = time.monotonic() + 10
-        while not failing.received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _within_seconds(10, lambda: bool(failing.received))
         assert api.delete(f"/api/v1/tasks/{task_id}").status_code == 204
         time.sleep(2.5)  # the retries would have come at +0.5 s, +1.5 s and +3.5 s
     finally:

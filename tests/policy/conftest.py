@@ -42,6 +42,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
         project / ".env": "TOKEN=project\n",
         project / "scripts" / "run.sh": "echo run\n",
         project / "README.md": "# demo\n",
+        project / ".git" / "HEAD": "ref: refs/heads/main\n",
         home / ".ssh" / "id_rsa": "PRIVATE KEY\n",
         home / ".aws" / "credentials": "[default]\n",
         home / ".bashrc": "# rc\n",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from claudeserver.domain import gate
 from claudeserver.policy import PolicyConfig, decide
 from claudeserver.policy.audit import run_audit
+from tests.checks import policy_check
 
 
 @pytest.mark.parametrize(
@@ -85,12 +84,4 @@ def test_the_policy_check_command_reads_project_and_cwd(sandbox: Path) -> None:
          "cwd": ".git"},
         {"tool": "Bash", "input": {"command": "rm -rf objects"}, "cwd": str(project)},
     ]  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "claudeserver", "policy", "check"],
-        input="\n".join(json.dumps(x) for x in lines) + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    decisions = [json.loads(x)["decision"] for x in result.stdout.splitlines()]
-    assert decisions == ["deny", "allow"]
+    assert policy_check(lines) == ["deny", "allow"]

@@ -203,3 +203,32 @@ def test_publishing_needs_its_switch(command: str, config: PolicyConfig) -> None
     lifted = replace(config, allow_rules=(f"Bash({command})",))
     assert _bash(command, lifted) == (False, "publish")
     assert _bash(command, replace(config, allow_publish=True))[1] != "publish"
+
+
+@pytest.mark.parametrize(
+    ("host", "domains", "addresses", "refused"),
+    [
+        ("pypi.org", ("pypi.org",), ("151.101.0.223",), None),
+        ("files.pypi.org", ("pypi.org",), ("151.101.0.223",), None),
+        ("evilpypi.org", ("pypi.org",), (), "not one of the session's fetch_domains"),
+        ("example.com", ("*",), ("93.184.215.14",), None),
+        ("localhost", ("*",), (), "not one of the session's fetch_domains"),
+        ("rebind.example", ("*",), ("10.0.0.5",), "a private address"),
+        ("localhost", ("localhost",), ("127.0.0.1",), None),
+        ("mirror.corp.internal", ("corp.internal",), ("10.0.0.5",), None),
+        ("metadata.google.internal", ("internal",), (), "cloud metadata"),
+        ("169.254.169.254", ("*", "169.254.169.254"), (), "cloud metadata"),
+        ("imds.example", ("imds.example",), ("169.254.169.254",), "cloud metadata"),
+        ("ali.example", ("ali.example",), ("100.100.100.200",), "cloud metadata"),
+    ],
+)
+def test_the_test_runs_proxy_lets_through_the_listed_hosts_only(
+    host: str, domains: tuple[str, ...], addresses: tuple[str, ...], refused: str | None
+) -> None:
+    """test_network "fetch_domains": a private address only for a host named outright,
+    never through "*"; link-local and cloud metadata never."""
+    from claudeserver.policy import proxy_refusal
+
+    reason = proxy_refusal(host, domains, addresses)
+    assert (reason is None) == (refused is None), reason
+    assert refused is None or refused in (reason or "")

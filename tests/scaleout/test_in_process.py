@@ -15,7 +15,7 @@ from claudeserver.cli import main
 from claudeserver.domain import spending
 from claudeserver.domain.executors import jobs
 from claudeserver.domain.taskrun import WORKER_NAME
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import daily_spend
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
@@ -87,7 +87,7 @@ def test_a_spent_daily_budget_holds_queued_tasks_until_a_later_look(
     )
     with TestClient(create_app(queued)) as api:
         with api.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-            repo.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=2)
+            daily_spend.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=2)
         session = api.post("/api/v1/sessions", json={"project_path": str(project)}).json()
         body = {"session_id": session["id"], "description": "Add"}
         task_id = api.post("/api/v1/tasks", json=body).json()["id"]

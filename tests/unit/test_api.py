@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from claudeserver.api.app import create_app
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
+from tests.conftest import submit
 from tests.web.live import live_server
 
 
@@ -42,10 +43,11 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
         "model", "fallback_model", "webhook_url", "webhook_format", "policy",
         "trust_project_settings", "review", "baseline_failures", "test_network", "test_services",
-        "max_budget_usd", "created_at", "updated_at",
+        "max_budget_usd", "approvals", "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
     assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")
+    assert body["approvals"] == "auto"
     assert body["project_path"] == str(project)
     assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
     assert body in client.get("/api/v1/sessions").json()
@@ -53,7 +55,7 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
 
 def test_session_test_options_are_kept(client: TestClient, project: Path) -> None:
     options = {
-        "baseline_failures": "block", "test_network": "host",
+        "baseline_failures": "block", "test_network": "fetch_domains",
         "test_services": ["127.0.0.1:5432", "localhost:6379"],
     }  # fmt: skip
     body = {"project_path": str(project), **options}
@@ -141,7 +143,7 @@ def test_task_for_unknown_session_is_404(client: TestClient) -> None:
         ({}, "body", "exactly one of project_path and repo_url"),
         ({"project_path": 5}, "project_path", "string"),
         ({"project_path": "/tmp", "baseline_failures": "no"}, "baseline_failures", "'block'"),
-        ({"project_path": "/tmp", "test_network": "wifi"}, "test_network", "'loopback' or 'host'"),
+        ({"project_path": "/tmp", "test_network": "wifi"}, "test_network", "'fetch_domains'"),
     ],
 )
 def test_bad_session_bodies_name_the_field(
@@ -229,7 +231,7 @@ def test_metrics_count_tasks_spend_and_tokens_for_prometheus(
     client.post(f"/api/v1/tasks/{first}/cancel")
     factory = cast(FastAPI, client.app).state.sessionmaker
     with factory() as db:
-        repo.update_task(db, task_id=first, cost_usd=0.25, input_tokens=1200, output_tokens=300)
+        tasks.update_task(db, task_id=first, cost_usd=0.25, input_tokens=1200, output_tokens=300)
 
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -239,10 +241,10 @@ def test_metrics_count_tasks_spend_and_tokens_for_prometheus(
         for family in text_string_to_metric_families(response.text)
         for s in family.samples
     }
-    tasks = {
+    by_status = {
         labels[0][1]: v for (name, labels), v in samples.items() if name == "claudeserver_tasks"
     }
-    assert tasks == {s.value: 0 for s in TaskStatus} | {"pending": 1, "cancelled": 1}
+    assert by_status == {s.value: 0 for s in TaskStatus} | {"pending": 1, "cancelled": 1}
     assert samples[("claudeserver_cost_usd", ())] == 0.25
     assert samples[("claudeserver_tokens", (("direction", "input"),))] == 1200
     assert samples[("claudeserver_tokens", (("direction", "output"),))] == 300
@@ -334,15 +336,13 @@ def test_long_histories_are_capped_with_a_link_to_the_rest(
     client: TestClient, project: Path
 ) -> None:
     from claudeserver.api.presenters import DETAIL_INTERACTIONS
-    from claudeserver.persistence import repository as repo
 
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
-    task_id = client.post(
-        "/api/v1/tasks", json={"session_id": session["id"], "description": "x"}
-    ).json()["id"]
+    task_id = submit(client, project, "x")
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         for n in range(DETAIL_INTERACTIONS + 20):
-            repo.add_interaction(db, task_id=task_id, role="assistant", kind="text", content=str(n))
+            interactions.add_interaction(
+                db, task_id=task_id, role="assistant", kind="text", content=str(n)
+            )
     detail = client.get(f"/api/v1/tasks/{task_id}").json()
     assert len(detail["interactions"]) == DETAIL_INTERACTIONS
     assert detail["interactions_total"] == DETAIL_INTERACTIONS + 21  # + the "pending" event
@@ -352,7 +352,6 @@ def test_long_histories_are_capped_with_a_link_to_the_rest(
 
 def test_lists_give_each_task_its_own_test_summary(client: TestClient, project: Path) -> None:
     from claudeserver.domain.testrun import TestResult
-    from claudeserver.persistence import repository as repo
 
     session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
     ids = [
@@ -365,7 +364,7 @@ def test_lists_give_each_task_its_own_test_summary(client: TestClient, project: 
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         for task_id, statuses in outcomes.items():
             results = [TestResult(f"t{n}", None, s, None, 0.1) for n, s in enumerate(statuses)]
-            repo.save_test_cases(db, task_id=task_id, test_type="generated", results=results)
+            testcases.save_test_cases(db, task_id=task_id, test_type="generated", results=results)
     expected = {
         ids[0]: {**NO_TESTS, "total": 2, "passed": 1, "failed": 1},
         ids[1]: {**NO_TESTS, "total": 3, "passed": 2, "failed": 1},
@@ -382,12 +381,8 @@ def test_test_cases_carry_their_verdict_and_the_summary_counts_them(
     client: TestClient, project: Path
 ) -> None:
     from claudeserver.domain.testrun import TestResult
-    from claudeserver.persistence import repository as repo
 
-    session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
-    task_id = client.post(
-        "/api/v1/tasks", json={"session_id": session["id"], "description": "judge"}
-    ).json()["id"]
+    task_id = submit(client, project, "judge")
     now = {
         "broken": "failed",
         "old": "failed",
@@ -404,12 +399,12 @@ def test_test_cases_carry_their_verdict_and_the_summary_counts_them(
     }
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         results = [TestResult(name, None, status, None, 0.1) for name, status in now.items()]
-        repo.save_test_cases(
+        testcases.save_test_cases(
             db, task_id=task_id, test_type="regression", results=results,
             baseline_status=before, flaky={"shaky"},
         )  # fmt: skip
         generated = [TestResult("mine", None, "passed", None, 0.1)]
-        repo.save_test_cases(db, task_id=task_id, test_type="generated", results=generated)
+        testcases.save_test_cases(db, task_id=task_id, test_type="generated", results=generated)
     detail = client.get(f"/api/v1/tasks/{task_id}").json()
     verdicts = {
         c["name"]: (c["baseline_status"], c["flaky"], c["verdict"]) for c in detail["test_cases"]
@@ -432,7 +427,6 @@ def test_a_test_reported_twice_keeps_one_row(client: TestClient, project: Path) 
     """The database refuses duplicate ids per task and type; saving merges them, and a very
     long id (PostgreSQL indexes at most ~2.7 kB) is stored shortened but still unique."""
     from claudeserver.domain.testrun import TestResult
-    from claudeserver.persistence import repository as repo
 
     session = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
     task_id = client.post(
@@ -450,11 +444,11 @@ def test_a_test_reported_twice_keeps_one_row(client: TestClient, project: Path) 
     ]
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
         for _ in range(2):
-            repo.save_test_cases(db, task_id=task_id, test_type="regression", results=results)
-            repo.drop_test_cases(
+            testcases.save_test_cases(db, task_id=task_id, test_type="regression", results=results)
+            testcases.drop_test_cases(
                 db, task_id=task_id, test_type="regression", keep={r.name for r in results}
             )
     cases = client.get(f"/api/v1/tasks/{task_id}").json()["test_cases"]
     assert len(cases) == 3
     assert {c["status"] for c in cases if c["name"] == "t::x"} == {"failed"}
-    assert all(len(c["name"]) <= repo.MAX_TEST_NAME_CHARS for c in cases)
+    assert all(len(c["name"]) <= testcases.MAX_TEST_NAME_CHARS for c in cases)

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from claudeserver.cli import main
+from tests.checks import policy_check
 
 
 def test_serve_refuses_to_go_without_a_token_on_a_public_host(
@@ -27,6 +25,10 @@ def test_invalid_settings_are_reported(
     monkeypatch.setenv("PORT", "99999")
     assert main(["serve"]) == 2
     assert "port" in capsys.readouterr().err.lower()
+    monkeypatch.setenv("PORT", "8000")
+    monkeypatch.setenv("WORKSPACE_DISK_LIMIT_MB", "-5")
+    assert main(["serve"]) == 2
+    assert "workspace_disk_limit_mb" in capsys.readouterr().err.lower()
 
 
 def test_policy_check_reads_json_lines(tmp_path: Path) -> None:
@@ -34,15 +36,7 @@ def test_policy_check_reads_json_lines(tmp_path: Path) -> None:
         {"tool": "Bash", "input": {"command": "rm -rf ~"}, "cwd": str(tmp_path)},
         {"tool": "Bash", "input": {"command": "pytest -q"}, "cwd": str(tmp_path)},
     ]
-    result = subprocess.run(
-        [sys.executable, "-m", "claudeserver", "policy", "check"],
-        input="\n".join(json.dumps(x) for x in lines) + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    decisions = [json.loads(x)["decision"] for x in result.stdout.splitlines()]
-    assert decisions == ["deny", "allow"]
+    assert policy_check(lines) == ["deny", "allow"]
 
 
 def test_doctor_checks_database_and_cli(

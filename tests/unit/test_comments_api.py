@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from claudeserver.api.app import create_app
 from claudeserver.domain import comments
 from claudeserver.domain.workspace import Workspace
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.settings import Settings
 from tests import reviewing
 from tests.reviewing import BASE, make_repo
@@ -139,7 +139,7 @@ def test_review_findings_become_comments_in_one_call(
         {"severity": "error", "file": "mathutil.py", "line": 99, "comment": "Past the end."},
     ]
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.update_task(db, task_id=task_id, review_findings=findings)
+        tasks.update_task(db, task_id=task_id, review_findings=findings)
 
     made = comment(client, task_id, from_finding=0)
     assert made.status_code == 201, made.text
@@ -174,11 +174,11 @@ def test_a_round_sends_every_open_comment_and_marks_those_whose_lines_changed(
     done = comment(client, task_id, file="mathutil.py", line=1, body="Fine.").json()
     client.patch(f"/api/v1/tasks/{task_id}/comments/{done['id']}", json={"resolved": True})
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.update_task(db, task_id=task_id, status="running")
+        tasks.update_task(db, task_id=task_id, status="running")
     busy = client.post(send)
     assert busy.status_code == 409 and "once it has finished" in busy.json()["detail"]
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.update_task(db, task_id=task_id, status="completed")
+        tasks.update_task(db, task_id=task_id, status="completed")
 
     forged = client.post(send, headers={"Origin": "https://evil.example"})
     assert forged.status_code == 403  # another site's page cannot send them

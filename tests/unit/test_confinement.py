@@ -117,6 +117,18 @@ def test_a_file_cannot_outgrow_the_limit(tmp_path: Path, fake_home: Path) -> Non
     assert (jail.workspace / "big").stat().st_size == 100_000
 
 
+def test_the_private_tmp_is_capped(tmp_path: Path, fake_home: Path) -> None:
+    """/tmp is in memory: a run may not fill it past the task's disk cap."""
+    from claudeserver.domain import confinement
+
+    if not confinement.sized_tmpfs():
+        pytest.skip("this bubblewrap cannot size a tmpfs (before 0.7)")
+    jail = _jail(tmp_path, tmp_bytes=1024 * 1024)
+    _, output = _run(jail, "head -c 5000000 /dev/zero > /tmp/big; ls -l /tmp/big")
+    assert "No space left on device" in output, output
+    assert " 1048576 " in output, output
+
+
 def test_a_report_directory_can_be_written(tmp_path: Path, fake_home: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -219,3 +231,65 @@ def test_host_services_must_be_on_the_loopback() -> None:
     for bad in ("db.internal:5432", "10.0.0.5:5432", "127.0.0.1", "127.0.0.1:99999"):
         with pytest.raises(ValueError):
             Service.parse(bad)
+
+
+def test_a_fetch_domains_run_reaches_only_its_domains_through_the_proxy(
+    tmp_path: Path, fake_home: Path
+) -> None:
+    """test_network "fetch_domains": a host the session lists (here `localhost`, the host's
+    own, where a small web server answers) is reached through the server's proxy; any
+    other name is 403, through plain HTTP or a CONNECT tunnel, and nothing goes direct."""
+    import http.server
+    import threading
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"hello from an allowed host"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    port = web.server_address[1]
+    probe = (
+        "import os, socket, sys, urllib.request, urllib.error\n"
+        "proxy = os.environ['HTTP_PROXY']\n"
+        "assert os.environ['https_proxy'] == proxy, os.environ\n"
+        "os.environ.pop('NO_PROXY'); os.environ.pop('no_proxy')  # localhost: via the proxy\n"
+        "for url in sys.argv[2:]:\n"
+        "    try:\n"
+        "        print(url, urllib.request.urlopen(url, timeout=10).read().decode())\n"
+        "    except urllib.error.HTTPError as exc:\n"
+        "        print(url, exc.code, exc.read().decode().strip())\n"
+        "    except OSError as exc:\n"
+        "        print(url, 'failed', exc)\n"
+        "host, _, proxy_port = proxy.rpartition(':')\n"
+        "for target in (f'localhost:{sys.argv[1]}', 'denied.example:443'):\n"
+        "    s = socket.create_connection(('127.0.0.1', int(proxy_port)), timeout=10)\n"
+        "    s.sendall(f'CONNECT {target} HTTP/1.1\\r\\nHost: {target}\\r\\n\\r\\n'.encode())\n"
+        "    answer = s.recv(200).decode().split('\\r\\n')[0]\n"
+        "    if answer.endswith('200 Connection established'):\n"
+        "        s.sendall(b'GET / HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n')\n"
+        "        answer += ' then ' + s.recv(500).decode().split('\\r\\n\\r\\n')[-1]\n"
+        "    print('CONNECT', target, answer)\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=3)\n"
+        "    print('direct: connected')\n"
+        "except OSError:\n"
+        "    print('direct: refused')\n"
+    )
+    jail = _jail(tmp_path, network="fetch_domains", fetch_domains=("localhost",))
+    urls = [f"http://localhost:{port}/", "http://denied.example/", "http://169.254.169.254/"]
+    _, output = _run(jail, f"python3 -c {shlex.quote(probe)} {port} {' '.join(urls)}")
+    web.shutdown()
+    assert f"http://localhost:{port}/ hello from an allowed host" in output, output
+    assert "http://denied.example/ 403 claudeserver: denied.example is not one of" in output
+    assert "http://169.254.169.254/ 403" in output, output
+    assert f"CONNECT localhost:{port} HTTP/1.1 200 Connection established then hello" in output
+    assert "CONNECT denied.example:443 HTTP/1.1 403 Forbidden" in output, output
+    assert "direct: refused" in output, output

@@ -16,7 +16,7 @@ from claudeserver.domain.executors import jobs
 from claudeserver.domain.executors.queue import TaskRetry
 from claudeserver.domain.handoff import context_full, hand_off_prompt
 from claudeserver.domain.workspace import FileStat
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import daily_spend
 from claudeserver.settings import Settings
 from claudeserver.testing import ModelRequest, Rule, ScriptedModel
 from claudeserver.testing.script import COMPACT_SUMMARY
@@ -86,8 +86,8 @@ def test_task_creation_warns_of_missing_credentials_and_a_spent_day(
     assert session["max_budget_usd"] == 2.5
     settings.daily_budget_usd = 1
     with _db(client) as db:
-        repo.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
-        repo.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
+        daily_spend.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
+        daily_spend.add_spend(db, day=spending.day_of(spending.utc_now()), cost_usd=0.6)
     created = client.post("/api/v1/tasks", json={"session_id": session["id"], "description": "x"})
     assert created.status_code == 201
     body = created.json()
@@ -99,7 +99,7 @@ def test_task_creation_warns_of_missing_credentials_and_a_spent_day(
 
 def test_the_daily_cap_counts_the_current_utc_day_only(client: TestClient) -> None:
     with _db(client) as db:
-        repo.add_spend(db, day="2000-01-01", cost_usd=100)
+        daily_spend.add_spend(db, day="2000-01-01", cost_usd=100)
         assert spending.daily_hold(db, 5) is None
         assert spending.daily_hold(db, None) is None
         spending.spend(db, 5)
@@ -158,3 +158,33 @@ def test_the_fake_answers_compaction_requests_with_a_summary() -> None:
     ], "tools": [{}]})  # fmt: skip
     assert request.is_compaction
     assert ScriptedModel([Rule("## Task", [], done="no")])(request) == COMPACT_SUMMARY
+
+
+def test_disk_use_counts_blocks_once_per_file_and_follows_no_link(tmp_path: Path) -> None:
+    """What the disk cap measures: a sparse file holds nothing, a hard link counts once,
+    a symlink to a big file elsewhere is not that file; the largest files are named."""
+    import os
+
+    from claudeserver.domain.disk_use import MB, DiskCap, measure
+
+    workspace, home, elsewhere = tmp_path / "ws", tmp_path / "home", tmp_path / "elsewhere"
+    for directory in (workspace / "build", home / ".cache", elsewhere):
+        directory.mkdir(parents=True)
+    (elsewhere / "huge.bin").write_bytes(os.urandom(4 * MB))
+    os.symlink(elsewhere / "huge.bin", workspace / "link.bin")
+    with open(workspace / "sparse.img", "wb") as sparse:
+        sparse.truncate(100 * 1024 * MB)
+    cap = DiskCap.start((workspace, home), limit_mb=2)
+    assert cap.at_start < MB and cap.excess() is None
+
+    (workspace / "build" / "out.bin").write_bytes(os.urandom(2 * MB))
+    os.link(workspace / "build" / "out.bin", home / ".cache" / "same.bin")
+    (home / ".cache" / "pip.whl").write_bytes(os.urandom(MB // 2))
+    usage = measure((workspace, home))
+    assert 2.5 * MB <= usage.total - cap.at_start < 2.6 * MB
+    assert [path.name for _, path in usage.largest][:2] in (["out.bin", "pip.whl"],
+                                                            ["same.bin", "pip.whl"])  # fmt: skip
+    problem = cap.excess()
+    assert problem is not None and problem.startswith("Disk limit: the task added 2.5 MB")
+    assert "over WORKSPACE_DISK_LIMIT_MB=2. Largest files: " in problem
+    assert DiskCap.start((workspace, home), limit_mb=0).excess() is None  # 0: no cap

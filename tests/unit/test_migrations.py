@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claudeserver.persistence.db import MIGRATIONS, make_engine, migrate
 from claudeserver.persistence.models import Base, TestCase
-from claudeserver.persistence.repository import stored_test_name
+from claudeserver.persistence.testcases import stored_test_name
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

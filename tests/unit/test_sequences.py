@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import select
 
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.db import make_sessionmaker, open_database
 from claudeserver.persistence.models import ClaudeInteraction
 from claudeserver.vocabulary import Kind, Role
@@ -20,8 +20,10 @@ def test_concurrent_writers_never_take_the_same_sequence(database_url: str) -> N
     engine = open_database(database_url)
     factory = make_sessionmaker(engine)
     with factory() as db:
-        session = repo.create_session(db, project_path="/tmp/x", isolation="none", base_branch=None)
-        task_id = repo.create_task(db, session_id=session.id, description="race").id
+        session = sessions.create_session(
+            db, project_path="/tmp/x", isolation="none", base_branch=None
+        )
+        task_id = tasks.create_task(db, session_id=session.id, description="race").id
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)
 
@@ -30,7 +32,7 @@ def test_concurrent_writers_never_take_the_same_sequence(database_url: str) -> N
         try:
             for n in range(EACH):
                 with factory() as db:
-                    repo.add_interaction(
+                    interactions.add_interaction(
                         db, task_id=task_id, role=Role.USER, kind=Kind.MESSAGE,
                         content=f"{writer}-{n}",
                     )  # fmt: skip

@@ -29,8 +29,7 @@ from claudeserver.domain.service_bridge import Service
 from claudeserver.domain.taskrun import TaskRun
 from claudeserver.domain.taskrun.workbench import RunnerFactory
 from claudeserver.domain.testrun import RunContext, TestResult
-from claudeserver.persistence import repository as repo
-from claudeserver.persistence.db import make_engine, make_sessionmaker, migrate
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.models import ClaudeInteraction, Task
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import Kind
@@ -136,20 +135,6 @@ IMPLEMENT = Reply("Implemented app.py.", files={"app.py": "broken"}, tools=1)
 WRITE_TESTS = Reply("Wrote tests.", files={"test_feature.py": "tests"})
 
 
-@pytest.fixture
-def db(settings: Settings) -> sessionmaker[Session]:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return make_sessionmaker(engine)
-
-
-@pytest.fixture
-def quick(settings: Settings) -> Settings:
-    settings.sandbox = "off"
-    settings.human_think_seconds = 0
-    return settings
-
-
 def run_task(
     settings: Settings,
     db: sessionmaker[Session],
@@ -160,16 +145,18 @@ def run_task(
 ) -> tuple[Task, list[ClaudeInteraction]]:
     (project / "app.py").write_text("")
     with db() as s:
-        session = repo.create_session(
+        session = sessions.create_session(
             s, project_path=str(project), isolation="none", base_branch=None, **session_options
         )
-        task_id = repo.create_task(s, session_id=session.id, description="Make app.py work").id
+        task_id = tasks.create_task(s, session_id=session.id, description="Make app.py work").id
     run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=runners)
     asyncio.run(run.run())
     with db() as s:
-        task = repo.get_task(s, task_id=task_id)
+        task = tasks.get_task(s, task_id=task_id)
         assert task is not None
-        return task, list(repo.interactions_after(s, task_id=task_id, after=0, limit=10_000))
+        return task, list(
+            interactions.interactions_after(s, task_id=task_id, after=0, limit=10_000)
+        )
 
 
 def said(events: list[ClaudeInteraction], kind: str) -> list[str]:
@@ -286,37 +273,61 @@ def test_the_tests_run_confined_with_the_sessions_services(
 
     quick.max_pauses = 0
     agents = ScriptedAgents(Reply("Should I start?"))
-    run_task(quick, db, project, agents, runner, test_services=["127.0.0.1:5432"])
+    run_task(
+        quick, db, project, agents, runner, test_services=["127.0.0.1:5432"],
+        test_network="fetch_domains", policy={"fetch_domains": ["api.example.com"]},
+    )  # fmt: skip
 
     assert len(confinements) == 2  # for the baseline, then with the old tests read-only
     first, then = confinements
     assert first is not None and first.services == (Service("127.0.0.1", 5432),)
     assert then is not None and then.services == first.services
     assert project / "tests" / "test_existing.py" in then.read_only
+    # The hosts the agent may reach: the session's, the default documentation and
+    # registries, the Bash sandbox's.
+    assert then.network == "fetch_domains"
+    assert {"api.example.com", "docs.python.org", "pypi.org"} <= set(then.fetch_domains)
+    assert then.tmp_bytes == quick.workspace_disk_limit_mb * 1024 * 1024
+
+
+def test_a_task_that_fills_the_disk_fails_naming_what_filled_it(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    """WORKSPACE_DISK_LIMIT_MB: measured after each turn and test round."""
+    quick.workspace_disk_limit_mb = 1
+    big = "x" * (3 * 1024 * 1024)
+    agents = ScriptedAgents(IMPLEMENT, Reply("Wrote tests.", files={"test_feature.py": big}))
+    task, _ = run_task(quick, db, project, agents)
+
+    assert task.status == "failed" and task.iterations == 2, task.error
+    assert task.error is not None
+    assert task.error.startswith("Disk limit: the task added 3.0 MB to its workspace and ")
+    assert "over WORKSPACE_DISK_LIMIT_MB=1. Largest files: " in task.error
+    assert f"{project / 'test_feature.py'} (3.0 MB)" in task.error
 
 
 def test_each_step_is_one_transaction(
     quick: Settings, db: sessionmaker[Session], project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The baseline's results and its record are stored together, or not at all."""
-    add_interaction = repo.add_interaction
+    add_interaction = interactions.add_interaction
 
     def failing_baseline_record(*args: Any, **kwargs: Any) -> ClaudeInteraction:
         if kwargs["kind"] is Kind.BASELINE:
             raise RuntimeError("the record could not be written")
         return add_interaction(*args, **kwargs)
 
-    monkeypatch.setattr(repo, "add_interaction", failing_baseline_record)
+    monkeypatch.setattr(interactions, "add_interaction", failing_baseline_record)
     (project / "app.py").write_text("")
     with db() as s:
-        session = repo.create_session(
+        session = sessions.create_session(
             s, project_path=str(project), isolation="none", base_branch=None
         )
-        task_id = repo.create_task(s, session_id=session.id, description="d").id
+        task_id = tasks.create_task(s, session_id=session.id, description="d").id
     run = TaskRun(task_id, settings=quick, db=db, agents=ScriptedAgents(), runners=StubRunner)
     with pytest.raises(RuntimeError):
         asyncio.run(run.run())
     with db() as s:
-        task = repo.get_task(s, task_id=task_id, with_details=True)
+        task = tasks.get_task(s, task_id=task_id, with_details=True)
         assert task is not None and task.status == "failed"
         assert task.test_cases == [] and task.baseline is None

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from claudeserver.api.app import create_app
 from claudeserver.domain import webhooks
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import approvals, tasks, testcases
 from claudeserver.settings import Settings
 from tests.integration.test_webhooks import Receiver
 
@@ -45,7 +45,7 @@ def ended_task(client: TestClient, project: Path, session: dict[str, Any], **tas
     assert created.status_code == 201, created.text
     task_id = str(created.json()["id"])
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.update_task(
+        tasks.update_task(
             db,
             task_id=task_id,
             status="failed",
@@ -55,12 +55,10 @@ def ended_task(client: TestClient, project: Path, session: dict[str, Any], **tas
     return task_id
 
 
-def deliver(client: TestClient, task_id: str, **event: Any) -> bool:
+def deliver(client: TestClient, task_id: str, approval_id: str | None = None) -> bool:
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     options = {"secret": "s3", "attempts": 1, "base_delay": 0.0, "public_url": PUBLIC}
-    if event:
-        return asyncio.run(webhooks.announce(factory, task_id, **event, **options))
-    return asyncio.run(webhooks.deliver(factory, task_id, **options))
+    return asyncio.run(webhooks.deliver(factory, task_id, **options, approval_id=approval_id))
 
 
 def test_json_is_the_signed_status_with_a_link_to_the_task(
@@ -90,7 +88,7 @@ def test_slack_gets_a_message_with_status_summary_tests_and_a_link(
     # The session's format, unless the task names its own.
     task_id = ended_task(client, project, {"webhook_url": receiver.url, "webhook_format": "slack"})
     with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
-        repo.save_test_cases(
+        testcases.save_test_cases(
             db, task_id=task_id, test_type="generated",
             results=[_Result("t::a", "passed"), _Result("t::b", "failed")],
         )  # fmt: skip
@@ -107,20 +105,27 @@ def test_slack_gets_a_message_with_status_summary_tests_and_a_link(
     )
     assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": message["text"]}
 
-    # Another event of the task, with its own payload, formats the same way.
-    waiting = "Waiting for approval: Bash(git push origin claudeserver/1234abcd)"
-    assert deliver(
-        client, task_id, event="approval_waiting", payload={"task_id": task_id, "progress": waiting}
-    )
+    # A call waiting for a person's approval, as a message too.
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        approval = approvals.create(
+            db, task_id=task_id, session_id=client.get(f"/api/v1/tasks/{task_id}").json()[
+                "session_id"], tool="Bash", input_summary="git push origin claudeserver/1234abcd",
+            category="push", question="Pushing needs a person's approval.", unattended="deny",
+            rules=[],
+        )  # fmt: skip
+        approval_id = approval.id
+        db.commit()
+    assert deliver(client, task_id, approval_id=approval_id)
     headers, raw = receiver.received[-1]
-    assert headers["X-Claudeserver-Event"] == "approval_waiting"
-    text = json.loads(raw)["text"]
-    assert text.startswith(f"*:raising_hand: Approval waiting*: <{PUBLIC}/#/tasks/{task_id}|")
-    assert waiting in text
+    assert headers["X-Claudeserver-Event"] == "approval.waiting"
+    assert json.loads(raw)["text"] == (
+        f"*:raising_hand: Approval waiting*: <{PUBLIC}/#/tasks/{task_id}|Fix &lt;add&gt; &amp; co>"
+        "\nPushing needs a person's approval.\nBash: git push origin claudeserver/1234abcd"
+    )
 
     records = client.get(f"/api/v1/tasks/{task_id}/interactions").json()["items"]
     sent = [(i["data"]["event"], i["data"]["format"]) for i in records if i["kind"] == "webhook"]
-    assert sent == [("task.failed", "slack"), ("approval_waiting", "slack")]
+    assert sent == [("task.failed", "slack"), ("approval.waiting", "slack")]
 
 
 def test_a_tasks_own_format_wins_and_unknown_formats_are_422(

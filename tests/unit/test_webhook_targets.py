@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from claudeserver.domain import webhooks
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, sessions, tasks
 from claudeserver.persistence.db import make_sessionmaker, open_database
 
 
@@ -20,11 +20,11 @@ def test_a_name_resolving_to_the_metadata_address_is_not_posted_to(
 ) -> None:
     factory = make_sessionmaker(open_database(f"sqlite:///{tmp_path / 'tasks.db'}"))
     with factory() as db:
-        session = repo.create_session(
+        session = sessions.create_session(
             db, project_path=str(tmp_path), isolation="none", base_branch=None,
             webhook_url="http://hooks.example.test/done",
         )  # fmt: skip
-        task_id = repo.create_task(db, session_id=session.id, description="x").id
+        task_id = tasks.create_task(db, session_id=session.id, description="x").id
     asked: list[str] = []
 
     async def resolve(self: Any, host: str, *_args: Any, **_kw: Any) -> list[Any]:
@@ -38,7 +38,7 @@ def test_a_name_resolving_to_the_metadata_address_is_not_posted_to(
 
     assert delivered is False and asked == ["hooks.example.test"]
     with factory() as db:
-        events = repo.interactions_after(db, task_id=task_id, after=0, limit=10)
+        events = interactions.interactions_after(db, task_id=task_id, after=0, limit=10)
     [refusal] = [e for e in events if e.kind == "webhook"]
     assert "169.254.169.254" in refusal.content and refusal.data["attempt"] == 0
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from claudeserver.api.app import create_app
 from claudeserver.domain import comments
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
 from tests.reviewing import BASE, finished_task, make_repo
@@ -170,7 +170,7 @@ def move(app: FastAPI, task_id: str, *statuses: TaskStatus, progress: str | None
     with app.state.sessionmaker() as db:
         for status in statuses:
             fields = {"progress": progress} if progress else {}
-            assert repo.transition(db, task_id=task_id, to=status, **fields), status
+            assert tasks.transition(db, task_id=task_id, to=status, **fields), status
 
 
 def test_the_webhook_format_is_chosen_in_the_session_and_task_forms(

@@ -38,6 +38,17 @@ def create_task(
         return result
 
 
+def open_running_task(
+    page: Page, dashboard: str, project: Path, fake_model: FakeModel
+) -> dict[str, Any]:
+    """A task whose agent thinks for a minute, open in the dashboard once it runs."""
+    fake_model(stalling(seconds=60))
+    task = create_task(dashboard, project, "Think for a long time")
+    page.goto(f"/#/tasks/{task['id']}")
+    expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
+    return task
+
+
 def test_create_a_session_and_task_and_watch_it_complete_live(
     page: Page, project: Path, fake_model: FakeModel
 ) -> None:
@@ -178,10 +189,7 @@ def test_a_session_can_set_its_tasks_budget(page: Page, dashboard: str, project:
 def test_a_slow_task_takes_a_message_and_can_be_cancelled(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
-    fake_model(stalling(seconds=60))
-    task = create_task(dashboard, project, "Think for a long time")
-    page.goto(f"/#/tasks/{task['id']}")
-    expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
+    open_running_task(page, dashboard, project, fake_model)
     # Follow-ups are for finished tasks: a running one only takes messages.
     expect(page.get_by_role("button", name="Follow up")).to_have_count(0)
     expect(page.get_by_label("Follow-up request")).to_have_count(0)

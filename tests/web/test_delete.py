@@ -13,7 +13,7 @@ from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.models import FIXED, calculator, stalling
 from tests.web.conftest import screenshot
-from tests.web.test_dashboard import AGENT_TIMEOUT, create_task
+from tests.web.test_dashboard import AGENT_TIMEOUT, create_task, open_running_task
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
 from playwright.sync_api import Dialog, Page, expect
@@ -77,10 +77,7 @@ def test_a_finished_task_is_deleted_from_its_page(
 def test_an_unfinished_task_has_no_delete_button_until_it_ends(
     page: Page, dashboard: str, project: Path, fake_model: FakeModel
 ) -> None:
-    fake_model(stalling(seconds=60))
-    task = create_task(dashboard, project, "Think for a long time")
-    page.goto(f"/#/tasks/{task['id']}")
-    expect(page.locator("#task-status")).to_have_text("running", timeout=AGENT_TIMEOUT)
+    open_running_task(page, dashboard, project, fake_model)
     delete = page.get_by_role("button", name="Delete task")
     expect(delete).to_have_count(0)  # hidden, so not in the accessibility tree
 

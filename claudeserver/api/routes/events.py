@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, WebSocket
+from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.event_stream import Event, all_events, task_events
-from claudeserver.persistence import repository as repo
+from claudeserver.domain import lifecycle
+from claudeserver.persistence import tasks
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=responses(401, 404))
 
@@ -26,8 +27,7 @@ def _cursor(after: int | None, last_event_id: str | None) -> int:
 
 def _require_task(request: Request, task_id: str) -> None:
     with request.app.state.sessionmaker() as s:
-        if repo.get_task(s, task_id=task_id) is None:
-            raise HTTPException(404, f"task {task_id} not found")
+        lifecycle.get(s, task_id)
 
 
 async def _sse(events: AsyncIterator[Event]) -> AsyncIterator[str]:
@@ -74,7 +74,7 @@ async def event_stream(
 @router.websocket("/tasks/{task_id}/ws")
 async def task_websocket(websocket: WebSocket, task_id: str, after: int = 0) -> None:
     with websocket.app.state.sessionmaker() as s:
-        exists = repo.get_task(s, task_id=task_id) is not None
+        exists = tasks.get_task(s, task_id=task_id) is not None
     await websocket.accept()
     if not exists:
         await websocket.close(code=4404, reason=f"task {task_id} not found")

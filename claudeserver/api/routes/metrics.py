@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from claudeserver.api.deps import SessionDep, SettingsDep
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import sessions, tasks
 from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(tags=["health"])
@@ -35,10 +35,10 @@ def metrics(db: SessionDep, settings: SettingsDep) -> Response:
     from prometheus_client.platform_collector import PLATFORM_COLLECTOR
     from prometheus_client.process_collector import PROCESS_COLLECTOR
 
-    by_status = repo.totals_by_status(db)
-    tasks = GaugeMetricFamily("claudeserver_tasks", "Tasks in the database", labels=["status"])
+    by_status = tasks.totals_by_status(db)
+    counts = GaugeMetricFamily("claudeserver_tasks", "Tasks in the database", labels=["status"])
     for status in TaskStatus:  # every status, zeros included, so alerts can rely on them
-        tasks.add_metric([status.value], by_status.get(status.value, (0, 0.0, 0, 0))[0])
+        counts.add_metric([status.value], by_status.get(status.value, (0, 0.0, 0, 0))[0])
     figures = list(by_status.values())
     cost = GaugeMetricFamily(
         "claudeserver_cost_usd", "Spent by the tasks in the database, in USD",
@@ -49,13 +49,13 @@ def metrics(db: SessionDep, settings: SettingsDep) -> Response:
     )
     tokens.add_metric(["input"], sum(f[2] for f in figures))
     tokens.add_metric(["output"], sum(f[3] for f in figures))
-    sessions = GaugeMetricFamily(
-        "claudeserver_sessions", "Sessions in the database", value=repo.count_sessions(db)
+    session_count = GaugeMetricFamily(
+        "claudeserver_sessions", "Sessions in the database", value=sessions.count_sessions(db)
     )
     slots = GaugeMetricFamily(
         "claudeserver_max_concurrent_tasks", "MAX_CONCURRENT_TASKS of this server",
         value=settings.max_concurrent_tasks,
     )  # fmt: skip
     process = [*PROCESS_COLLECTOR.collect(), *PLATFORM_COLLECTOR.collect()]
-    body = generate_latest(_Families([tasks, cost, tokens, sessions, slots, *process]))
+    body = generate_latest(_Families([counts, cost, tokens, session_count, slots, *process]))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

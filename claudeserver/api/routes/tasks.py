@@ -4,10 +4,9 @@ import asyncio
 import base64
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy.orm import Session as DB
+from fastapi import APIRouter, Query, Request, Response
 
-from claudeserver.api.deps import ExecutorDep, SessionDep, SettingsDep
+from claudeserver.api.deps import DeleteBranch, ExecutorDep, SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_detail, task_out, task_outs, task_status
 from claudeserver.api.schemas import (
@@ -21,11 +20,9 @@ from claudeserver.api.schemas import (
     TaskPage,
     TaskStatusOut,
 )
-from claudeserver.domain import credentials, deletion, lifecycle, spending
-from claudeserver.domain.workspace import WorkspaceError
-from claudeserver.persistence import repository as repo
+from claudeserver.domain import deletion, lifecycle
+from claudeserver.persistence import interactions, tasks
 from claudeserver.persistence.models import Task
-from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
 
 router = APIRouter(
@@ -40,19 +37,8 @@ def create_task(
     body: TaskCreate, db: SessionDep, executor: ExecutorDep, settings: SettingsDep
 ) -> TaskCreated:
     task = lifecycle.create(db, executor, **body.model_dump())
-    return TaskCreated(**task_out(db, task).model_dump(), warnings=_warnings(db, settings))
-
-
-def _warnings(db: DB, settings: Settings) -> list[str]:
-    """What stands in the way of a new task, said at once rather than when it fails."""
-    found = []
-    creds = credentials.status(db, cli_command=settings.claude_cli_command)
-    if not creds.startswith(credentials.OK):
-        found.append(f"Credentials {creds}")
-    hold = spending.daily_hold(db, settings.daily_budget_usd)
-    if hold is not None:
-        found.append(hold)
-    return found
+    warnings = lifecycle.obstacles(db, settings)
+    return TaskCreated(**task_out(db, task).model_dump(), warnings=warnings)
 
 
 @router.get("", response_model=TaskPage)
@@ -64,8 +50,8 @@ def list_tasks(
     cursor: str | None = Query(None, max_length=200, description="next_cursor of the last page"),
 ) -> TaskPage:
     before = _decode_cursor(cursor)
-    last_event_id = repo.last_event_id(db)
-    rows = repo.list_tasks(db, status=status, session_id=session_id, limit=limit, before=before)
+    last_event_id = interactions.last_event_id(db)
+    rows = tasks.list_tasks(db, status=status, session_id=session_id, limit=limit, before=before)
     next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
     return TaskPage(items=task_outs(db, rows), next_cursor=next_cursor, last_event_id=last_event_id)
 
@@ -84,21 +70,11 @@ def get_task(task_id: str, db: SessionDep) -> TaskDetail:
 async def delete_task(
     task_id: str,
     request: Request,
-    branch: bool = Query(False, description="also delete the task's branch"),
+    branch: DeleteBranch = False,
 ) -> Response:
     """Delete a finished task: its workspace, then its events, tests and transcript."""
     factory = request.app.state.sessionmaker
-    try:
-        found = await asyncio.to_thread(
-            deletion.delete_task, factory, task_id, delete_branch=branch
-        )
-    except deletion.Unfinished as exc:
-        status = exc.tasks[task_id]
-        raise HTTPException(409, f"task {task_id} is {status}; cancel it first") from None
-    except WorkspaceError as exc:
-        raise HTTPException(409, f"its workspace could not be removed: {exc}") from None
-    if not found:
-        raise HTTPException(404, f"task {task_id} not found")
+    await asyncio.to_thread(deletion.delete_task, factory, task_id, delete_branch=branch)
     return Response(status_code=204)
 
 
@@ -110,7 +86,7 @@ def list_interactions(
     limit: int = Query(200, ge=1, le=1000),
 ) -> InteractionPage:
     _task_or_404(db, task_id)
-    rows = repo.interactions_after(db, task_id=task_id, after=after, limit=limit)
+    rows = interactions.interactions_after(db, task_id=task_id, after=after, limit=limit)
     return InteractionPage(
         items=[InteractionOut.model_validate(r) for r in rows],
         next_after=rows[-1].sequence if len(rows) == limit else None,

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session as DB
 
 from claudeserver.domain import lifecycle
 from claudeserver.domain.comments.lines import FileDiff, parse_diff, split_lines
+from claudeserver.domain.task_workspace import present
 from claudeserver.domain.workspace import Workspace, WorkspaceError, read_text
 from claudeserver.domain.workspace import diff as workspace_diff
 from claudeserver.persistence import comments as store
-from claudeserver.persistence import repository as repo
-from claudeserver.persistence.models import ReviewComment, Task
+from claudeserver.persistence import interactions
+from claudeserver.persistence.models import ReviewComment
 from claudeserver.vocabulary import Kind, Role
 
 LISTED_FILES = 20
@@ -35,15 +36,6 @@ class CommentError(ValueError):
         self.field = field
 
 
-def workspace_of(task: Task) -> Workspace:
-    """The workspace whose diff the comments are on; NotNow when there is none (any more)."""
-    if task.workspace is None:
-        raise lifecycle.NotNow(f"task {task.id} has no workspace yet (it is {task.status})")
-    if task.workspace_removed_at is not None:
-        raise lifecycle.NotNow(f"the workspace of task {task.id} was removed")
-    return Workspace.from_json(task.workspace)
-
-
 def current_diff(workspace: Workspace) -> dict[str, FileDiff]:
     try:
         return parse_diff(workspace_diff(workspace))
@@ -57,7 +49,7 @@ def create(
     """A comment on line `line` of `file`: on the file as it is now ("new": any of its
     lines) or on a line the diff shows of the file before the task ("old")."""
     task = lifecycle.get(db, task_id)
-    workspace = workspace_of(task)
+    workspace = present(task)
     line_text = _commented_line(workspace, current_diff(workspace), file, line, side)
     row = store.add_comment(
         db, task_id=task_id, file=file, line=line, side=side, body=body, line_text=line_text,
@@ -131,7 +123,7 @@ def where(row: ReviewComment) -> str:
 
 
 def _record(db: DB, row: ReviewComment, action: str, body: str) -> None:
-    repo.add_interaction(
+    interactions.add_interaction(
         db, task_id=row.task_id, role=Role.USER, kind=Kind.COMMENT,
         content=f"comment {action} on {where(row)}: {body}",
         data={"action": action, "comment_id": row.id, "file": row.file, "line": row.line,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain import lifecycle
-from claudeserver.domain.comments.crud import current_diff, where, workspace_of
+from claudeserver.domain.comments.crud import current_diff, where
 from claudeserver.domain.comments.lines import (
     FileDiff,
     anchor_of,
@@ -27,9 +27,10 @@ from claudeserver.domain.comments.lines import (
     touched,
 )
 from claudeserver.domain.executor import Executor
+from claudeserver.domain.task_workspace import present
 from claudeserver.domain.workspace import Workspace, read_text
 from claudeserver.persistence import comments as store
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, transactions
 from claudeserver.persistence.models import ReviewComment, Task, utcnow
 from claudeserver.vocabulary import Kind, Role, TaskStatus
 
@@ -59,11 +60,11 @@ def send(db: DB, factory: sessionmaker[DB], executor: Executor | None, *, task_i
     rows = store.list_comments(db, task_id=task_id, unresolved=True)
     if not rows:
         raise lifecycle.NotNow(f"task {task_id} has no unresolved comments to send")
-    workspace = workspace_of(task)
+    workspace = present(task)
     diff = current_diff(workspace)
     texts = {file: read_text(workspace, file) for file in {row.file for row in rows}}
     planned = [_plan(row, diff.get(row.file), texts[row.file]) for row in rows]
-    with repo.unit_of_work(factory) as unit:
+    with transactions.unit_of_work(factory) as unit:
         queued = lifecycle.follow_up(unit, None, task_id=task_id, request=round_prompt(planned))
         now = utcnow()
         for plan in planned:
@@ -75,7 +76,7 @@ def send(db: DB, factory: sessionmaker[DB], executor: Executor | None, *, task_i
                 sent_text=plan.sent_text, anchor=plan.anchor,
             )  # fmt: skip
         count = len(planned)
-        repo.add_interaction(
+        interactions.add_interaction(
             unit, task_id=task_id, role=Role.USER, kind=Kind.COMMENT,
             content=f"{count} {_comments(count)} sent to the agent",
             data={"action": "sent", "comment_ids": [p.comment.id for p in planned]},
@@ -142,7 +143,7 @@ def settle(factory: sessionmaker[DB], *, task_id: str, workspace: Workspace) -> 
             changed, line = _judge(row, texts[row.file])
             store.settle(db, row, addressed=changed, line=line)
             (addressed if changed else still_open).append(row)
-        repo.add_interaction(
+        interactions.add_interaction(
             db, task_id=task_id, role=Role.SYSTEM, kind=Kind.COMMENT,
             content=_settled(addressed, still_open),
             data={"action": "addressed", "addressed": [r.id for r in addressed],

@@ -19,7 +19,7 @@ from claudeserver.domain import lifecycle, spending, webhooks
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.retention import remove_old_workspaces
 from claudeserver.domain.taskrun import WORKER_NAME, TaskRun
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import ACTIVE, TaskStatus
 
@@ -91,7 +91,7 @@ def _claim(db: sessionmaker[DB], task_id: str) -> bool:
     running now, so an active task here was left so by a worker that died or stopped.
     """
     with db() as s:
-        task = repo.get_task(s, task_id=task_id)
+        task = tasks.get_task(s, task_id=task_id)
         if task is None:
             return False
         status = TaskStatus(task.status)
@@ -107,7 +107,7 @@ def _check_daily_budget(rt: Runtime, task_id: str) -> None:
     """Raises HeldBack, the task staying pending, while today's spend is past the cap."""
     with rt.db() as s:
         reason = spending.daily_hold(s, rt.settings.daily_budget_usd)
-        task = repo.get_task(s, task_id=task_id)
+        task = tasks.get_task(s, task_id=task_id)
         if reason is None or task is None:
             return
         spending.hold(s, [task], reason)
@@ -117,7 +117,7 @@ def _check_daily_budget(rt: Runtime, task_id: str) -> None:
 
 def _status(db: sessionmaker[DB], task_id: str) -> TaskStatus | None:
     with db() as s:
-        status, _ = repo.status_of(s, task_id=task_id)
+        status, _ = tasks.status_of(s, task_id=task_id)
     return TaskStatus(status) if status else None
 
 

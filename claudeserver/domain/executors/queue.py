@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import procrastinate
 from procrastinate import BaseRetryStrategy, RetryDecision, RetryStrategy
@@ -43,21 +45,17 @@ def make_app(settings: Settings) -> procrastinate.App:
         pass_context=True,
         retry=RetryStrategy(max_attempts=3),  # deliver() retries HTTP itself; this is crashes
     )(jobs.deliver_webhook)
-    stalled = app.task(
-        name=jobs.RETRY_STALLED,
-        queue=jobs.MAINTENANCE_QUEUE,
-        queueing_lock=jobs.RETRY_STALLED,
-        pass_context=True,
-    )(jobs.retry_stalled_jobs)
-    app.periodic(cron=every_seconds(settings.worker_stalled_seconds / 3))(stalled)
-    cleanup = app.task(
-        name=jobs.REMOVE_WORKSPACES,
-        queue=jobs.MAINTENANCE_QUEUE,
-        queueing_lock=jobs.REMOVE_WORKSPACES,
-        pass_context=True,
-    )(jobs.remove_workspaces)
-    app.periodic(cron=every_minutes(settings.workspace_cleanup_seconds / 60))(cleanup)
+    stalled_cron = every_seconds(settings.worker_stalled_seconds / 3)
+    _periodic(app, jobs.RETRY_STALLED, jobs.retry_stalled_jobs, cron=stalled_cron)
+    cleanup_cron = every_minutes(settings.workspace_cleanup_seconds / 60)
+    _periodic(app, jobs.REMOVE_WORKSPACES, jobs.remove_workspaces, cron=cleanup_cron)
     return app
+
+
+def _periodic(app: procrastinate.App, name: str, job: Callable[..., Any], *, cron: str) -> None:
+    """A maintenance job on a schedule; its queueing lock keeps one of it waiting at most."""
+    task = app.task(name=name, queue=jobs.MAINTENANCE_QUEUE, queueing_lock=name, pass_context=True)
+    app.periodic(cron=cron)(task(job))
 
 
 def every_seconds(seconds: float) -> str:

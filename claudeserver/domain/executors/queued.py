@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.domain.executors import jobs, queue
 from claudeserver.domain.executors.jobs import Runtime
 from claudeserver.domain.executors.workers import QueueWorkers
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,14 +70,14 @@ class QueueExecutor:
     async def _defer(self, task_id: str) -> None:
         await self._ready()
         with self.db() as s:
-            task = repo.get_task(s, task_id=task_id)
+            task = tasks.get_task(s, task_id=task_id)
             if task is not None:
                 await queue.defer_run(self.app, task)
 
     async def _ended(self, task_id: str) -> None:
         await self._ready()
         with self.db() as s:
-            task = repo.get_task(s, task_id=task_id)
+            task = tasks.get_task(s, task_id=task_id)
             if task is None:
                 return
             # A cancelled task's job must not hold a worker slot, however briefly.

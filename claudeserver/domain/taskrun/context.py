@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from claudeserver.domain import spending
 from claudeserver.domain.confinement import Network
@@ -20,6 +21,7 @@ from claudeserver.vocabulary import QueuedFor
 @dataclass(frozen=True)
 class TaskContext:
     task_id: str
+    session_id: str
     description: str
     origin: Path  # the user's checkout: the project the workspace is made from
     isolation: str
@@ -35,6 +37,7 @@ class TaskContext:
     test_network: Network
     test_services: tuple[Service, ...]  # host services bridged into confined test runs
     policy_options: PolicyOptions
+    approvals: str  # who answers the policy's asks: "auto" (the simulated human) or "human"
     budget: float  # USD this attempt may spend
     budget_source: str  # the setting `budget` comes from, for the user
     max_iterations: int
@@ -61,6 +64,7 @@ class TaskContext:
         )
         return cls(
             task_id=task.id,
+            session_id=task.session_id,
             description=task.description,
             origin=Path(session.project_path),
             isolation=session.isolation,
@@ -73,11 +77,12 @@ class TaskContext:
             trust_project_settings=session.trust_project_settings,
             review=session.review if task.review is None else task.review,
             baseline_failures=session.baseline_failures,
-            test_network="host" if session.test_network == "host" else "loopback",
+            test_network=_network(session.test_network),
             test_services=tuple(Service.parse(s) for s in session.test_services or ()),
             policy_options=PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
             ),
+            approvals=session.approvals,
             budget=budget,
             budget_source=budget_source,
             max_iterations=task.max_iterations or settings.max_iterations,
@@ -90,3 +95,11 @@ class TaskContext:
             workspace=task.workspace,
             baseline=None if task.baseline is None else Baseline.from_json(task.baseline),
         )
+
+
+def _network(stored: str) -> Network:
+    """The session's test_network; anything unknown is the default, the tightest."""
+    for network in get_args(Network):
+        if stored == network:
+            return network  # type: ignore[no-any-return]
+    return "loopback"

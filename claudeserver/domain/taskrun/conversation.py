@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,22 @@ from claudeserver.domain.handoff import MAX_CONTEXT_RESTARTS, context_full, hand
 from claudeserver.domain.human import SimulatedHuman
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.errors import ContextFull, TaskFailure, describe_error
+from claudeserver.domain.taskrun.holds import Answer, ApprovalDesk
 from claudeserver.domain.taskrun.journal import Journal
 from claudeserver.domain.taskrun.testgate import TestGate
-from claudeserver.domain.taskrun.workbench import Workbench
+from claudeserver.domain.taskrun.workbench import Workbench, within_cap
 from claudeserver.domain.workspace import WorkspaceError
 from claudeserver.domain.workspace import diff_stat as workspace_diff_stat
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import Kind, Role, TaskStatus
 
 IMPLEMENT, VALIDATE = "implement", "validate"  # what the agent's answers are for
+HUMAN = "human"  # a session's `approvals`: a person answers the policy's asks
+
+
+async def _pull(events: AsyncIterator[AgentEvent]) -> AgentEvent | None:
+    """The next event, None at the end."""
+    return await anext(events, None)
 
 
 def from_user(message: str) -> str:
@@ -71,6 +79,7 @@ class Conversation:
         bench: Workbench,
         agents: AgentFactory,
         inbox: Inbox,
+        desk: ApprovalDesk,
     ) -> None:
         self.context = context
         self.settings = settings
@@ -78,6 +87,9 @@ class Conversation:
         self.bench = bench
         self.agents = agents
         self.inbox = inbox
+        self.desk = desk
+        # The permission policy, with the answers a person asked to remember added.
+        self.policy = bench.policy
         self.human = SimulatedHuman(settings.human_seed)
         self.test_gate = TestGate(
             bench.tests, bench.project, bench.baseline, context.baseline_failures, journal
@@ -106,6 +118,7 @@ class Conversation:
     async def _conversation(self, prompt: str, phase: str) -> str:
         while True:
             result = await self._turn(prompt)
+            await within_cap(self.bench.disk)
             if result.is_error and context_full(result):
                 raise ContextFull(prompt=prompt, phase=phase)
             if result.is_error:
@@ -116,6 +129,7 @@ class Conversation:
                 prompt, phase = self.human.tests_request(self.bench.tests.framework_hint), VALIDATE
             else:
                 passed, text = await self.test_gate.validate()
+                await within_cap(self.bench.disk)
                 if passed:
                     return text
                 prompt = text
@@ -165,23 +179,49 @@ class Conversation:
                 self.journal.store(event)
 
     async def _next_event(self, events: AsyncIterator[AgentEvent]) -> AgentEvent:
+        """The agent's next event. It is idle only while nobody holds it: the time a call
+        waits for a person's approval does not count."""
         idle = self.settings.idle_timeout_seconds
+        since = time.monotonic()
+        step = asyncio.ensure_future(_pull(events))
         try:
-            return await asyncio.wait_for(anext(events), idle)
-        except asyncio.TimeoutError:
-            raise TaskFailure(
-                f"Idle timeout: no message from the agent for IDLE_TIMEOUT_SECONDS={idle:g}"
-            ) from None
-        except StopAsyncIteration:
-            raise TaskFailure("Claude Code ended the conversation without a result") from None
+            while True:
+                quiet = time.monotonic() - max(since, self.desk.released_at)
+                # While held, look again each second: the idle clock restarts at the release.
+                left = min(idle, 1.0) if self.desk.holding else idle - quiet
+                if left <= 0:
+                    raise TaskFailure(
+                        f"Idle timeout: no message from the agent for IDLE_TIMEOUT_SECONDS={idle:g}"
+                    )
+                done, _ = await asyncio.wait({step}, timeout=left)
+                if done:
+                    event = step.result()
+                    if event is None:
+                        raise TaskFailure("Claude Code ended the conversation without a result")
+                    return event
+        finally:
+            step.cancel()
 
     # -- the simulated human ---------------------------------------------------------
 
     async def _gate(
         self, tool_name: str, tool_input: dict[str, Any], cwd: Path | None
     ) -> GateDecision:
-        decision = await gate.check(tool_name, tool_input, self.bench.policy, cwd=cwd)
-        data = {"tool": tool_name, "input": tool_input, "category": decision.category}
+        decision = await gate.check(tool_name, tool_input, self.policy, cwd=cwd)
+        data: dict[str, Any] = {
+            "tool": tool_name,
+            "input": tool_input,
+            "category": decision.category,
+        }
+        if decision.ask is not None:
+            data["ask"] = decision.ask.question
+            if self.context.approvals == HUMAN:
+                answer = await self.desk.ask(tool_name, tool_input, decision)
+                self._remember(answer)
+                decision = dataclasses.replace(
+                    decision, allowed=answer.allowed, reason=answer.reason
+                )
+                data |= {"approval_id": answer.approval_id, "decided_by": answer.decided_by}
         kind = Kind.ALLOW if decision.allowed else Kind.DENY
         self.journal.record(Role.PERMISSION, kind, decision.reason, data)
         if not decision.allowed:
@@ -190,6 +230,15 @@ class Conversation:
         if self.human.wants_pause(self.since_human) and pauses_left:
             await self._pause(self.human.continuation())
         return GateDecision(True, decision.reason)
+
+    def _remember(self, answer: Answer) -> None:
+        """A person's answer with `remember` holds for the rest of the run too (the API
+        added it to the session's policy, for the tasks after this one)."""
+        if not answer.remembered:
+            return
+        key = "approved_rules" if answer.allowed else "deny_rules"
+        rules = getattr(self.policy, key) + answer.remembered
+        self.policy = dataclasses.replace(self.policy, **{key: rules})
 
     async def _pause(self, message: str) -> None:
         """Hold the agent (it waits on this tool call) while the human thinks, then nudge it."""

@@ -23,7 +23,7 @@ from claudeserver.agent.events import (
 )
 from claudeserver.domain import credentials, spending
 from claudeserver.domain.testrun import TestResult
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import interactions, tasks, testcases, transactions
 from claudeserver.persistence.models import ClaudeInteraction, Task, TestCase
 from claudeserver.vocabulary import Kind, Role, TaskStatus
 
@@ -62,19 +62,19 @@ class Unit:
     def record(
         self, role: Role, kind: Kind | str, content: str, data: dict[str, Any] | None = None
     ) -> None:
-        repo.add_interaction(
+        interactions.add_interaction(
             self.db, task_id=self._task_id, role=role, kind=kind, content=content, data=data
         )
 
     def move(self, to: TaskStatus, **fields: Any) -> bool:
-        return repo.transition(self.db, task_id=self._task_id, to=to, **fields)
+        return tasks.transition(self.db, task_id=self._task_id, to=to, **fields)
 
     def progress(self, text: str) -> None:
-        repo.set_progress(self.db, task_id=self._task_id, progress=text)
+        tasks.set_progress(self.db, task_id=self._task_id, progress=text)
 
     def update(self, **fields: Any) -> None:
         """Columns of the task that are not counters: its workspace, baseline, findings."""
-        repo.update_task(self.db, task_id=self._task_id, **fields)
+        tasks.update_task(self.db, task_id=self._task_id, **fields)
 
     def counters(self) -> None:
         self.update(**dataclasses.asdict(self._journal.counters))
@@ -93,12 +93,12 @@ class Unit:
         flaky: frozenset[str] = frozenset(),
     ) -> None:
         """The tests of this type are these now: each stored, those not among them dropped."""
-        repo.save_test_cases(
+        testcases.save_test_cases(
             self.db, task_id=self._task_id, test_type=test_type, results=results,
             baseline_status=baseline_status, flaky=flaky,
         )  # fmt: skip
         keep = {r.name for r in results}
-        repo.drop_test_cases(self.db, task_id=self._task_id, test_type=test_type, keep=keep)
+        testcases.drop_test_cases(self.db, task_id=self._task_id, test_type=test_type, keep=keep)
 
 
 class Journal:
@@ -113,7 +113,7 @@ class Journal:
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[Unit]:
-        with repo.unit_of_work(self._db) as db:
+        with transactions.unit_of_work(self._db) as db:
             yield Unit(db, self)
 
     # -- steps of one write ----------------------------------------------------------
@@ -263,30 +263,30 @@ class Journal:
     def status(self) -> tuple[str | None, str | None]:
         """The task's status and error, as they are in the database now."""
         with self._db() as s:
-            return repo.status_of(s, task_id=self.task_id)
+            return tasks.status_of(s, task_id=self.task_id)
 
     def messages_after(self, sequence: int) -> Sequence[ClaudeInteraction]:
         """A person's messages to the task, after `sequence`."""
         with self._db() as s:
-            return repo.interactions_after(
+            return interactions.interactions_after(
                 s, task_id=self.task_id, after=sequence, limit=100, role=Role.USER
             )
 
     def last_result_text(self) -> str:
         with self._db() as s:
-            return repo.last_interaction_text(
+            return interactions.last_interaction_text(
                 s, task_id=self.task_id, role=Role.ASSISTANT, kind=Kind.RESULT
             )
 
     def follow_up_request(self) -> str:
         with self._db() as s:
-            return repo.last_interaction_text(
+            return interactions.last_interaction_text(
                 s, task_id=self.task_id, role=Role.USER, kind=Kind.FOLLOW_UP
             )
 
     def test_cases(self) -> list[TestCase]:
         with self._db() as s:
-            task = repo.get_task(s, task_id=self.task_id, with_details=True)
+            task = tasks.get_task(s, task_id=self.task_id, with_details=True)
             return list(task.test_cases) if task else []
 
 

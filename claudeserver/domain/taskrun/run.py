@@ -19,6 +19,7 @@ from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.conversation import Conversation, Inbox
 from claudeserver.domain.taskrun.errors import TaskFailure
+from claudeserver.domain.taskrun.holds import ApprovalDesk
 from claudeserver.domain.taskrun.journal import Counters, Journal
 from claudeserver.domain.taskrun.review import review
 from claudeserver.domain.taskrun.workbench import (
@@ -29,7 +30,7 @@ from claudeserver.domain.taskrun.workbench import (
 )
 from claudeserver.domain.taskrun.workspace import commit_work
 from claudeserver.domain.testrun import TestRunError, detect_runner
-from claudeserver.persistence import repository as repo
+from claudeserver.persistence import tasks
 from claudeserver.persistence.storage import DiskReserve, is_storage_full, storage_advice
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import Kind, TaskStatus
@@ -58,7 +59,7 @@ class TaskRun:
         self.agents = agents
         self.runners = runners
         with db() as s:
-            task = repo.get_task(s, task_id=task_id)
+            task = tasks.get_task(s, task_id=task_id)
             assert task is not None
             self.context = TaskContext.resolve(task, settings)
             self.journal = Journal(task_id, db, Counters.of(task))
@@ -104,9 +105,10 @@ class TaskRun:
     async def _work(self) -> None:
         context, settings, journal = self.context, self.settings, self.journal
         bench = await prepare(context, settings, journal, self.runners)
+        desk = ApprovalDesk(context=context, settings=settings, journal=journal, db=self.db)
         conversation = Conversation(
             context=context, settings=settings, journal=journal, bench=bench,
-            agents=self.agents, inbox=self.inbox,
+            agents=self.agents, inbox=self.inbox, desk=desk,
         )  # fmt: skip
         summary = await conversation.run(agent_config(context, settings, bench, self.db))
         if context.review:

@@ -4,6 +4,7 @@ and the agent's configuration from them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from claudeserver.agent.session_store import DatabaseSessionStore
 from claudeserver.domain import sandbox
 from claudeserver.domain.agent_env import agent_environment
 from claudeserver.domain.confinement import Confinement
+from claudeserver.domain.disk_use import MB, DiskCap
 from claudeserver.domain.processes import task_env
 from claudeserver.domain.taskrun import testgate
 from claudeserver.domain.taskrun.context import TaskContext
@@ -27,7 +29,7 @@ from claudeserver.domain.testrun import RunContext, TestRunner, find_venv, works
 from claudeserver.domain.validation import Baseline
 from claudeserver.domain.workspace import Workspace
 from claudeserver.persistence.storage import DiskReserve
-from claudeserver.policy import PolicyConfig
+from claudeserver.policy import DEFAULT_FETCH_DOMAINS, PolicyConfig
 from claudeserver.settings import Settings
 
 MAX_INSTRUCTIONS_CHARS = 20_000
@@ -50,6 +52,7 @@ class Workbench:
     tests: TestRunner
     baseline: Baseline
     policy: PolicyConfig  # the permission policy; the baseline's tests are protected in it
+    disk: DiskCap  # what the task may add to its workspace and home
 
     @property
     def project(self) -> Path:
@@ -64,6 +67,9 @@ async def prepare(
     sandboxed = _sandboxed(settings)
     workspace = await open_workspace(context, settings, journal)
     project = workspace.path
+    areas = (workspace.worktree or project, context.home)
+    limit = settings.workspace_disk_limit_mb
+    disk = await asyncio.to_thread(DiskCap.start, areas, limit_mb=limit)
 
     def runner(protected: frozenset[Path]) -> TestRunner:
         """The project's runner, running its code confined (domain/confinement.py)."""
@@ -73,12 +79,14 @@ async def prepare(
             home=context.home,
             network=context.test_network,
             services=context.test_services,
+            fetch_domains=_reachable_domains(context, settings),
             # The user's checkout holds the virtualenv or node_modules the tests use.
             readable=(context.origin,),
             # The .git pointer too: a run that rewrote it could aim our git elsewhere.
             read_only=(top / ".git", *sorted(protected)),
             hidden=_server_data(settings),
             sandboxed=sandboxed,
+            tmp_bytes=limit * MB or None,
         )
         run_context = RunContext(
             project, settings.test_timeout_seconds, task_env(context.task_id),
@@ -91,6 +99,7 @@ async def prepare(
     baseline = context.baseline
     if baseline is None:
         baseline = await testgate.baseline(runner(frozenset()), project, journal)
+        await within_cap(disk)
     resolved = project.resolve()
     return Workbench(
         workspace=workspace,
@@ -98,7 +107,15 @@ async def prepare(
         tests=runner(baseline.protected(project)),
         baseline=baseline,
         policy=context.policy_options.config(resolved, baseline.protected(resolved)),
+        disk=disk,
     )
+
+
+async def within_cap(disk: DiskCap) -> None:
+    """Fail the task once it added more to the disk than WORKSPACE_DISK_LIMIT_MB."""
+    problem = await asyncio.to_thread(disk.excess)
+    if problem is not None:
+        raise TaskFailure(problem)
 
 
 def agent_config(
@@ -120,6 +137,10 @@ def agent_config(
         # In the database, so another worker can resume the conversation. Only with the
         # bundled CLI: an older `claude` rejects the option and would fail every task.
         session_store=DatabaseSessionStore(db) if settings.claude_cli_command is None else None,
+        # Room for a call held for approval, the simulated human's thinking and the policy.
+        gate_timeout_seconds=max(
+            900, settings.approval_timeout_seconds + settings.human_think_seconds + 60
+        ),
     )
 
 
@@ -155,6 +176,14 @@ def _sandbox_settings(settings: Settings, bench: Workbench) -> dict[str, Any] | 
     if not bench.sandboxed:
         return None
     return sandbox.sandbox_settings(settings.sandbox_domains, policy=bench.policy)
+
+
+def _reachable_domains(context: TaskContext, settings: Settings) -> tuple[str, ...]:
+    """The hosts the agent may reach (its Bash sandbox's and WebFetch's lists): what a
+    "fetch_domains" test run may reach too."""
+    listed = (*settings.sandbox_domains, *DEFAULT_FETCH_DOMAINS,
+              *context.policy_options.fetch_domains)  # fmt: skip
+    return tuple(dict.fromkeys(listed))
 
 
 def _server_data(settings: Settings) -> tuple[Path, ...]:

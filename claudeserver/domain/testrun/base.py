@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from claudeserver.domain import domain_proxy
 from claudeserver.domain.confinement import MAX_PROCESSES, Confinement
 from claudeserver.domain.process_limit import enter_command, pids_group
 from claudeserver.domain.service_bridge import host_side, inside_command
@@ -119,15 +120,21 @@ async def execute(
 async def _bridged(
     jail: Confinement, args: list[str], writable: Iterable[Path]
 ) -> AsyncIterator[tuple[list[str], list[Path]]]:
-    """The command and its writable paths, with the session's host services bridged into
-    its network namespace (see domain/service_bridge.py)."""
-    services = jail.bridged_services
-    if not services:
+    """The command and its writable paths, with the session's host services and the
+    filtering proxy of a "fetch_domains" run bridged into its network namespace (see
+    domain/service_bridge.py and domain/domain_proxy.py)."""
+    services, proxy = jail.bridged_services, jail.proxy
+    if not services and proxy is None:
         yield args, list(writable)
         return
     with tempfile.TemporaryDirectory(prefix="claudeserver-bridge-") as tmp:
         bridge = Path(tmp)
-        async with host_side(services, bridge):
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(host_side(services, bridge))
+            if proxy is not None:
+                socket = bridge / proxy.socket_name
+                await stack.enter_async_context(domain_proxy.serving(socket, jail.fetch_domains))
+                services = (*services, proxy)
             yield [*inside_command(services, bridge), *args], [*writable, bridge]
 
 

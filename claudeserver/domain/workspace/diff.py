@@ -8,8 +8,8 @@ from pathlib import Path
 
 from claudeserver.domain.workspace import snapshot
 from claudeserver.domain.workspace.errors import WorkspaceError
-from claudeserver.domain.workspace.git import UNTRUSTED_TREE, run
 from claudeserver.domain.workspace.model import FileStat, Workspace
+from claudeserver.domain.workspace.untrusted import WorktreeGit
 from claudeserver.domain.workspace.worktree import require
 
 DIFF_OPTIONS = ("--no-renames", "--no-ext-diff", "--no-textconv", "--no-color")
@@ -36,22 +36,21 @@ def diff_stat(ws: Workspace) -> list[FileStat]:
 
 
 def _worktree_diff(ws: Workspace, options: list[str]) -> str:
-    top = require(ws)
+    git = WorktreeGit.open(require(ws))
     if ws.base_commit is None:
-        raise WorkspaceError(f"workspace {top} has no base commit")
-    index = Path(
-        run(["rev-parse", "--path-format=absolute", "--git-path", "index"], cwd=top).stdout.strip()
-    )
+        raise WorkspaceError(f"workspace {git.top} has no base commit")
+    index = git.entry / "index"
     # Untracked files only show in a diff once they are in an index. Adding them to the
     # worktree's own index would change what the running agent sees in `git status`, so
     # they go into a copy; copying keeps the stat cache, so only changed files are hashed.
-    with tempfile.TemporaryDirectory(prefix="claudeserver-diff-") as scratch:
-        env = {**UNTRUSTED_TREE, "GIT_INDEX_FILE": str(Path(scratch, "index"))}
+    with tempfile.TemporaryDirectory(prefix="claudeserver-diff-") as tmp:
+        scratch = Path(tmp)
+        env = {"GIT_INDEX_FILE": str(scratch / "index")}
         if index.is_file():
             shutil.copyfile(index, env["GIT_INDEX_FILE"])
-        run(["add", "--all"], cwd=top, env=env)
+        git.run(["add", "--all"], env=env, scratch=scratch)
         args = ["diff", "--cached", *DIFF_OPTIONS, *options, ws.base_commit, "--"]
-        return run(args, cwd=top, env=env).stdout
+        return git.run(args, env=env, confined=False).stdout
 
 
 def _count(text: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +51,8 @@ _DROPPED_ENV = frozenset(
 )
 
 
-# For commands that read a task's workspace (add, diff, commit): only the repository's own
-# configuration applies, no system or global one, no global attributes, so nothing but
-# what the user configured in that repository can run during them.
+# For commands on a task's worktree (see untrusted.py): only the repository's own
+# configuration applies, no system or global one, no global attributes.
 UNTRUSTED_TREE = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
@@ -60,15 +60,14 @@ UNTRUSTED_TREE = {
 }
 
 
+# Every call gets these. `git status` and `git diff` otherwise refresh and rewrite the
+# index they read — which would be the user's own index, or the running agent's.
+FIXED_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "GIT_EDITOR": "true"}
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
-    env.update(
-        GIT_TERMINAL_PROMPT="0",
-        # `git status` and `git diff` otherwise refresh and rewrite the index they read —
-        # which would be the user's own index, or the running agent's.
-        GIT_OPTIONAL_LOCKS="0",
-        GIT_EDITOR="true",
-    )
+    env.update(FIXED_ENV)
     env.update(extra or {})
     return env
 
@@ -79,17 +78,36 @@ def run(
     cwd: Path,
     env: dict[str, str] | None = None,
     ok: tuple[int, ...] = (0,),
+    options: Sequence[str] = (),
 ) -> GitResult:
-    """Run `git args` in `cwd`; an exit code outside `ok` raises WorkspaceError with stderr."""
-    command = ["git", "--no-pager"]
-    for option in SAFE_OPTIONS:
-        command += ["-c", option]
-    command += args
+    """Run `git args` in `cwd`; an exit code outside `ok` raises WorkspaceError with stderr.
+
+    `options` are `-c` settings on top of SAFE_OPTIONS.
+    """
+    return execute(command(args, options), what=args[0], cwd=cwd, env=git_env(env), ok=ok)
+
+
+def command(
+    args: Sequence[str], options: Sequence[str] = (), *, front: Sequence[str] = ()
+) -> list[str]:
+    """The argv of `git args` with SAFE_OPTIONS and `options` as `-c` settings; `front` are
+    global options such as --git-dir."""
+    argv = ["git", "--no-pager", *front]
+    for option in (*SAFE_OPTIONS, *options):
+        argv += ["-c", option]
+    return [*argv, *args]
+
+
+def execute(
+    argv: Sequence[str], *, what: str, cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)
+) -> GitResult:
+    """Run a git command line built by `command` (possibly wrapped, e.g. confined);
+    `what` names the git subcommand in errors."""
     try:
         done = subprocess.run(
-            command,
+            list(argv),
             cwd=cwd,
-            env=git_env(env),
+            env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
@@ -99,7 +117,7 @@ def run(
         # Either git itself is missing or `cwd` is.
         raise WorkspaceError(f"cannot run git in {cwd}: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
-        raise WorkspaceError(f"git {args[0]} in {cwd} timed out") from exc
+        raise WorkspaceError(f"git {what} in {cwd} timed out") from exc
     result = GitResult(
         done.returncode,
         done.stdout.decode("utf-8", "replace"),
@@ -107,7 +125,7 @@ def run(
     )
     if result.code not in ok:
         detail = result.stderr.strip() or result.stdout.strip() or f"exit code {result.code}"
-        raise WorkspaceError(f"git {args[0]} failed in {cwd}: {detail}")
+        raise WorkspaceError(f"git {what} failed in {cwd}: {detail}")
     return result
 
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 from claudeserver.domain.workspace.errors import WorkspaceError
 from claudeserver.domain.workspace.git import (
-    UNTRUSTED_TREE,
     branch_exists,
     branches,
     commit_of,
-    current_branch,
+    git_env,
     identity_env,
     is_git_repo,
     run,
     toplevel,
 )
 from claudeserver.domain.workspace.model import Workspace
+from claudeserver.domain.workspace.untrusted import WorktreeGit, check_git_pointer, code_off
 
 BRANCH_PREFIX = "claudeserver/"
 SUBJECT_LIMIT = 72
@@ -60,7 +60,12 @@ def create_worktree(repo: Path, *, task_id: str, base_branch: str, root: Path) -
     base_commit = commit_of(top, f"refs/heads/{base_branch}")
     # A worktree directory someone deleted stays registered until pruned and blocks reuse.
     run(["worktree", "prune"], cwd=top)
-    run(["worktree", "add", "--quiet", "-b", branch, str(target), base_commit], cwd=top)
+    # The checkout runs no filter (git-lfs's smudge included) and no hook: the server's
+    # git on the worktree never will either (see untrusted.py), so what is checked out is
+    # what a commit stores back.
+    options = code_off(cwd=top, env=git_env())
+    add = ["worktree", "add", "--quiet", "-b", branch, str(target), base_commit]
+    run(add, cwd=top, options=options)
     workspace = Workspace(
         kind="worktree",
         path=target / prefix if prefix else target,
@@ -95,33 +100,6 @@ def require(ws: Workspace) -> Path:
     return where
 
 
-def check_git_pointer(top: Path) -> None:
-    """A worktree's `.git` file must still name its entry in the repository it was made
-    from, and that entry must name it back.
-
-    The file lies inside the workspace, so the agent could rewrite it to aim our git
-    commands at a repository it made, whose configuration runs commands (a clean filter
-    during `git add`). The entry lives outside the workspace, where nothing confined can
-    write.
-    """
-    dotgit = top / ".git"
-    problem = f"the workspace's .git pointer {dotgit} was changed; refusing to run git there"
-    if dotgit.is_symlink() or not dotgit.is_file():
-        raise WorkspaceError(problem)
-    text = dotgit.read_text(errors="replace").strip()
-    if not text.startswith("gitdir: "):
-        raise WorkspaceError(problem)
-    entry = (top / text.removeprefix("gitdir: ").strip()).resolve()
-    if entry.is_relative_to(top.resolve()) or entry.parent.name != "worktrees":
-        raise WorkspaceError(problem)
-    try:
-        back = Path((entry / "gitdir").read_text().strip())
-    except OSError:
-        raise WorkspaceError(problem) from None
-    if back.resolve() != dotgit.resolve():
-        raise WorkspaceError(problem)
-
-
 def commit_all(ws: Workspace, *, message: str, author_name: str, author_email: str) -> str | None:
     """Commit everything in the worktree on the task's branch; None when nothing changed.
 
@@ -129,22 +107,23 @@ def commit_all(ws: Workspace, *, message: str, author_name: str, author_email: s
     """
     if ws.kind != "worktree":
         return None
-    top = require(ws)
-    on = current_branch(top)
+    git = WorktreeGit.open(require(ws))
+    on = git.current_branch()
     if on != ws.branch:
         # The agent switched branches; committing here would put the work somewhere merge
         # never looks.
-        raise WorkspaceError(f"workspace {top} is on {on or 'a detached HEAD'}, not {ws.branch}")
-    run(["add", "-A"], cwd=top, env=UNTRUSTED_TREE)
-    if run(["diff", "--cached", "--quiet"], cwd=top, ok=(0, 1), env=UNTRUSTED_TREE).code == 0:
+        raise WorkspaceError(
+            f"workspace {git.top} is on {on or 'a detached HEAD'}, not {ws.branch}"
+        )
+    git.run(["add", "-A"])
+    if git.run(["diff", "--cached", "--quiet"], ok=(0, 1), confined=False).code == 0:
         return None
-    run(
+    git.run(
         # `whitespace` keeps lines starting with '#', which the default cleanup would drop.
         ["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "-m", message],
-        cwd=top,
-        env={**UNTRUSTED_TREE, **identity_env(author_name, author_email)},
+        env=identity_env(author_name, author_email),
     )
-    return commit_of(top, "HEAD")
+    return git.run(["rev-parse", "--verify", "HEAD^{commit}"], confined=False).stdout.strip()
 
 
 def commit_message(description: str) -> str:

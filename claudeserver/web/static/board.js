@@ -1,8 +1,10 @@
 // The board: every task (the newest LIMIT) in a column per status, in lifecycle
 // order. Cards move between columns as the global event stream reports status
 // changes; a task the board has not seen yet (created elsewhere) reloads the list.
+// Calls waiting for a person's approval are listed above the columns.
 
 import { call, stream } from "./api.js";
+import { approvalsPanel } from "./approvals.js";
 import { TERMINAL, badge, coalesced, h, money, replace } from "./dom.js";
 
 const LIMIT = 200;
@@ -39,8 +41,10 @@ function testText(summary) {
   return `${summary.total} ${summary.total === 1 ? "test" : "tests"}: ${parts.join(", ")}`;
 }
 
-export function boardView({ main, showError }) {
+export function boardView({ main, notify, showError }) {
   const note = h("p", { id: "board-note", class: "muted", "aria-live": "polite" }, "Loading…");
+  const approvals = approvalsPanel("/api/v1/approvals?status=pending",
+    { notify, showError, withTask: true });
   const columns = new Map(); // column key -> {count, list}
   const sections = COLUMNS.map((column) => {
     const headingId = `board-${column.key}`;
@@ -51,7 +55,8 @@ export function boardView({ main, showError }) {
       "aria-labelledby": headingId },
     h("h2", { id: headingId }, column.title, " ", count), list);
   });
-  replace(main, h("h1", {}, "Board"), note, h("div", { class: "board" }, sections));
+  replace(main, h("h1", {}, "Board"), approvals.element, note,
+    h("div", { class: "board" }, sections));
 
   const cards = new Map(); // task id -> {task, element, status, progress}
   const latest = new Map(); // task id -> the newest status event seen: {status, progress, at}
@@ -173,12 +178,13 @@ export function boardView({ main, showError }) {
     }
   }
 
+  approvals.refresh();
   load()
     .then((page) => {
       if (closed) return;
       // From the list's snapshot on: no replay of every task's history.
       source = stream("/api/v1/events", { after: page.last_event_id },
-        { status: onStatus, test_result: onTestResult });
+        { status: onStatus, test_result: onTestResult, approval: () => approvals.refresh() });
     })
     .catch((error) => {
       replace(note, "Could not load the tasks.");

@@ -31,6 +31,7 @@ export function sessionsView({ main, showError }) {
     option("json", "JSON (signed)"), option("slack", "Slack message"));
   const review = h("input", { id: "session-review", type: "checkbox" });
   const strict = h("input", { id: "session-baseline-block", type: "checkbox" });
+  const approvals = h("input", { id: "session-approvals", type: "checkbox" });
   const form = h("form", { class: "stack", onsubmit: create },
     h("label", { for: "project-path" }, "Project directory (absolute path on the server)"),
     h("div", { class: "row" }, path, h("button", { type: "submit" }, "Create session")),
@@ -47,7 +48,10 @@ export function sessionsView({ main, showError }) {
           h("label", { for: "session-review" }, "Review each change")),
         h("div", { class: "check" }, strict,
           h("label", { for: "session-baseline-block" },
-            "Tests failing before a task must pass too")))),
+            "Tests failing before a task must pass too")),
+        h("div", { class: "check" }, approvals,
+          h("label", { for: "session-approvals" },
+            "Ask me before risky calls (approvals)")))),
   );
   replace(main,
     h("h1", {}, "Sessions"),
@@ -70,6 +74,7 @@ export function sessionsView({ main, showError }) {
     if (webhookFormat.value !== "json") body.webhook_format = webhookFormat.value;
     if (review.checked) body.review = true;
     if (strict.checked) body.baseline_failures = "block";
+    if (approvals.checked) body.approvals = "human";
     try {
       const session = await call("POST", "/api/v1/sessions", body);
       location.hash = `#/sessions/${encodeURIComponent(session.id)}`;

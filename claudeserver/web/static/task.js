@@ -7,6 +7,7 @@
 // go back to the agent as such a round too.
 
 import { call, stream } from "./api.js";
+import { approvalsPanel } from "./approvals.js";
 import { changesSection } from "./changes.js";
 import { TERMINAL, badge, h, money, replace, when } from "./dom.js";
 import { findingsList } from "./findings.js";
@@ -63,6 +64,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
     // A finished task's stream has ended: read the new entries (it ends again after them).
     onCommented: () => closed || source || follow(),
   });
+  const approvals = approvalsPanel(`${path}/approvals`, { notify, showError });
   const timeline = h("ol", { id: "timeline", class: "timeline" });
   const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
   const retry = h("button", { type: "button", onclick: doRetry }, "Retry");
@@ -77,7 +79,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
 
   replace(main, back, title,
     h("div", { class: "row status-row" }, status, progress),
-    denials, summary, stats,
+    approvals.element, denials, summary, stats,
     h("div", { class: "row actions" }, cancel, retry, remove),
     h("form", { id: "message-form", class: "stack", onsubmit: doSend },
       messageLabel, message, messageHint, h("div", {}, send)),
@@ -258,12 +260,15 @@ export function taskView(taskId, { main, notify, showError, go }) {
         replace(progress, data.content);
       } else if (data.kind === "result" || data.kind === "error") {
         scheduleRefresh();
+      } else if (data.kind === "approval_request" || data.kind === "approval") {
+        approvals.refresh();
       }
     };
     source = stream(`${path}/events`, { after: lastSequence }, {
       status: onEvent,
       interaction: onEvent,
       test_result: onEvent,
+      approval: onEvent,
       done: (data) => {
         // The server closes the stream after `done`; without this the browser
         // would reconnect to it forever.
@@ -272,6 +277,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
         renderStatus(data.status, data.progress);
         scheduleRefresh();
         changes.refresh();
+        approvals.refresh();
       },
     });
   }
@@ -355,6 +361,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
     liveFrom = detail.interactions_total;
     renderTask(detail);
     changes.refresh(); // a note when there is no workspace yet
+    approvals.refresh();
     detail.interactions.forEach(addEntry);
     follow(); // replays whatever the detail capped, then follows live
   }, showError);

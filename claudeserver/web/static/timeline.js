@@ -27,6 +27,10 @@ const LABELS = {
   "system progress": "Progress",
   "system compaction": "Claude Code compacted the conversation",
   "system context_restart": "Fresh conversation (context window full)",
+  "permission approval_request": "WAITING FOR APPROVAL",
+  "user approval": "You: approval",
+  "human approval": "Simulated human: approval",
+  "system approval": "Approval expired",
 };
 
 // Verdicts worth a word next to a test's result (see the task's test table).
@@ -64,6 +68,8 @@ function body(item) {
         input(data.input),
         h("p", { class: "reason" }, "Reason: ", item.content),
       ];
+    case "approval_request":
+      return [input(data.input), h("p", { class: "reason" }, item.content)];
     case "status":
       return h("p", {}, `→ ${item.content}`, data.progress ? ` — ${data.progress}` : "");
     case "test_result":

@@ -19,7 +19,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# As persistence.repository.stored_test_name at this revision (PostgreSQL indexes values
+# As persistence.testcases.stored_test_name at this revision (PostgreSQL indexes values
 # of at most about 2.7 kB).
 MAX_TEST_NAME_CHARS = 500
 
