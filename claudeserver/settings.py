@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_attempts: int = Field(5, ge=1, le=20)
     webhook_retry_seconds: float = Field(2.0, ge=0, le=3600)
+    # Where people reach the dashboard, e.g. https://claude.example.com (behind a proxy):
+    # webhook messages link to tasks there. Unset: http://HOST:PORT.
+    public_url: str = ""
     # JSON with server-wide policy defaults: extra_dirs, allow_rules, deny_rules,
     # allow_git_push, allow_db_destroy. Sessions add to them.
     policy_file: Path | None = None
@@ -118,6 +122,18 @@ class Settings(BaseSettings):
                     f"ALLOWED_HOSTS lists host names such as claude.example.com, not {name!r}"
                 )
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"PUBLIC_URL must be an http(s) URL like https://host, not {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"PUBLIC_URL must have no query or fragment: {value!r}")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -188,6 +204,15 @@ class Settings(BaseSettings):
     @property
     def project_roots(self) -> list[Path]:
         return [Path(p) for p in self.allowed_project_roots.split(":") if p.strip()]
+
+    @property
+    def dashboard_url(self) -> str:
+        """PUBLIC_URL, else the address the server listens on (for a wildcard HOST, this
+        machine's loopback: a link that works here only)."""
+        if self.public_url:
+            return self.public_url
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @property
     def binds_loopback(self) -> bool:

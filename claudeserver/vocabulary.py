@@ -85,6 +85,7 @@ class Kind(str, enum.Enum):
     CONTEXT_RESTART = "context_restart"  # a fresh conversation; data names the one before
     APPROVAL_REQUEST = "approval_request"  # a grey-zone call waits for a person's answer
     APPROVAL = "approval"  # its answer (by the user, or the simulated human), or its expiry
+    COMMENT = "comment"  # a review comment on the diff: added, edited, resolved, sent, addressed
 
 
 class QueuedFor(str, enum.Enum):

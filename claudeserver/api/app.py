@@ -23,9 +23,18 @@ from claudeserver.api.errors import (
     validation_failed,
 )
 from claudeserver.api.routes import approvals as approval_routes
-from claudeserver.api.routes import events, health, metrics, sessions, tasks, workspace
+from claudeserver.api.routes import (
+    comments,
+    events,
+    health,
+    metrics,
+    sessions,
+    tasks,
+    workspace,
+)
 from claudeserver.api.security import BodyLimit, SameOrigin, TokenAuth, redact_server_logs
 from claudeserver.domain import approvals, lifecycle, sandbox, task_workspace
+from claudeserver.domain import comments as review_comments
 from claudeserver.domain.executors import make_executor
 from claudeserver.mcp_server import mounted as mcp_mounted
 from claudeserver.persistence.db import make_sessionmaker, open_database
@@ -96,6 +105,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(events.router)
     app.include_router(workspace.router)
     app.include_router(approval_routes.router)
+    app.include_router(comments.router)
     app.include_router(web.router)
     app.state.mcp_sessions = mcp_mounted.mount(app)
     app.add_exception_handler(405, method_not_allowed)
@@ -107,6 +117,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.add_exception_handler(task_workspace.WorkspaceGone, gone)
     app.add_exception_handler(approvals.ApprovalNotFound, not_found)
     app.add_exception_handler(approvals.AlreadyAnswered, not_now)
+    app.add_exception_handler(review_comments.CommentNotFound, not_found)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TokenAuth, tokens=api_tokens(settings))
     # Outermost: a request from another site's page is refused before anything else runs.

@@ -39,6 +39,11 @@ def _http_url(url: str) -> str:
 
 # Validated as an http(s) URL, kept as the string the user gave.
 WebhookUrl = Annotated[str, AfterValidator(_http_url)]
+WebhookFormat = Literal["json", "slack"]
+WEBHOOK_FORMAT = (
+    'how the webhook is sent: "json" (the task\'s status, signed) or "slack" (a Slack '
+    "incoming-webhook message with status, summary, test counts and a link)"
+)
 
 
 def _unicode(value: Any) -> bool:
@@ -130,6 +135,7 @@ class SessionCreate(RequestBody):
     webhook_url: WebhookUrl | None = Field(
         None, description="POSTed the task status when a task of this session ends"
     )
+    webhook_format: WebhookFormat = Field("json", description=WEBHOOK_FORMAT)
     policy: dict[str, Any] | None = Field(
         None,
         description="additions to the server's permission policy: extra_dirs, allow_rules, "
@@ -195,6 +201,7 @@ class SessionOut(BaseModel):
     model: str | None
     fallback_model: str | None
     webhook_url: str | None
+    webhook_format: str
     policy: dict[str, Any] | None
     trust_project_settings: bool
     review: bool
@@ -228,6 +235,9 @@ class TaskCreate(RequestBody):
     priority: int = Field(0, ge=-100, le=100, description="higher runs first")
     webhook_url: WebhookUrl | None = Field(
         None, description="POSTed the task status when it ends (overrides the session's)"
+    )
+    webhook_format: WebhookFormat | None = Field(
+        None, description=WEBHOOK_FORMAT + "; default: the session's"
     )
     review: bool | None = Field(
         None, description="review the diff after the tests pass (default: the session's)"
@@ -283,6 +293,7 @@ class TaskOut(BaseModel):
     test_command: str | None
     priority: int
     webhook_url: str | None
+    webhook_format: str | None
     review: bool | None
     review_findings: list[dict[str, Any]] | None
     workspace: dict[str, Any] | None

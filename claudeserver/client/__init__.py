@@ -70,6 +70,30 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     follow_up.add_argument("--follow", action="store_true", help="show progress until it ends")
     _handle(follow_up, "follow_up")
 
+    comment = subparsers.add_parser(
+        "comment", parents=[common], help="comment on a line of a task's diff"
+    )
+    comment.add_argument("task_id")
+    comment.add_argument("where", metavar="FILE:LINE", help="a file of the diff and a line of it")
+    comment.add_argument("body", help="what the agent should change there")
+    comment.add_argument(
+        "--old", action="store_true", help="LINE is a line of the file before the task"
+    )
+    _handle(comment, "comment")
+
+    comments = subparsers.add_parser("comments", parents=[common], help="a task's review comments")
+    comments.add_argument("task_id")
+    comments.add_argument("--json", action="store_true", help="print the API's JSON")
+    _handle(comments, "comments")
+
+    send_comments = subparsers.add_parser(
+        "send-comments", parents=[common],
+        help="send a finished task's unresolved comments to the agent as one round",
+    )  # fmt: skip
+    send_comments.add_argument("task_id")
+    send_comments.add_argument("--follow", action="store_true", help="show progress until it ends")
+    _handle(send_comments, "send_comments")
+
     delete = subparsers.add_parser(
         "delete", parents=[common], help="delete a finished task and its workspace"
     )

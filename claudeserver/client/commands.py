@@ -53,6 +53,40 @@ def follow_up(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     return follow(api, task["id"], out, json_lines=False, after=seen)
 
 
+def comment(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    file, _, line = str(args.where).rpartition(":")
+    if not file or not line.isdigit() or int(line) < 1:
+        raise ClientError(f"give FILE:LINE, such as src/app.py:42, not {args.where!r}", 2)
+    side = "old" if args.old else "new"
+    body = {"file": file, "line": int(line), "side": side, "body": args.body}
+    with _refused("cannot comment"):
+        made = api.post(f"/api/v1/tasks/{args.task_id}/comments", body)
+    print(f"comment {made['id']} on {render.comment_place(made)}", file=out)
+    return 0
+
+
+def comments(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    found = api.get(f"/api/v1/tasks/{args.task_id}/comments")
+    if args.json:
+        print(json.dumps(found, indent=2), file=out)
+        return 0
+    cols = width(out)
+    for item in found:
+        print(render.comment_line(item, cols), file=out)
+    return 0
+
+
+def send_comments(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    seen = api.get(f"/api/v1/tasks/{args.task_id}")["interactions_total"]
+    with _refused("cannot send the comments"):
+        task = api.post(f"/api/v1/tasks/{args.task_id}/comments/send")
+    if not args.follow:
+        queued = f"task {task['id']} queued again (attempt {task['attempt']})"
+        print(f"comments sent: {queued}", file=out)
+        return 0
+    return follow(api, task["id"], out, json_lines=False, after=seen)
+
+
 def _session_for(api: Api, project: str) -> str:
     """Reuse the newest session for this directory, else create one."""
     for session in api.get("/api/v1/sessions"):

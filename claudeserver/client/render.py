@@ -29,6 +29,8 @@ LABELS = {
     ("human", "answer"): "human",
     ("user", "message"): "you",
     ("user", "follow_up"): "follow-up",
+    ("user", "comment"): "comment",
+    ("system", "comment"): "comments",
     ("test", "test_result"): "test",
     ("test", "baseline"): "baseline",
     ("test", "round"): "test round",
@@ -124,6 +126,21 @@ def approval_row(approval: dict[str, Any], width: int) -> str:
 
 
 APPROVAL_HEADER = f"{'ID':<36}  {'STATUS':<8}  {'UNANSWERED':<10}  {'CREATED':<19}  CALL"
+
+
+def comment_place(comment: dict[str, Any]) -> str:
+    """ "src/x.py:42", or "src/x.py:42 (before the task)" for a line of the old file."""
+    where = clean(f"{comment['file']}:{comment['line']}")
+    return where + (" (before the task)" if comment["side"] == "old" else "")
+
+
+def comment_line(comment: dict[str, Any], width: int) -> str:
+    """`<id>  open  src/x.py:42  body` for one review comment."""
+    state = (
+        "addressed" if comment["addressed"] else "resolved" if comment["resolved"]
+        else "sent" if comment["in_round"] else "open"
+    )  # fmt: skip
+    return _row(f"{comment['id']}  {state:<9}  {comment_place(comment)}  ", comment["body"], width)
 
 
 def _created(row: dict[str, Any]) -> str:

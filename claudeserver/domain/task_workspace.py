@@ -17,7 +17,7 @@ from claudeserver.domain import lifecycle, workspace
 from claudeserver.domain.lifecycle import NotNow
 from claudeserver.domain.workspace import FileStat, MergeResult, Workspace
 from claudeserver.persistence import tasks
-from claudeserver.persistence.models import utcnow
+from claudeserver.persistence.models import Task, utcnow
 from claudeserver.vocabulary import TaskStatus
 
 
@@ -36,15 +36,18 @@ def workspace_of(factory: sessionmaker[DB], task_id: str) -> TaskWorkspace:
     """The task's workspace; TaskNotFound, NotNow before it has one, WorkspaceGone after."""
     with factory() as db:
         task = lifecycle.get(db, task_id)
-        if task.workspace is None:
-            raise NotNow(f"task {task_id} has no workspace yet (it is {task.status})")
-        if task.workspace_removed_at is not None:
-            raise WorkspaceGone(f"the workspace of task {task_id} was removed")
         return TaskWorkspace(
-            Workspace.from_json(task.workspace),
-            Path(task.session.project_path),
-            TaskStatus(task.status),
+            present(task), Path(task.session.project_path), TaskStatus(task.status)
         )
+
+
+def present(task: Task) -> Workspace:
+    """The workspace of a task read already; NotNow before it has one, WorkspaceGone after."""
+    if task.workspace is None:
+        raise NotNow(f"task {task.id} has no workspace yet (it is {task.status})")
+    if task.workspace_removed_at is not None:
+        raise WorkspaceGone(f"the workspace of task {task.id} was removed")
+    return Workspace.from_json(task.workspace)
 
 
 def diff(factory: sessionmaker[DB], task_id: str) -> str:

@@ -1,4 +1,5 @@
-"""Tells a URL when a task ends: a signed POST, retried with backoff, each try recorded."""
+"""Tells a URL when a task ends, or waits for a person's approval: a signed POST in the
+webhook's format (json or slack), retried with backoff, each try recorded on the task."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain.judging import test_summary
+from claudeserver.domain.webhook_formats import render, task_link
 from claudeserver.persistence import approvals as approval_store
 from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.vocabulary import Kind, Role
@@ -27,14 +29,26 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
-    """The webhook URL (task's, else session's) and the task's status JSON."""
+def target(db: DB, task_id: str) -> tuple[str | None, str]:
+    """The task's webhook URL and format: its own, else its session's."""
     task = tasks.get_task(db, task_id=task_id)
     if task is None:
-        return None, {}
-    body = {
+        return None, "json"
+    return (
+        task.webhook_url or task.session.webhook_url,
+        task.webhook_format or task.session.webhook_format,
+    )
+
+
+def status_payload(db: DB, task_id: str) -> dict[str, Any]:
+    """The task's status JSON ({} when there is no such task)."""
+    task = tasks.get_task(db, task_id=task_id)
+    if task is None:
+        return {}
+    return {
         "id": task.id,
         "session_id": task.session_id,
+        "description": task.description,
         "status": task.status,
         "summary": task.summary,
         "progress": task.progress,
@@ -44,17 +58,16 @@ def payload(db: DB, task_id: str) -> tuple[str | None, dict[str, Any]]:
         "attempt": task.attempt,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
     }
-    return task.webhook_url or task.session.webhook_url, body
 
 
-def approval_payload(db: DB, approval_id: str) -> tuple[str | None, dict[str, Any]]:
-    """The webhook URL (task's, else session's) and an `approval_waiting` event: a call
-    held for a person's answer (POST /api/v1/approvals/{approval_id})."""
+def approval_payload(db: DB, approval_id: str) -> dict[str, Any]:
+    """An `approval_waiting` event: a call held for a person's answer (POST
+    /api/v1/approvals/{approval_id}); {} when there is no such approval or task."""
     approval = approval_store.get(db, approval_id=approval_id)
     task = tasks.get_task(db, task_id=approval.task_id) if approval else None
     if approval is None or task is None:
-        return None, {}
-    body = {
+        return {}
+    return {
         "event": "approval_waiting",
         "approval_id": approval.id,
         "task_id": approval.task_id,
@@ -63,9 +76,9 @@ def approval_payload(db: DB, approval_id: str) -> tuple[str | None, dict[str, An
         "input": approval.input_summary,
         "summary": approval.question,
         "category": approval.category,
+        "description": task.description,
         "created_at": approval.created_at.isoformat(),
     }
-    return task.webhook_url or task.session.webhook_url, body
 
 
 # Cloud metadata services that are not link-local addresses: a webhook must not make the
@@ -114,12 +127,40 @@ async def deliver(
     secret: str,
     attempts: int,
     base_delay: float,
+    public_url: str,
     approval_id: str | None = None,
 ) -> bool:
-    """POST the status (with `approval_id`: that approval's `approval_waiting` event) until
-    a 2xx answer or `attempts` tries; True when delivered."""
+    """Tell the task's webhook that it ended (event "task.<status>"), or with `approval_id`
+    that this approval waits (event "approval.waiting"); True when delivered."""
     with db() as s:
-        url, body = payload(s, task_id) if approval_id is None else approval_payload(s, approval_id)
+        if approval_id is None:
+            body = status_payload(s, task_id)
+            event = f"task.{body.get('status')}"
+        else:
+            body, event = approval_payload(s, approval_id), "approval.waiting"
+    if not body:
+        return False
+    return await announce(
+        db, task_id, event=event, payload=body, secret=secret, attempts=attempts,
+        base_delay=base_delay, public_url=public_url,
+    )  # fmt: skip
+
+
+async def announce(
+    db: sessionmaker[DB],
+    task_id: str,
+    *,
+    event: str,
+    payload: dict[str, Any],
+    secret: str,
+    attempts: int,
+    base_delay: float,
+    public_url: str,
+) -> bool:
+    """POST `event` of a task to its webhook, in the webhook's format, until a 2xx answer or
+    `attempts` tries; True when delivered. `public_url` is the dashboard's, for the link."""
+    with db() as s:
+        url, fmt = target(s, task_id)
     if url is None:
         return False
     forbidden = await _resolves_to_forbidden(url)
@@ -132,10 +173,11 @@ async def deliver(
                 data={"url": url, "attempt": 0, "delivered": False, "outcome": outcome},
             )  # fmt: skip
         return False
+    body = render(fmt, event, payload, link=task_link(public_url, task_id))
     raw = json.dumps(body, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
-        "X-Claudeserver-Event": "approval.waiting" if approval_id else f"task.{body['status']}",
+        "X-Claudeserver-Event": event,
         "X-Claudeserver-Delivery": str(uuid.uuid4()),
     }
     if secret:
@@ -156,8 +198,11 @@ async def deliver(
                     role=Role.SYSTEM,
                     kind=Kind.WEBHOOK,
                     content=f"webhook {'delivered' if ok else 'failed'}: {outcome}",
-                    data={"url": url, "attempt": attempt, "delivered": ok, "outcome": outcome},
-                )
+                    data={
+                        "url": url, "event": event, "format": fmt, "attempt": attempt,
+                        "delivered": ok, "outcome": outcome,
+                    },
+                )  # fmt: skip
             if ok:
                 return True
             if attempt < attempts:

@@ -107,6 +107,7 @@ class Worker:
                 secret=settings.webhook_secret,
                 attempts=settings.webhook_attempts,
                 base_delay=settings.webhook_retry_seconds,
+                public_url=settings.dashboard_url,
             )
         except Exception:
             log.exception("webhook delivery for task %s failed", task_id)

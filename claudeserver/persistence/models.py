@@ -52,6 +52,10 @@ class Session(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     fallback_model: Mapped[str | None] = mapped_column(String(128))
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # What the webhook is sent as: "json" (the status, signed) or "slack" (a message).
+    webhook_format: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="json", server_default="json"
+    )
     # Additions to the server's policy (policy.PolicyOptions.to_json).
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Load the project's own .claude settings, hooks and MCP servers (they run code).
@@ -107,6 +111,7 @@ class Task(Base):
     test_command: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_format: Mapped[str | None] = mapped_column(String(16))  # None: the session's
     review: Mapped[bool | None] = mapped_column(Boolean)  # None: the session decides
     review_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
@@ -178,6 +183,41 @@ class TestCase(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     task: Mapped[Task] = relationship(back_populates="test_cases")
+
+
+class ReviewComment(Base):
+    """A person's comment on a line of a task's diff, until resolved; sent to the agent as a
+    follow-up round, after which it is `addressed` when the agent changed its line."""
+
+    __tablename__ = "review_comments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # Deleted with its task (the database does it: the task's deletion is one statement).
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    file: Mapped[str] = mapped_column(Text, nullable=False)  # as the diff names it
+    line: Mapped[int] = mapped_column(Integer, nullable=False)  # 1-based, on `side`
+    side: Mapped[str] = mapped_column(String(8), nullable=False)  # "new" or "old"
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # The text of the commented line when the comment was made: finds it again after other
+    # changes moved it.
+    line_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="user")  # or review
+    resolved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    addressed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The last round it was sent in (the task's attempt) and when; `in_round` until that
+    # round completed and the comment was checked against what it changed.
+    sent_attempt: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    in_round: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The commented file as it was when sent, and the lines of it (0-based, half open) the
+    # comment is about: a round that changes them addresses it.
+    sent_text: Mapped[str | None] = mapped_column(Text)
+    anchor_start: Mapped[int | None] = mapped_column(Integer)
+    anchor_end: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class ClaudeInteraction(Base):

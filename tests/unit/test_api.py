@@ -41,9 +41,9 @@ def test_session_lifecycle(client: TestClient, project: Path) -> None:
     body = created.json()
     assert set(body) == {
         "id", "project_path", "repo_url", "isolation", "base_branch", "test_runner", "test_command",
-        "model", "fallback_model", "webhook_url", "policy", "trust_project_settings", "review",
-        "baseline_failures", "test_network", "test_services", "max_budget_usd", "approvals",
-        "created_at", "updated_at",
+        "model", "fallback_model", "webhook_url", "webhook_format", "policy",
+        "trust_project_settings", "review", "baseline_failures", "test_network", "test_services",
+        "max_budget_usd", "approvals", "created_at", "updated_at",
     }  # fmt: skip
     assert body["isolation"] == "none"  # not a git repository
     assert (body["baseline_failures"], body["test_network"]) == ("ignore", "loopback")

@@ -32,7 +32,9 @@ def test_a_name_resolving_to_the_metadata_address_is_not_posted_to(
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", 0))]
 
     monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", resolve)
-    delivered = asyncio.run(webhooks.deliver(factory, task_id, secret="", attempts=3, base_delay=0))
+    delivered = asyncio.run(
+        webhooks.deliver(factory, task_id, secret="", attempts=3, base_delay=0, public_url="")
+    )
 
     assert delivered is False and asked == ["hooks.example.test"]
     with factory() as db:

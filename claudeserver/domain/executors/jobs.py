@@ -129,6 +129,7 @@ async def deliver_webhook(context: JobContext, task_id: str) -> bool:
         secret=rt.settings.webhook_secret,
         attempts=rt.settings.webhook_attempts,
         base_delay=rt.settings.webhook_retry_seconds,
+        public_url=rt.settings.dashboard_url,
     )
 
 

@@ -133,7 +133,7 @@ class ApprovalDesk:
                 await webhooks.deliver(
                     self._db, self.context.task_id, secret=settings.webhook_secret,
                     attempts=settings.webhook_attempts, base_delay=settings.webhook_retry_seconds,
-                    approval_id=approval_id,
+                    public_url=settings.dashboard_url, approval_id=approval_id,
                 )  # fmt: skip
             except Exception:
                 log.exception("approval webhook for task %s failed", self.context.task_id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from claudeserver.agent.events import AgentError
 from claudeserver.agent.protocol import AgentFactory
 from claudeserver.agent.session import AgentSession
+from claudeserver.domain import comments
 from claudeserver.domain.processes import kill_task_processes
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.conversation import Conversation, Inbox
@@ -117,6 +118,9 @@ class TaskRun:
                 policy=bench.policy, journal=journal, answer=conversation.answer,
             )  # fmt: skip
         await commit_work(context, settings, journal, bench.workspace)
+        await asyncio.to_thread(
+            comments.settle, self.db, task_id=self.task_id, workspace=bench.workspace
+        )
         # Only now, with the CLI stopped: whoever sees "completed" sees the work finished.
         journal.credentials_accepted()
         self._end(TaskStatus.COMPLETED, summary)
@@ -143,7 +147,9 @@ class TaskRun:
                 return
             for message in messages:
                 seen = message.sequence
-                if message.kind != Kind.FOLLOW_UP.value:  # that one is the opening prompt's
+                # Only messages: a follow-up is the opening prompt's, a review comment waits
+                # to be sent in a round of its own.
+                if message.kind == Kind.MESSAGE.value:
                     await self.inbox.deliver(message.content)
 
     def _end(self, status: TaskStatus, summary: str) -> None:

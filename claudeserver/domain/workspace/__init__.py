@@ -6,6 +6,7 @@ Synchronous and blocking (git subprocesses, file copies): call from a thread.
 from claudeserver.domain.workspace.cleanup import remove, remove_expired
 from claudeserver.domain.workspace.diff import diff, diff_stat
 from claudeserver.domain.workspace.errors import MergeConflict, WorkspaceError
+from claudeserver.domain.workspace.files import read_text
 from claudeserver.domain.workspace.git import branch_exists, branches, current_branch, is_git_repo
 from claudeserver.domain.workspace.merge import merge
 from claudeserver.domain.workspace.model import FileStat, MergeResult, Workspace
@@ -37,6 +38,7 @@ __all__ = [
     "is_git_repo",
     "merge",
     "push_branch",
+    "read_text",
     "remove",
     "remove_expired",
     "require",

@@ -4,6 +4,7 @@
 
 import { takeTokenFromAddress, token } from "./api.js";
 import { boardView } from "./board.js";
+import { permissionButton } from "./notifications.js";
 import { sessionsView } from "./sessions.js";
 import { sessionView } from "./session.js";
 import { taskView } from "./task.js";
@@ -51,6 +52,7 @@ function route() {
 }
 
 takeTokenFromAddress();
+document.querySelector(".top").append(permissionButton());
 const tokenInput = document.getElementById("token");
 tokenInput.value = token.get();
 document.getElementById("token-form").addEventListener("submit", (event) => {

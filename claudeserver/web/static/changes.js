@@ -1,8 +1,9 @@
 // The task's "Changes" section: files changed with their counts, the unified
-// diff, and the workspace actions (merge a finished worktree, remove it).
-// It is re-read when the task page asks, never polled.
+// diff with its review comments, and the workspace actions (merge a finished
+// worktree, remove it). It is re-read when the task page asks, never polled.
 
 import { ApiError, call, text } from "./api.js";
+import { commentsLayer } from "./comments.js";
 import { diffText, fileTable } from "./diff.js";
 import { TERMINAL, h, replace } from "./dom.js";
 
@@ -12,7 +13,8 @@ const NO_DIFF = {
   410: "The workspace was removed, so its changes can no longer be shown.",
 };
 
-export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved }) {
+export function changesSection(taskPath, options) {
+  const { notify, showError, onWorkspaceRemoved, onQueued, onCommented } = options;
   const note = h("p", { id: "changes-note", class: "muted" }, "Loading…");
   const files = h("div", { id: "changes-files", class: "table-wrap" });
   const patch = h("div", { id: "changes-diff" });
@@ -20,10 +22,15 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
   const merge = h("button", { type: "button", onclick: doMerge, hidden: true }, "Merge");
   const remove = h("button", { type: "button", class: "secondary", onclick: doRemove,
     hidden: true }, "Remove workspace");
+  const comments = commentsLayer(taskPath,
+    { notify, showError, onQueued, onChanged: onCommented });
+  const clickHint = h("p", { class: "muted hint", hidden: true },
+    "Click a line of the diff to comment on it.");
   const element = h("section", { "aria-labelledby": "changes-h", id: "changes" },
     h("h2", { id: "changes-h" }, "Changes"),
     h("div", { class: "row actions" }, merge, remove), outcome,
-    note, files, patch);
+    note, files, comments.element,
+    clickHint, patch);
   let pending = null;
   let generation = 0; // only the newest load may render
 
@@ -35,6 +42,7 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
     merge.hidden = !(present && task.status === "completed" && ws.kind === "worktree");
     remove.hidden = !(present && TERMINAL.has(task.status));
     if (ws && ws.base_branch) replace(merge, `Merge into ${ws.base_branch}`);
+    comments.update(task);
   }
 
   // Several events can ask at once (a replayed history has many): one load serves them.
@@ -47,12 +55,13 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
     const mine = ++generation;
     try {
       const [stat, diff] = await Promise.all([
-        call("GET", `${taskPath}/diff?format=stat`), text(`${taskPath}/diff`)]);
+        call("GET", `${taskPath}/diff?format=stat`), text(`${taskPath}/diff`), comments.load()]);
       if (mine !== generation) return;
       if (!stat.files.length) return show("No files changed yet.");
       show(null);
       replace(files, fileTable(stat.files));
       replace(patch, diffText(diff));
+      comments.decorate(patch.firstChild);
     } catch (error) {
       if (mine !== generation) return;
       if (error instanceof ApiError && NO_DIFF[error.status]) return show(NO_DIFF[error.status]);
@@ -63,10 +72,12 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
 
   function show(message) {
     note.hidden = !message;
+    clickHint.hidden = Boolean(message);
     replace(note, message || "");
     if (message) {
       replace(files);
       replace(patch);
+      comments.decorate(null);
     }
   }
 
@@ -110,5 +121,10 @@ export function changesSection(taskPath, { notify, showError, onWorkspaceRemoved
     generation++;
   }
 
-  return { element, update, refresh, dispose };
+  // A comment changed (here or elsewhere): its list is re-read, the diff stays.
+  function refreshComments() {
+    comments.reload().catch(showError);
+  }
+
+  return { element, update, refresh, refreshComments, dispose };
 }

@@ -3,6 +3,7 @@
 
 import { call, stream } from "./api.js";
 import { badge, coalesced, h, money, replace, when } from "./dom.js";
+import { notifyOf } from "./notifications.js";
 
 const PAGE = 500; // tasks per page of the list (the API's maximum)
 const RELOAD_MS = 300; // an unknown task: reload soon (debounced)
@@ -12,7 +13,7 @@ export function sessionView(sessionId, { main, showError, go }) {
   const title = h("h1", {}, "Session");
   const info = h("p", { id: "session-info", class: "muted" });
   const tbody = h("tbody");
-  const rows = new Map(); // task id -> {badge cell, progress cell}
+  const rows = new Map(); // task id -> {badge cell, progress cell, description}
   const remove = h("button", { type: "button", class: "danger", onclick: doDelete },
     "Delete session");
   let session = null;
@@ -35,6 +36,10 @@ export function sessionView(sessionId, { main, showError, go }) {
     placeholder: "the session's" });
   const webhook = h("input", { id: "task-webhook", type: "url", autocomplete: "off",
     placeholder: "the session's" });
+  const webhookFormat = h("select", { id: "task-webhook-format" },
+    h("option", { value: "" }, "the session's"),
+    h("option", { value: "json" }, "JSON (signed)"),
+    h("option", { value: "slack" }, "Slack message"));
   const review = h("select", { id: "task-review" },
     h("option", { value: "" }, "as the session says"),
     h("option", { value: "yes" }, "yes"),
@@ -50,6 +55,7 @@ export function sessionView(sessionId, { main, showError, go }) {
         field("task-priority", "Priority (higher runs first)", priority),
         field("task-fallback-model", "Fallback model", fallback),
         field("task-webhook", "Webhook URL", webhook),
+        field("task-webhook-format", "Webhook format", webhookFormat),
         field("task-review", "Review the change", review))),
     h("div", {}, h("button", { type: "submit" }, "Submit task")),
   );
@@ -76,6 +82,7 @@ export function sessionView(sessionId, { main, showError, go }) {
     if (priority.value && Number(priority.value) !== 0) body.priority = Number(priority.value);
     if (fallback.value.trim()) body.fallback_model = fallback.value.trim();
     if (webhook.value.trim()) body.webhook_url = webhook.value.trim();
+    if (webhookFormat.value) body.webhook_format = webhookFormat.value;
     if (review.value) body.review = review.value === "yes";
     try {
       const task = await call("POST", "/api/v1/tasks", body);
@@ -110,7 +117,7 @@ export function sessionView(sessionId, { main, showError, go }) {
     replace(tbody, tasks.map((task) => {
       const status = h("td", { "aria-live": "polite" }, badge(task.status));
       const progress = h("td", { class: "progress" }, task.progress || "");
-      rows.set(task.id, { status, progress });
+      rows.set(task.id, { status, progress, description: task.description });
       return h("tr", {}, status,
         h("td", {}, h("a", { href: `#/tasks/${encodeURIComponent(task.id)}`, class: "clamp" },
           task.description)),
@@ -137,6 +144,7 @@ export function sessionView(sessionId, { main, showError, go }) {
   // current one. A task not in the table yet (created elsewhere) means a reload.
   function onStatus(data) {
     const row = rows.get(data.task_id);
+    notifyOf(data, row && row.description);
     if (!row) {
       reload.schedule(RELOAD_MS);
     } else if (data.kind === "status") {

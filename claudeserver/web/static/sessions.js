@@ -25,6 +25,10 @@ export function sessionsView({ main, showError }) {
     spellcheck: "false", placeholder: "the runner's" });
   const budget = h("input", { id: "session-budget", type: "number", min: 0.01, step: 0.01,
     placeholder: "MAX_BUDGET_USD" });
+  const webhook = h("input", { id: "session-webhook", type: "url", autocomplete: "off",
+    placeholder: "none" });
+  const webhookFormat = h("select", { id: "session-webhook-format" },
+    option("json", "JSON (signed)"), option("slack", "Slack message"));
   const review = h("input", { id: "session-review", type: "checkbox" });
   const strict = h("input", { id: "session-baseline-block", type: "checkbox" });
   const approvals = h("input", { id: "session-approvals", type: "checkbox" });
@@ -38,6 +42,8 @@ export function sessionsView({ main, showError }) {
         field("session-test-runner", "Test runner", runner),
         field("session-test-command", "Test command", testCommand),
         field("session-budget", "Budget per task (USD)", budget),
+        field("session-webhook", "Webhook URL", webhook),
+        field("session-webhook-format", "Webhook format", webhookFormat),
         h("div", { class: "check" }, review,
           h("label", { for: "session-review" }, "Review each change")),
         h("div", { class: "check" }, strict,
@@ -64,6 +70,8 @@ export function sessionsView({ main, showError }) {
     if (runner.value) body.test_runner = runner.value;
     if (testCommand.value.trim()) body.test_command = testCommand.value.trim();
     if (budget.value) body.max_budget_usd = Number(budget.value);
+    if (webhook.value.trim()) body.webhook_url = webhook.value.trim();
+    if (webhookFormat.value !== "json") body.webhook_format = webhookFormat.value;
     if (review.checked) body.review = true;
     if (strict.checked) body.baseline_failures = "block";
     if (approvals.checked) body.approvals = "human";

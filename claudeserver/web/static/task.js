@@ -3,13 +3,15 @@
 // counters, tests and changes are re-read after the events that change them (a
 // turn's result, a status change). One text box talks to the agent: a message
 // while the task is active, a follow-up request (another round in the same
-// workspace and conversation) once it has finished.
+// workspace and conversation) once it has finished. Review comments on the diff
+// go back to the agent as such a round too.
 
 import { call, stream } from "./api.js";
 import { approvalsPanel } from "./approvals.js";
 import { changesSection } from "./changes.js";
 import { TERMINAL, badge, h, money, replace, when } from "./dom.js";
 import { findingsList } from "./findings.js";
+import { notifyOf } from "./notifications.js";
 import { timelineEntry } from "./timeline.js";
 
 const ACTIVE = new Set(["running", "paused", "testing"]);
@@ -33,6 +35,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
   const path = `/api/v1/tasks/${encodeURIComponent(taskId)}`;
   let task = null;
   let lastSequence = 0;
+  let liveFrom = Infinity; // events after this sequence happen now (not replayed history)
   let source = null;
   let refresh = null;
   let closed = false; // the view was left (or its task deleted): late answers are dropped
@@ -51,7 +54,16 @@ export function taskView(taskId, { main, notify, showError, go }) {
   const review = h("section", { "aria-labelledby": "review-h", hidden: true },
     h("h2", { id: "review-h" }, "Review findings"), findings);
   const changes = changesSection(path, { notify, showError,
-    onWorkspaceRemoved: () => scheduleRefresh() });
+    onWorkspaceRemoved: () => scheduleRefresh(),
+    onQueued: (next) => {
+      // Sent comments start a round, as a follow-up does: follow it from here.
+      if (closed) return;
+      renderTask({ ...task, ...next });
+      follow();
+    },
+    // A finished task's stream has ended: read the new entries (it ends again after them).
+    onCommented: () => closed || source || follow(),
+  });
   const approvals = approvalsPanel(`${path}/approvals`, { notify, showError });
   const timeline = h("ol", { id: "timeline", class: "timeline" });
   const cancel = h("button", { type: "button", onclick: doCancel }, "Cancel");
@@ -111,10 +123,24 @@ export function taskView(taskId, { main, notify, showError, go }) {
     renderTests(task.test_cases);
     review.hidden = !task.review_findings;
     if (task.review_findings) {
-      replace(findings, task.review_findings.length ? findingsList(task.review_findings)
+      replace(findings, task.review_findings.length
+        ? findingsList(task.review_findings, { onComment: commentOnFinding })
         : h("p", {}, "The review found nothing worth mentioning."));
     }
     changes.update(task);
+  }
+
+  async function commentOnFinding(index, button) {
+    button.disabled = true;
+    try {
+      const made = await call("POST", `${path}/comments`, { from_finding: index });
+      notify(`Comment added on ${made.file}:${made.line}.`);
+      changes.refreshComments();
+      if (!source) follow();
+    } catch (error) {
+      showError(error); // 422: its line is not in the file any more
+      button.disabled = false;
+    }
   }
 
   function testsText(s) {
@@ -223,6 +249,8 @@ export function taskView(taskId, { main, notify, showError, go }) {
     if (source) source.close();
     const onEvent = (data) => {
       addEntry(data);
+      if (data.sequence > liveFrom) notifyOf(data, task && task.description);
+      if (data.kind === "comment") changes.refreshComments();
       if (data.kind === "status") {
         renderStatus(data.content, data.data && data.data.progress);
         scheduleRefresh();
@@ -330,6 +358,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
   }
 
   call("GET", path).then((detail) => {
+    liveFrom = detail.interactions_total;
     renderTask(detail);
     changes.refresh(); // a note when there is no workspace yet
     approvals.refresh();

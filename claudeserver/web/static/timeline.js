@@ -18,6 +18,8 @@ const LABELS = {
   "human answer": "Simulated human: answer",
   "user message": "You",
   "user follow_up": "You: follow-up request",
+  "user comment": "You: review comment",
+  "system comment": "Review comments",
   "test test_result": "Test",
   "test baseline": "Tests before the task",
   "test round": "Test round",
