@@ -1,7 +1,7 @@
 """Data functions for approvals: grey-zone tool calls held for a person.
 
 Writes are flushed, not committed: the caller commits them, together with the timeline
-entry that goes with each (inside `repository.unit_of_work`, or with `db.commit()`).
+entry that goes with each (inside `transactions.unit_of_work`, or with `db.commit()`).
 Answering is a guarded UPDATE from `pending`, so of two answers exactly one wins.
 """
 
