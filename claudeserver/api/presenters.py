@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session as DB
 
+from claudeserver.api.approval_schemas import ApprovalOut
 from claudeserver.api.schemas import (
-    ApprovalOut,
     InteractionOut,
     TaskDetail,
     TaskOut,

@@ -6,10 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
+from claudeserver.api.approval_schemas import ApprovalAnswer, ApprovalOut
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import approval_out
-from claudeserver.api.schemas import ApprovalAnswer, ApprovalOut
 from claudeserver.domain import approvals, lifecycle
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"], responses=responses(401, 404))
