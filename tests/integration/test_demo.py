@@ -20,7 +20,7 @@ pytestmark = pytest.mark.agent
 def _without_credentials(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
     env.pop("ANTHROPIC_BASE_URL", None)
-    return {**env, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    return {**env, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
 
 
 def test_the_demo_shows_a_task_from_start_to_finish(tmp_path: Path) -> None:
@@ -71,7 +71,13 @@ def test_the_demo_serves_its_dashboard_until_ctrl_c(tmp_path: Path) -> None:
         assert httpx.get(url).status_code == 200  # the dashboard
 
         demo.send_signal(signal.SIGINT)
-        assert demo.wait(timeout=20) == 0
+        try:
+            code = demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack
+            rest = demo.communicate(timeout=10)[0]
+            pytest.fail(f"the demo did not stop on Ctrl-C:\n{rest[-8000:]}")
+        assert code == 0
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
