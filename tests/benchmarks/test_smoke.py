@@ -43,7 +43,7 @@ def test_tiny_suite_reports_every_case(tmp_path: Path) -> None:
             assert target["passed"] in (True, False)
         assert _numbers(case["metrics"]), name
     assert cases["overhead"]["metrics"]["tasks"] == 1
-    assert cases["throughput"]["metrics"]["server_end_states"] == {"completed": 2}
+    assert cases["throughput"]["metrics"]["server_end_states"] == {"completed": 1}
     assert cases["latency"]["metrics"]["events"]["count"] > 0
     assert cases["latency"]["metrics"]["memory"]["cli_process_median_mb"] > 0
 
