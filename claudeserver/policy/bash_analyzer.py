@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import commands, grey_zone, inline_code, network, programs
 from .commands_exec import dynamic_code
-from .commands_git import main_args
 from .context import ENDLESS_DEVICES, NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
+from .git_command import main_args
 from .model import (
     ASK_RULE,
     DOWNLOAD_EXEC,
