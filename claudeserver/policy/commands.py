@@ -7,7 +7,14 @@ import binascii
 import codecs
 import re
 
-from . import commands_exec, commands_files, commands_net, commands_system
+from . import (
+    commands_archives,
+    commands_exec,
+    commands_files,
+    commands_find,
+    commands_net,
+    commands_system,
+)
 from .argv import (
     long_flags,
     option_values,
@@ -23,7 +30,13 @@ from .paths import resolve
 from .shell_state import Value, literal_value
 from .shell_walk import mentions
 
-HANDLERS = {**commands_files.HANDLERS, **commands_system.HANDLERS, **commands_exec.HANDLERS}
+HANDLERS = {
+    **commands_files.HANDLERS,
+    **commands_find.HANDLERS,
+    **commands_archives.HANDLERS,
+    **commands_system.HANDLERS,
+    **commands_exec.HANDLERS,
+}
 
 # Commands whose operands are names, not files they read.
 _NO_READ_SCAN = frozenset(

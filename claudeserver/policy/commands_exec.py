@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from .argv import option_values, positionals, short_option_values, texts
 from .commands_files import DESTRUCTIVE
 from .commands_system import check_publish, http_server, package_manager, task_runner
-from .context import NO_STDIN, Checker, Invocation
+from .context import NO_STDIN, Checker, Handler, Invocation
 from .model import DOWNLOAD_EXEC, OUTSIDE_PROJECT, UNPARSEABLE, Denial
 from .paths import resolve
 from .shell_state import Value, literal_value
-
-Handler = Callable[[Invocation, Checker], None]
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash"})
 PYTHON = re.compile(r"^(python|pypy)[0-9.]*$")
