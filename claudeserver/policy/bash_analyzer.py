@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,6 @@ from .shell_ast import (
     Command,
     FunctionDef,
     Group,
-    Lit,
     Loop,
     Node,
     Pipeline,
@@ -50,9 +49,8 @@ from .shell_ast import (
     Sequence,
 )
 from .shell_parse import parse
-from .shell_state import ShellState, Value, expand
-from .shell_walk import command_name, writes_files_forever
-from .shell_walk import commands as all_commands
+from .shell_state import ShellState, Value, expand, shell_source
+from .shell_walk import alias_expandable, leaves, mentions, writes_files_forever
 
 MAX_NESTING = 8
 MAX_LOOP_ITEMS = 16
@@ -65,7 +63,6 @@ COMMAND_VARIABLES = frozenset(
 )  # fmt: skip
 _UNKNOWN_CDPATH = "\0"
 _STDIN_PATHS = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
-_RAW_SOCKET = re.compile(r"/dev/(tcp|udp)/")
 _WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
 _EXTENSIONS = {".py": "python", ".js": "node", ".mjs": "node", ".pl": "perl", ".rb": "ruby"}
 
@@ -93,8 +90,7 @@ class ShellAnalyzer:
         self._run(source, inner, stdin)
 
     def _run(self, source: str, state: ShellState, stdin: Stdin) -> None:
-        if _RAW_SOCKET.search(source):
-            raise Denial(NETWORK_LISTENER, "uses /dev/tcp or /dev/udp (a raw network socket)")
+        network.check_raw_socket(source)
         self.node(parse(source), state, stdin)
 
     def _tick(self) -> None:
@@ -162,15 +158,11 @@ class ShellAnalyzer:
         inner = state.fork() if node.subshell else state
         self.node(node.body, inner, body_stdin)
         body = node.body
-        endless = (
-            isinstance(body, Loop)
-            and body.forever
-            and not any(command_name(c) in ("break", "exit", "return") for c in all_commands(body))
-        )
+        endless = isinstance(body, Loop) and body.forever and not leaves(body)
         self._outputs(node.redirects, state, Stdin("endless") if endless else UNKNOWN_STDIN)
 
     def function(self, node: FunctionDef, state: ShellState) -> None:
-        if any(command_name(c) == node.name for c in all_commands(node.body)):
+        if mentions(node.body, (node.name,)):
             raise Denial(RESOURCE_BOMB, f"function `{node.name}` calls itself (fork bomb pattern)")
         state.functions.add(node.name)
         self.node(node.body, state.fork(), NO_STDIN)
@@ -227,10 +219,10 @@ class ShellAnalyzer:
         if inv is None:
             self._outputs(cmd.redirects, state, UNKNOWN_STDIN)
             return
-        if inv.argv0 in state.aliases and _plain(cmd):
+        if inv.argv0 in state.aliases and alias_expandable(cmd):
             # Claude Code's shell expands aliases: judge what the alias stands for (in
             # which the alias itself is not expanded again).
-            tail = " ".join(_quote(a.text) if a.text is not None else a.raw for a in inv.args)
+            tail = shell_source(inv.args)
             inner = state.fork()
             expansion = inner.aliases.pop(inv.argv0)
             self.shell(f"{expansion} {tail}", inner, inv.stdin)
@@ -435,8 +427,7 @@ class ShellAnalyzer:
         if language == "shell":
             self.shell(code, state, NO_STDIN)
             return
-        if _RAW_SOCKET.search(code):
-            raise Denial(NETWORK_LISTENER, "uses /dev/tcp or /dev/udp (a raw network socket)")
+        network.check_raw_socket(code)
         for finding in inline_code.scan(language, code):
             self._finding(finding, language, state)
 
@@ -475,7 +466,7 @@ class ShellAnalyzer:
                 )
             self.shell(text, state, NO_STDIN)
         elif finding.kind == "argv" and text is not None:
-            self.shell(" ".join(_quote(a) for a in text.split("\0")), state, NO_STDIN)
+            self.shell(shlex.join(text.split("\0")), state, NO_STDIN)
         elif finding.kind == "literal" and text and ("/" in text or text.startswith("~")):
             self.read(Value(text, text), state)
 
@@ -502,22 +493,12 @@ def _spellings(inv: Invocation) -> list[str]:
     return list(dict.fromkeys(spelled))
 
 
-def _plain(cmd: Command) -> bool:
-    """A command name typed as a plain word (quoting or a path disables alias expansion)."""
-    first = cmd.words[0].parts
-    return len(first) == 1 and isinstance(first[0], Lit) and not first[0].quoted
-
-
 def _through_links(text: str, base: Path, state: ShellState) -> str:
     if not state.links:
         return text
     spelled = lexical(text, base, state.home)
     followed = state.follow_links(spelled)
     return text if followed == spelled else str(followed)
-
-
-def _quote(arg: str) -> str:
-    return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
 def _loop_item(value: Value) -> str | None:

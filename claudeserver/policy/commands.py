@@ -23,10 +23,11 @@ from .argv import (
     short_option_values,
     texts,
 )
-from .commands_exec import FETCHERS, PYTHON
+from .commands_exec import FETCHERS
 from .context import ENDLESS_DEVICES, UNKNOWN_STDIN, Checker, Invocation, Stdin
 from .model import DEVICE, OUTSIDE_PROJECT, SECRETS, Denial
 from .paths import resolve
+from .programs import PYTHON
 from .shell_state import Value, literal_value
 from .shell_walk import mentions
 

@@ -14,7 +14,7 @@ from .context import Checker, Invocation
 from .git_command import GLOBAL_VALUED, GitRun, run_code, split_globals, values_of
 from .model import EXFILTRATION, NETWORK_LISTENER, UNPARSEABLE, Denial
 from .paths import resolve
-from .shell_state import Value, literal_value
+from .shell_state import Value, literal_value, shell_source
 
 _MAX_ALIAS_DEPTH = 5
 READ_ONLY = frozenset(
@@ -123,8 +123,7 @@ def _subcommand(run: GitRun, an: Checker, *, depth: int) -> None:
     elif sub == "submodule" and texts(rest)[:1] == ["foreach"]:
         run_code(rest[-1:], inv, an, "git submodule foreach")
     elif sub == "bisect" and texts(rest)[:1] == ["run"]:
-        shown = " ".join(shlex.quote(t) for t in texts(rest[1:]))
-        an.shell(shown, inv.state.fork(), inv.stdin)
+        an.shell(shlex.join(texts(rest[1:])), inv.state.fork(), inv.stdin)
     elif sub == "send-email":
         raise Denial(EXFILTRATION, "`git send-email` mails the repository's changes away", inv.text)
     elif sub in ("daemon", "instaweb"):
@@ -149,8 +148,7 @@ def _alias(run: GitRun, sub: str) -> str | None:
 def _expand(run: GitRun, alias: str, rest: list[Value], an: Checker, depth: int) -> None:
     inv = run.inv
     if alias.startswith("!"):
-        tail = " ".join(shlex.quote(a.text) if a.text is not None else a.raw for a in rest)
-        an.shell(f"{alias[1:]} {tail}", inv.state.fork(), inv.stdin)
+        an.shell(f"{alias[1:]} {shell_source(rest)}", inv.state.fork(), inv.stdin)
         return
     try:
         words = [literal_value(w) for w in shlex.split(alias)]

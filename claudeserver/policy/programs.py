@@ -20,13 +20,14 @@ INTERPRETERS = (
     "pypy3", "node", "nodejs", "perl", "ruby", "php", "deno", "bun", "lua", "env", "awk",
     "gawk", "mawk", "sed", "find", "xargs", "git", "tclsh", "Rscript",
 )  # fmt: skip
-_PYTHON = re.compile(r"^(python|pypy)[0-9.]*$")
+# python, python3.12, pypy3...: all run as python.
+PYTHON = re.compile(r"^(python|pypy)[0-9.]*$")
 _SIGNATURE_BYTES = 1 << 16
 
 
 def program_name(name: str) -> str | None:
     """`python3.12` -> `python3.12` (handled as python), `bash` -> `bash`, else None."""
-    if _PYTHON.match(name) or name in INTERPRETERS:
+    if PYTHON.match(name) or name in INTERPRETERS:
         return name
     return None
 
