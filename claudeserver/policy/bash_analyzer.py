@@ -1,58 +1,29 @@
-"""Walks a parsed command line with the state a shell would have, judging each command."""
+"""Walks a parsed command line with the state a shell would have, judging each command.
+
+The walker follows the shell's structure (sequences, pipelines and what flows through
+them, groups, loops, functions, redirections, aliases, variables) and hands each simple
+command, expanded, to its rule in commands.py, under the session's Bash rules. What the
+rules call back through `context.Checker` is done in modules of their own: the files a
+command reads and writes (shell_paths) and the code it runs (scripts); so is following
+`cd` (shell_cd).
+"""
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import commands, grey_zone, inline_code, network, programs
-from .commands_exec import dynamic_code
-from .commands_git import main_args
+from . import commands, grey_zone, network, programs, scripts, shell_cd, shell_paths
 from .context import ENDLESS_DEVICES, NO_STDIN, UNKNOWN_STDIN, Invocation, Stdin
-from .model import (
-    ASK_RULE,
-    DOWNLOAD_EXEC,
-    EXFILTRATION,
-    NETWORK_LISTENER,
-    OUTSIDE_PROJECT,
-    RESOURCE_BOMB,
-    RULE,
-    SECRETS,
-    UNPARSEABLE,
-    Ask,
-    Denial,
-    PolicyConfig,
-)
-from .paths import (
-    Places,
-    check_read,
-    check_read_pattern,
-    check_write,
-    check_write_pattern,
-    lexical,
-    within,
-)
-from .paths import resolve as resolve_path
+from .git_command import main_args
+from .model import ASK_RULE, RESOURCE_BOMB, RULE, UNPARSEABLE, Ask, Denial, PolicyConfig
+from .paths import Places, resolve
 from .rules import RuleSet, naming
-from .shell_ast import (
-    Assign,
-    Command,
-    FunctionDef,
-    Group,
-    Lit,
-    Loop,
-    Node,
-    Pipeline,
-    Redirect,
-    Sequence,
-)
+from .shell_ast import Assign, Command, FunctionDef, Group, Loop, Node, Pipeline, Redirect, Sequence
 from .shell_parse import parse
-from .shell_state import ShellState, Value, expand
-from .shell_walk import command_name, writes_files_forever
-from .shell_walk import commands as all_commands
+from .shell_state import ShellState, Value, expand, shell_source
+from .shell_walk import alias_expandable, leaves, mentions, writes_files_forever
 
 MAX_NESTING = 8
 MAX_LOOP_ITEMS = 16
@@ -63,11 +34,7 @@ COMMAND_VARIABLES = frozenset(
      "MANPAGER", "EDITOR", "VISUAL", "LESSOPEN", "LESSCLOSE", "BASH_ENV", "ENV",
      "PROMPT_COMMAND", "SYSTEMD_PAGER", "PSQL_PAGER", "BROWSER"}
 )  # fmt: skip
-_UNKNOWN_CDPATH = "\0"
-_STDIN_PATHS = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
-_RAW_SOCKET = re.compile(r"/dev/(tcp|udp)/")
 _WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-_EXTENSIONS = {".py": "python", ".js": "node", ".mjs": "node", ".pl": "perl", ".rb": "ruby"}
 
 
 @dataclass
@@ -93,8 +60,7 @@ class ShellAnalyzer:
         self._run(source, inner, stdin)
 
     def _run(self, source: str, state: ShellState, stdin: Stdin) -> None:
-        if _RAW_SOCKET.search(source):
-            raise Denial(NETWORK_LISTENER, "uses /dev/tcp or /dev/udp (a raw network socket)")
+        network.check_raw_socket(source)
         self.node(parse(source), state, stdin)
 
     def _tick(self) -> None:
@@ -162,15 +128,11 @@ class ShellAnalyzer:
         inner = state.fork() if node.subshell else state
         self.node(node.body, inner, body_stdin)
         body = node.body
-        endless = (
-            isinstance(body, Loop)
-            and body.forever
-            and not any(command_name(c) in ("break", "exit", "return") for c in all_commands(body))
-        )
+        endless = isinstance(body, Loop) and body.forever and not leaves(body)
         self._outputs(node.redirects, state, Stdin("endless") if endless else UNKNOWN_STDIN)
 
     def function(self, node: FunctionDef, state: ShellState) -> None:
-        if any(command_name(c) == node.name for c in all_commands(node.body)):
+        if mentions(node.body, (node.name,)):
             raise Denial(RESOURCE_BOMB, f"function `{node.name}` calls itself (fork bomb pattern)")
         state.functions.add(node.name)
         self.node(node.body, state.fork(), NO_STDIN)
@@ -227,44 +189,20 @@ class ShellAnalyzer:
         if inv is None:
             self._outputs(cmd.redirects, state, UNKNOWN_STDIN)
             return
-        if inv.argv0 in state.aliases and _plain(cmd):
+        if inv.argv0 in state.aliases and alias_expandable(cmd):
             # Claude Code's shell expands aliases: judge what the alias stands for (in
             # which the alias itself is not expanded again).
-            tail = " ".join(_quote(a.text) if a.text is not None else a.raw for a in inv.args)
+            tail = shell_source(inv.args)
             inner = state.fork()
             expansion = inner.aliases.pop(inv.argv0)
             self.shell(f"{expansion} {tail}", inner, inv.stdin)
         elif inv.name not in state.functions or "/" in inv.argv0:
             self.invocation(inv)
         self._outputs(cmd.redirects, state, commands.output_of(inv, self))
-        _change_directory(inv, state, _cdpath(cmd, prefix, state))
-
-    def _as_program(self, inv: Invocation) -> Invocation:
-        """`./py -c ...` where ./py is a copy or link of python is judged as python."""
-        state = inv.state
-        path: Path | None = None
-        if "/" in inv.argv0 and (state.cwd is not None or inv.argv0.startswith("/")):
-            path = lexical(inv.argv0, state.cwd or self.places.project, state.home)
-        elif "PATH" in state.vars:
-            path = next((p for p in state.programs if p.name == inv.name), None)
-        if path is None:
-            return inv
-        if path in state.programs:
-            program = state.programs[path]
-            if program is None:
-                raise Denial(
-                    UNPARSEABLE,
-                    f"runs {path}, a copy of a program only known at run time",
-                    inv.text,
-                )
-        else:
-            program = programs.identify(path)
-        if program is None or program == inv.name:
-            return inv
-        return Invocation(program, program, inv.args, state, inv.stdin, inv.text)
+        shell_cd.change_directory(inv, cmd, prefix)
 
     def invocation(self, inv: Invocation) -> None:
-        inv = self._as_program(inv)
+        inv = programs.as_program(inv, self.places.project)
         spelled = _spellings(inv)
         rule = self.rules.denying("Bash", spelled)
         if rule is not None:
@@ -314,7 +252,7 @@ class ShellAnalyzer:
                 if target.text in ENDLESS_DEVICES:
                     stdin = Stdin("endless")
                 elif target.text is not None and state.cwd is not None:
-                    stdin = Stdin("file", path=resolve_path(target.text, state.cwd, state.home))
+                    stdin = Stdin("file", path=resolve(target.text, state.cwd, state.home))
         return stdin
 
     def _outputs(self, redirects: tuple[Redirect, ...], state: ShellState, produced: Stdin) -> None:
@@ -332,7 +270,7 @@ class ShellAnalyzer:
                 continue
             if produced.kind == "endless" and redirect.fd in (None, "1"):
                 raise Denial(RESOURCE_BOMB, f"an endless stream is written to {target.text}")
-            path = resolve_path(target.text, state.cwd, state.home)
+            path = resolve(target.text, state.cwd, state.home)
             if redirect.fd not in (None, "1"):
                 continue
             state.scripts[path] = produced.text if produced.kind == "text" else None
@@ -340,155 +278,21 @@ class ShellAnalyzer:
                 state.downloaded.add(path)
 
     def write(self, value: Value, state: ShellState, *, deleting: bool = False) -> None:
-        verb = "deletes" if deleting else "writes"
-        if value.text is None:
-            raise Denial(
-                OUTSIDE_PROJECT,
-                f"{verb} `{value.raw}`, whose value is only known at run time and may lie "
-                "outside the project",
-                value.raw,
-            )
-        base = (
-            state.cwd
-            if state.cwd is not None
-            else (self.places.project if value.text.startswith(("/", "~")) else None)
-        )
-        if base is None:
-            raise Denial(
-                OUTSIDE_PROJECT,
-                f"{verb} `{value.raw}` relative to a directory only known at run time",
-                value.raw,
-            )
-        text = _through_links(value.text, base, state)
-        self._deny_path_rule("Edit", text, base, state)
-        if value.glob:
-            check_write_pattern(text, base, self.places, deleting=deleting)
-        else:
-            check_write(text, base, self.places, deleting=deleting)
+        shell_paths.write(value, state, self.places, self.rules, deleting=deleting)
 
     def read(self, value: Value, state: ShellState, *, recursive: bool = False) -> None:
-        if value.text is None:
-            return
-        base = state.cwd or self.places.project
-        if state.cwd is None and not value.text.startswith(("/", "~")):
-            return
-        text = _through_links(value.text, base, state)
-        self._deny_path_rule("Read", text, base, state)
-        try:
-            if value.glob:
-                check_read_pattern(text, base, self.places, recursive=recursive)
-            else:
-                check_read(text, base, self.places, recursive=recursive)
-        except Denial as denial:
-            path = Path(denial.subject) if denial.subject.startswith("/") else None
-            if path is None or not self.rules.lifts_path("Read", denial, path):
-                raise
-
-    def _deny_path_rule(self, tool: str, text: str, base: Path, state: ShellState) -> None:
-        """`Read(...)`/`Edit(...)` deny rules hold for shell commands too."""
-        if not self.rules.deny:
-            return
-        path = resolve_path(text, base, state.home)
-        rule = self.rules.denying(tool, [path])
-        if rule is not None:
-            raise Denial(RULE, f"touches {path}, which matches the deny rule `{rule.raw}`", text)
+        shell_paths.read(value, state, self.places, self.rules, recursive=recursive)
 
     def run_script(
         self, value: Value, state: ShellState, language: str, stdin: Stdin = UNKNOWN_STDIN
     ) -> None:
-        if value.text is None:
-            raise dynamic_code(value, self, "running a script")
-        if state.cwd is None and not value.text.startswith(("/", "~")):
-            return
-        if value.text in _STDIN_PATHS:
-            self.run_stdin(stdin, state, language)
-            return
-        path = resolve_path(value.text, state.cwd or self.places.project, state.home)
-        self.read(value, state)
-        if any(within(path, d) for d in state.downloaded):
-            raise Denial(DOWNLOAD_EXEC, f"runs {path}, which this command downloaded", str(path))
-        if path not in state.scripts:
-            return
-        content = state.scripts[path]
-        if content is None:
-            raise Denial(
-                DOWNLOAD_EXEC,
-                f"runs {path}, which this command generated with content that cannot be inspected",
-                str(path),
-            )
-        self.code(_language(language, path, content), content, state)
+        scripts.run_script(value, state, language, stdin, self)
 
     def run_stdin(self, stdin: Stdin, state: ShellState, language: str) -> None:
-        if stdin.kind == "text" and stdin.text is not None:
-            self.code(language, stdin.text, state)
-        elif stdin.kind == "file" and stdin.path is not None:
-            self.run_script(Value(str(stdin.path), str(stdin.path)), state, language)
-        elif stdin.kind == "network":
-            raise Denial(DOWNLOAD_EXEC, f"pipes downloaded content into a {language} interpreter")
-        elif stdin.kind != "none":
-            raise Denial(
-                DOWNLOAD_EXEC,
-                f"pipes generated content that cannot be inspected into a {language} interpreter",
-            )
+        scripts.run_stdin(stdin, state, language, self)
 
     def code(self, language: str, code: str, state: ShellState) -> None:
-        if language == "shell":
-            self.shell(code, state, NO_STDIN)
-            return
-        if _RAW_SOCKET.search(code):
-            raise Denial(NETWORK_LISTENER, "uses /dev/tcp or /dev/udp (a raw network socket)")
-        for finding in inline_code.scan(language, code):
-            self._finding(finding, language, state)
-
-    def _upload(self, targets: str | None, language: str) -> None:
-        """Code that sends data or reads local data and talks to the network: every host it
-        names must be the machine itself or on the fetch allowlist."""
-        hosts = [network.host_of(t) for t in (targets or "").split("\0") if t]
-        outside = [h for h in hosts if not network.may_receive(h, self.config)]
-        if hosts and not outside:
-            return
-        where = outside[0] if outside else "a host only known at run time"
-        raise Denial(
-            EXFILTRATION,
-            f"{language} code sends data to {where}, which is not on the session's "
-            "`fetch_domains` list",
-            hard=True,
-        )
-
-    def _finding(self, finding: inline_code.Finding, language: str, state: ShellState) -> None:
-        text = finding.text
-        if finding.kind == "obfuscated":
-            raise Denial(UNPARSEABLE, f"{language} code builds what it runs ({finding.snippet})")
-        if finding.kind == "exfiltration":
-            raise Denial(SECRETS, f"{language} code sends environment variables over the network")
-        if finding.kind == "listener":
-            raise Denial(NETWORK_LISTENER, f"{language} code opens a socket shell or listener")
-        if finding.kind == "upload":
-            self._upload(text, language)
-        if finding.kind in ("delete", "write"):
-            value = Value(text, text or finding.snippet)
-            self.write(value, state, deleting=finding.kind == "delete")
-        elif finding.kind == "shell":
-            if text is None:
-                raise Denial(
-                    UNPARSEABLE, f"{language} code runs a computed command ({finding.snippet})"
-                )
-            self.shell(text, state, NO_STDIN)
-        elif finding.kind == "argv" and text is not None:
-            self.shell(" ".join(_quote(a) for a in text.split("\0")), state, NO_STDIN)
-        elif finding.kind == "literal" and text and ("/" in text or text.startswith("~")):
-            self.read(Value(text, text), state)
-
-
-def _cdpath(cmd: Command, prefix: list[Value], state: ShellState) -> str | None:
-    """CDPATH for this command: a prefix assignment, the line's own, or the environment's."""
-    for (name, _), value in zip(cmd.assigns, prefix, strict=True):
-        if name == "CDPATH":
-            return value.text if value.text is not None else _UNKNOWN_CDPATH
-    if "CDPATH" in state.vars:
-        known = state.vars["CDPATH"]
-        return known if known is not None else _UNKNOWN_CDPATH
-    return os.environ.get("CDPATH")
+        scripts.code(language, code, state, self)
 
 
 def _spellings(inv: Invocation) -> list[str]:
@@ -502,24 +306,6 @@ def _spellings(inv: Invocation) -> list[str]:
     return list(dict.fromkeys(spelled))
 
 
-def _plain(cmd: Command) -> bool:
-    """A command name typed as a plain word (quoting or a path disables alias expansion)."""
-    first = cmd.words[0].parts
-    return len(first) == 1 and isinstance(first[0], Lit) and not first[0].quoted
-
-
-def _through_links(text: str, base: Path, state: ShellState) -> str:
-    if not state.links:
-        return text
-    spelled = lexical(text, base, state.home)
-    followed = state.follow_links(spelled)
-    return text if followed == spelled else str(followed)
-
-
-def _quote(arg: str) -> str:
-    return "'" + arg.replace("'", "'\"'\"'") + "'"
-
-
 def _loop_item(value: Value) -> str | None:
     if value.text is None:
         return None
@@ -527,52 +313,3 @@ def _loop_item(value: Value) -> str | None:
         prefix = value.text.rsplit("/", 1)[0] if "/" in value.text else "."
         return f"{prefix}/__glob_item__"
     return value.text
-
-
-def _language(requested: str, path: Path, content: str) -> str:
-    if requested != "auto":
-        return requested
-    first_line = content.split("\n", 1)[0]
-    for name in ("python", "node", "perl", "ruby"):
-        if first_line.startswith("#!") and name in first_line:
-            return name
-    return _EXTENSIONS.get(path.suffix, "shell")
-
-
-def _change_directory(inv: Invocation, state: ShellState, cdpath: str | None) -> None:
-    """Follow `cd`/`pushd`/`popd` like the shell, including `cd -` and CDPATH."""
-    if inv.name not in ("cd", "pushd", "popd"):
-        return
-    before = state.cwd
-    targets = [a for a in inv.args if (a.text or "") not in ("-L", "-P", "-e", "-n", "--")]
-    if inv.name == "popd":
-        state.cwd = state.dirstack.pop() if state.dirstack else None
-        return
-    if targets and targets[0].text == "-":
-        state.cwd = state.oldpwd
-    elif not targets:
-        state.cwd = state.home if inv.name == "cd" else None
-    else:
-        state.cwd = _cd_target(targets[0].text, state, cdpath)
-    if inv.name == "pushd":
-        state.dirstack.append(before)
-    state.oldpwd = before
-
-
-def _cd_target(target: str | None, state: ShellState, cdpath: str | None) -> Path | None:
-    if target is None:
-        return None
-    if target.startswith(("/", "~")):
-        return resolve_path(target, state.cwd or state.home, state.home)
-    if state.cwd is None:
-        return None
-    dotted = target in (".", "..") or target.startswith(("./", "../"))
-    if cdpath == _UNKNOWN_CDPATH and not dotted:
-        return None
-    if cdpath and not dotted:
-        # A relative name is looked up in each CDPATH entry before the current directory.
-        for entry in cdpath.split(":"):
-            base = state.cwd if not entry else resolve_path(entry, state.cwd, state.home)
-            if (base / target).is_dir():
-                return resolve_path(target, base, state.home)
-    return resolve_path(target, state.cwd, state.home)

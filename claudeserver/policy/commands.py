@@ -7,7 +7,14 @@ import binascii
 import codecs
 import re
 
-from . import commands_exec, commands_files, commands_net, commands_system
+from . import (
+    commands_archives,
+    commands_exec,
+    commands_files,
+    commands_find,
+    commands_net,
+    commands_system,
+)
 from .argv import (
     long_flags,
     option_values,
@@ -16,14 +23,21 @@ from .argv import (
     short_option_values,
     texts,
 )
-from .commands_exec import FETCHERS, PYTHON
+from .commands_exec import FETCHERS
 from .context import ENDLESS_DEVICES, UNKNOWN_STDIN, Checker, Invocation, Stdin
 from .model import DEVICE, OUTSIDE_PROJECT, SECRETS, Denial
 from .paths import resolve
+from .programs import PYTHON
 from .shell_state import Value, literal_value
 from .shell_walk import mentions
 
-HANDLERS = {**commands_files.HANDLERS, **commands_system.HANDLERS, **commands_exec.HANDLERS}
+HANDLERS = {
+    **commands_files.HANDLERS,
+    **commands_find.HANDLERS,
+    **commands_archives.HANDLERS,
+    **commands_system.HANDLERS,
+    **commands_exec.HANDLERS,
+}
 
 # Commands whose operands are names, not files they read.
 _NO_READ_SCAN = frozenset(

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from .argv import option_values, positionals, short_option_values, texts
 from .commands_files import DESTRUCTIVE
 from .commands_system import check_publish, http_server, package_manager, task_runner
-from .context import NO_STDIN, Checker, Invocation
+from .context import NO_STDIN, Checker, Handler, Invocation
 from .model import DOWNLOAD_EXEC, OUTSIDE_PROJECT, UNPARSEABLE, Denial
 from .paths import resolve
+from .programs import PYTHON
 from .shell_state import Value, literal_value
-
-Handler = Callable[[Invocation, Checker], None]
+from .shell_walk import mentions
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash"})
-PYTHON = re.compile(r"^(python|pypy)[0-9.]*$")
 FETCHERS = frozenset(
     {"curl", "wget", "fetch", "http", "https", "aria2c", "nc", "ncat", "netcat", "socat",
      "telnet", "ssh", "scp", "sftp", "ftp", "tftp", "lynx", "w3m", "rsync"}
@@ -150,8 +148,6 @@ def _run_string(code: Value, inv: Invocation, an: Checker, what: str) -> None:
 
 def dynamic_code(value: Value, an: Checker, what: str) -> Denial:
     """A denial for running code/scripts whose text is only known at run time."""
-    from .shell_walk import mentions  # the walker imports this module
-
     if any(mentions(sub.body, FETCHERS) for sub in value.subs):
         return Denial(DOWNLOAD_EXEC, f"`{what}` runs code downloaded at run time", value.raw)
     return Denial(

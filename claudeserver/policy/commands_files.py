@@ -1,18 +1,21 @@
-"""Rules for commands that delete, move, write or change permissions of files."""
+"""Rules for commands that delete, copy, move, link or write files, change their
+permissions, or fill the disk.
+
+Each names the files it changes on its command line, so each is judged by those operands
+(`DESTRUCTIVE` lists them for xargs, whose operands cannot be seen). find and tar/unzip,
+which reach files the line does not name, have modules of their own (commands_find,
+commands_archives).
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import os
 import re
-from collections.abc import Callable
 
 from . import programs, sed_script
 from .argv import has_flag, option_values, positionals, short_flags, short_option_values, texts
-from .context import ENDLESS_DEVICES, NO_STDIN, Checker, Invocation
+from .context import ENDLESS_DEVICES, NO_STDIN, Checker, Handler, Invocation
 from .model import (
     DEVICE,
-    GIT_INTERNALS,
     OUTSIDE_PROJECT,
     PERSISTENCE,
     PRIVILEGE,
@@ -20,26 +23,14 @@ from .model import (
     UNPARSEABLE,
     Denial,
 )
-from .paths import check_protected, lexical, resolve, within
+from .paths import lexical, within
 from .shell_state import Value, literal_value
-
-Handler = Callable[[Invocation, Checker], None]
 
 _SETID_SYMBOLIC = re.compile(r"[+=][rwxXt]*s")
 _SETID_NUMERIC = re.compile(r"^[0-7]?[2-7][0-7]{3}$")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(i?B?)$", re.IGNORECASE)
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50, "E": 2**60}
 _HUGE_BYTES = 2**30
-_FIND_FILTERS = frozenset(
-    {"-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-newer", "-mtime", "-empty"}
-)
-_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
-_FIND_WRITES = frozenset({"-fprint", "-fprint0", "-fprintf", "-fls"})
-# Commands that, run by `find -exec` on the files found, change or remove them.
-_CHANGES_FILES = frozenset(
-    {"rm", "mv", "sed", "gsed", "perl", "truncate", "shred", "tee", "cp", "unlink", "dd",
-     "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "chmod", "ln"}
-)  # fmt: skip
 
 
 def delete_all(inv: Invocation, an: Checker) -> None:
@@ -260,163 +251,6 @@ def mknod(inv: Invocation, an: Checker) -> None:
     raise Denial(DEVICE, "`mknod` creates device nodes", inv.text)
 
 
-def find(inv: Invocation, an: Checker) -> None:
-    args = list(inv.args)
-    roots: list[Value] = []
-    while args and args[0].text is not None and not args[0].text.startswith(("-", "(", "!")):
-        roots.append(args.pop(0))
-    if args and args[0].text is None:
-        roots.append(args.pop(0))
-    roots = roots or [literal_value(".")]
-    flags = set(texts(args))
-    for index, arg in enumerate(args):
-        if arg.text in _FIND_WRITES and index + 1 < len(args):
-            an.write(args[index + 1], inv.state)
-    if "-delete" in flags:
-        _find_delete(inv, an, roots, filtered=bool(flags & _FIND_FILTERS))
-    execs = _find_exec_commands(args)
-    changing = [c for c in execs if (c[0].text or "").rsplit("/", 1)[-1] in _CHANGES_FILES]
-    if "-delete" in flags or changing or any(c[0].text is None for c in execs):
-        _find_protected(inv, an, roots, args)
-    for command in execs:
-        for root in roots:
-            placeholder = literal_value(f"{(root.text or '.').rstrip('/') or '/'}/__found__")
-            argv = [placeholder if a.text == "{}" else a for a in command]
-            sub = inv.with_args(argv)
-            if sub is not None:
-                an.invocation(sub)
-
-
-def _find_delete(inv: Invocation, an: Checker, roots: list[Value], *, filtered: bool) -> None:
-    for root in roots:
-        if root.text is None:
-            an.write(root, inv.state, deleting=True)
-            continue
-        an.write(literal_value(root.text.rstrip("/") + "/__found__"), inv.state, deleting=True)
-        cwd = inv.state.cwd
-        at_root = cwd is not None and resolve(root.text, cwd, an.places.home) == an.places.project
-        if at_root and not filtered:
-            raise Denial(GIT_INTERNALS, "`find -delete` without a filter deletes the whole project")
-
-
-def _find_protected(inv: Invocation, an: Checker, roots: list[Value], args: list[Value]) -> None:
-    """Deny when a pre-existing test (or a directory holding one) passes find's filters."""
-    cwd = inv.state.cwd
-    if not an.places.protected or cwd is None:
-        return
-    flags = set(texts(args))
-    negated = bool(flags & {"!", "-not", "-o", "-or"})
-    names = [v.text for v in option_values(args, ("-name", "-iname"))]
-    paths = [v.text for v in option_values(args, ("-path", "-ipath", "-wholename"))]
-    regexes = [v.text for v in option_values(args, ("-regex", "-iregex"))]
-    for root in roots:
-        if root.text is None:
-            continue
-        base = resolve(root.text, cwd, inv.state.home)
-        for test in sorted(an.places.protected):
-            if not within(test, base):
-                continue
-            for path in (test, *(p for p in test.parents if within(p, base))):
-                shown = os.path.join(root.text, str(path.relative_to(base)))
-                if negated or _find_matches(path.name, shown, names, paths, regexes):
-                    check_protected(path, an.places, tree=True)
-
-
-def _find_matches(
-    name: str, shown: str, names: list[str | None], paths: list[str | None],
-    regexes: list[str | None],
-) -> bool:  # fmt: skip
-    if not (names or paths or regexes):
-        return True
-    if any(p is None for p in (*names, *paths, *regexes)):
-        return True
-    hits = [fnmatch.fnmatch(name, p or "") for p in names]
-    hits += [fnmatch.fnmatch(shown, p or "") for p in paths]
-    hits += [re.fullmatch(p or "", shown) is not None for p in regexes]
-    return any(hits)
-
-
-def _find_exec_commands(args: list[Value]) -> list[list[Value]]:
-    commands: list[list[Value]] = []
-    current: list[Value] | None = None
-    for arg in args:
-        if current is None:
-            if arg.text in _FIND_EXEC:
-                current = []
-        elif arg.text in (";", "+"):
-            commands.append(current)
-            current = None
-        else:
-            current.append(arg)
-    if current:
-        commands.append(current)
-    return commands
-
-
-# tar options whose value tar runs as a command.
-_TAR_RUNS = (
-    "--to-command",
-    "--use-compress-program",
-    "-I",
-    "--info-script",
-    "--new-volume-script",
-    "-F",
-    "--rsh-command",
-)
-
-
-def tar(inv: Invocation, an: Checker) -> None:
-    for command in option_values(inv.args, _TAR_RUNS):
-        if command.text is None:
-            raise Denial(UNPARSEABLE, f"`tar` runs a command computed at run time ({command.raw})")
-        an.shell(command.text, inv.state.fork(), NO_STDIN)
-    for action in texts(inv.args):
-        if action.startswith("--checkpoint-action=exec="):
-            an.shell(action.partition("exec=")[2], inv.state.fork(), NO_STDIN)
-    first = inv.args[0].text or "" if inv.args else ""
-    old_style = bool(first) and not first.startswith("-")
-    extracting = has_flag(inv.args, "x", ("--extract", "--get")) or (old_style and "x" in first)
-    creating = has_flag(inv.args, "c", ("--create",)) or (old_style and "c" in first)
-    if extracting:
-        archives = option_values(inv.args, ("-f", "--file"))
-        from_network = inv.stdin.kind == "network" and all(a.text == "-" for a in archives)
-        downloaded = from_network or any(_downloaded(a, inv) for a in archives)
-        for directory in option_values(inv.args, ("-C", "--directory")) or [literal_value(".")]:
-            base = (directory.text or "").rstrip("/") or "/"
-            inside = f"{base}/__extracted__" if directory.known else None
-            an.write(Value(inside, directory.raw), inv.state)
-            if downloaded:
-                _mark_downloaded(directory, inv)
-    if creating:
-        for archive in option_values(inv.args, ("-f", "--file")):
-            if archive.text != "-":
-                an.write(archive, inv.state)
-
-
-def unzip(inv: Invocation, an: Checker) -> None:
-    directories = option_values(inv.args, ("-d",))
-    for directory in directories:
-        an.write(directory, inv.state)
-    if any(_downloaded(a, inv) for a in positionals(inv.args, ("-d",))[:1]):
-        for directory in directories or [literal_value(".")]:
-            _mark_downloaded(directory, inv)
-
-
-def _downloaded(archive: Value, inv: Invocation) -> bool:
-    state = inv.state
-    if archive.text is None or state.cwd is None:
-        return False
-    path = lexical(archive.text, state.cwd, state.home)
-    return any(within(path, d) for d in state.downloaded)
-
-
-def _mark_downloaded(directory: Value, inv: Invocation) -> None:
-    """What is unpacked from a download is downloaded code too."""
-    state = inv.state
-    if directory.text is not None and state.cwd is not None:
-        state.downloaded.add(resolve(directory.text, state.cwd, state.home))
-
-
 def rsync(inv: Invocation, an: Checker) -> None:
     for command in option_values(inv.args, ("-e", "--rsh", "--rsync-path")):
         if command.text is None:
@@ -457,15 +291,10 @@ HANDLERS: dict[str, Handler] = {
     "mknod": mknod,
     "head": head,
     "tail": head,
-    "find": find,
-    "tar": tar,
-    "unzip": unzip,
     "rsync": rsync,
     "scp": rsync,
 }
 
 # Commands whose operands are paths they modify: with unknown operands (xargs input,
 # unresolved variables) they are refused.
-DESTRUCTIVE = frozenset(HANDLERS) - {
-    "find", "tar", "unzip", "touch", "mkdir", "mkfifo", "head", "tail"
-}  # fmt: skip
+DESTRUCTIVE = frozenset(HANDLERS) - {"touch", "mkdir", "mkfifo", "head", "tail"}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from . import commands_git
 from .argv import has_flag, option_values, positionals, short_flags, texts
-from .context import Checker, Invocation
+from .context import Checker, Handler, Invocation
 from .model import (
     DATABASE,
     DEVICE,
@@ -21,8 +20,6 @@ from .model import (
     Denial,
 )
 from .shell_state import Value, literal_value
-
-Handler = Callable[[Invocation, Checker], None]
 
 _PRIVILEGE = ("sudo", "su", "doas", "pkexec", "runuser", "setcap", "visudo", "chpasswd", "sg")
 _SYSTEM = (

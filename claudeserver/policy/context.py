@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from .model import Denial, PolicyConfig
 from .paths import Places
@@ -86,3 +86,7 @@ class Checker(Protocol):
     ) -> None: ...
 
     def run_stdin(self, stdin: Stdin, state: ShellState, language: str) -> None: ...
+
+
+# A per-command rule: raises a Denial, or recurses through the checker into what it runs.
+Handler: TypeAlias = Callable[[Invocation, Checker], None]

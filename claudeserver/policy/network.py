@@ -15,7 +15,14 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .model import EXFILTRATION, PRIVATE_NETWORK, UNLISTED_DOMAIN, Denial, PolicyConfig
+from .model import (
+    EXFILTRATION,
+    NETWORK_LISTENER,
+    PRIVATE_NETWORK,
+    UNLISTED_DOMAIN,
+    Denial,
+    PolicyConfig,
+)
 
 DEFAULT_FETCH_DOMAINS = (
     # documentation
@@ -37,6 +44,8 @@ DEFAULT_FETCH_DOMAINS = (
 _LOCAL_NAMES = re.compile(
     r"(^|\.)(localhost|local|internal|lan|home\.arpa|intranet|corp)$|^metadata$|^instance-data$"
 )
+# bash opens a network connection for a redirection to these paths.
+_RAW_SOCKET = re.compile(r"/dev/(tcp|udp)/")
 # A dotted or dashed IPv4 address inside a name (169.254.169.254.nip.io, 10-0-0-1.sslip.io).
 _EMBEDDED_IPV4 = re.compile(r"(?<![0-9])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?![0-9])")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -179,6 +188,12 @@ def _secret_values() -> list[str]:
         for name, value in os.environ.items()
         if _SECRET_ENV.search(name) and len(value) >= _MIN_SECRET_CHARS
     ]
+
+
+def check_raw_socket(code: str) -> None:
+    """Deny code (shell or any language) that opens bash's /dev/tcp or /dev/udp socket."""
+    if _RAW_SOCKET.search(code):
+        raise Denial(NETWORK_LISTENER, "uses /dev/tcp or /dev/udp (a raw network socket)")
 
 
 def check_secret_in(text: str, what: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -130,3 +132,9 @@ def _splits(value: str, state: ShellState) -> bool:
 
 def literal_value(text: str) -> Value:
     return Value(text, text)
+
+
+def shell_source(values: Iterable[Value]) -> str:
+    """Expanded words as shell source again (to judge what an alias or a wrapper runs):
+    known values quoted so they parse back to themselves, run-time ones as typed."""
+    return " ".join(shlex.quote(v.text) if v.text is not None else v.raw for v in values)

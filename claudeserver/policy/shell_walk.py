@@ -63,13 +63,23 @@ def commands(node: Node) -> Iterator[Command]:
         stack.extend(children(current))
 
 
-def command_name(command: Command) -> str | None:
+def _typed_name(command: Command) -> Lit | None:
+    """The command's name when it is typed as one literal word."""
     if not command.words:
         return None
     parts = command.words[0].parts
-    if len(parts) != 1 or not isinstance(parts[0], Lit):
-        return None
-    return parts[0].text.rsplit("/", 1)[-1]
+    return parts[0] if len(parts) == 1 and isinstance(parts[0], Lit) else None
+
+
+def command_name(command: Command) -> str | None:
+    typed = _typed_name(command)
+    return None if typed is None else typed.text.rsplit("/", 1)[-1]
+
+
+def alias_expandable(command: Command) -> bool:
+    """A command name typed as a plain word (quoting or a path disables alias expansion)."""
+    typed = _typed_name(command)
+    return typed is not None and not typed.quoted
 
 
 def mentions(node: Node, names: Iterable[str]) -> bool:
@@ -77,14 +87,18 @@ def mentions(node: Node, names: Iterable[str]) -> bool:
     return any(command_name(c) in wanted for c in commands(node))
 
 
+def leaves(node: Node) -> bool:
+    """Whether `node` has a `break`, `exit` or `return` that may end the loop it is in."""
+    return mentions(node, _LOOP_EXITS)
+
+
 def writes_files_forever(body: Node) -> bool:
     """An endless loop body that appends to a real file and never leaves the loop."""
-    writes = False
+    if leaves(body):
+        return False
     for command in commands(body):
-        if command_name(command) in _LOOP_EXITS:
-            return False
         for redirect in command.redirects:
             target = redirect.target.raw if redirect.target is not None else ""
             if redirect.op in _FILE_WRITES and target not in ("/dev/null", ""):
-                writes = True
-    return writes
+                return True
+    return False
