@@ -389,23 +389,6 @@ class InteractionPage(BaseModel):
     next_after: int | None
 
 
-class FileStatOut(BaseModel):
-    path: str
-    added: int | None
-    removed: int | None
-
-
-class DiffStatOut(BaseModel):
-    files: list[FileStatOut]
-
-
-class MergeOut(BaseModel):
-    fast_forward: bool
-    up_to_date: bool
-    commit: str
-    base_branch: str
-
-
 class HealthOut(BaseModel):
     status: str
     database: str

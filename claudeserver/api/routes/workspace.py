@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from claudeserver.api.deps import DeleteBranch
 from claudeserver.api.errors import ErrorOut, responses
-from claudeserver.api.schemas import DiffStatOut, FileStatOut, MergeOut
+from claudeserver.api.workspace_schemas import DiffStatOut, FileStatOut, MergeOut
 from claudeserver.domain import task_workspace
 from claudeserver.domain.workspace import MergeConflict, WorkspaceError
 
