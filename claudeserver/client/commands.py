@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -67,13 +67,7 @@ def comment(api: Api, args: argparse.Namespace, out: TextIO) -> int:
 
 def comments(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     found = api.get(f"/api/v1/tasks/{args.task_id}/comments")
-    if args.json:
-        print(json.dumps(found, indent=2), file=out)
-        return 0
-    cols = width(out)
-    for item in found:
-        print(render.comment_line(item, cols), file=out)
-    return 0
+    return _table(found, args, out, None, render.comment_line)
 
 
 def send_comments(api: Api, args: argparse.Namespace, out: TextIO) -> int:
@@ -148,28 +142,14 @@ def _print_outcome(api: Api, task_id: str, out: TextIO) -> int:
 
 def tasks(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     page = api.get("/api/v1/tasks", status=args.status, session_id=args.session, limit=args.limit)
-    if args.json:
-        print(json.dumps(page["items"], indent=2), file=out)
-        return 0
-    cols = width(out)
-    print(render.TASK_HEADER, file=out)
-    for task in page["items"]:
-        print(render.task_row(task, cols), file=out)
-    if page.get("next_cursor"):
+    _table(page["items"], args, out, render.TASK_HEADER, render.task_row)
+    if page.get("next_cursor") and not args.json:
         print(f"(showing the newest {args.limit}; raise --limit for more)", file=out)
     return 0
 
 
 def sessions(api: Api, args: argparse.Namespace, out: TextIO) -> int:
-    found = api.get("/api/v1/sessions")
-    if args.json:
-        print(json.dumps(found, indent=2), file=out)
-        return 0
-    cols = width(out)
-    print(render.SESSION_HEADER, file=out)
-    for session in found:
-        print(render.session_row(session, cols), file=out)
-    return 0
+    return _table(api.get("/api/v1/sessions"), args, out, render.SESSION_HEADER, render.session_row)
 
 
 def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
@@ -225,14 +205,7 @@ def approvals(api: Api, args: argparse.Namespace, out: TextIO) -> int:
         found = [a for a in found if status in (None, a["status"])]
     else:
         found = api.get("/api/v1/approvals", status=status)
-    if args.json:
-        print(json.dumps(found, indent=2), file=out)
-        return 0
-    cols = width(out)
-    print(render.APPROVAL_HEADER, file=out)
-    for approval in found:
-        print(render.approval_row(approval, cols), file=out)
-    return 0
+    return _table(found, args, out, render.APPROVAL_HEADER, render.approval_row)
 
 
 def approve(api: Api, args: argparse.Namespace, out: TextIO) -> int:
@@ -261,3 +234,22 @@ def _refused(what: str) -> Iterator[None]:
         if str(exc).startswith("409"):
             raise ClientError(f"{what}: {str(exc).partition(': ')[2]}") from None
         raise
+
+
+def _table(
+    rows: list[dict[str, Any]],
+    args: argparse.Namespace,
+    out: TextIO,
+    header: str | None,
+    row: Callable[[dict[str, Any], int], str],
+) -> int:
+    """The API's JSON with --json, else a line per row fitted to the terminal."""
+    if args.json:
+        print(json.dumps(rows, indent=2), file=out)
+        return 0
+    cols = width(out)
+    if header is not None:
+        print(header, file=out)
+    for item in rows:
+        print(row(item, cols), file=out)
+    return 0
