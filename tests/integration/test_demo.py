@@ -23,6 +23,13 @@ def _without_credentials(tmp_path: Path) -> dict[str, str]:
     return {**env, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
 
 
+def _as_a_terminal_starts_it() -> None:
+    """Ctrl-C reaches the demo: a process started with SIGINT ignored or blocked (as a
+    test runner's worker may have it, after its other tests) keeps it that way."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_the_demo_shows_a_task_from_start_to_finish_then_serves_until_ctrl_c(
     tmp_path: Path,
 ) -> None:
@@ -33,6 +40,7 @@ def test_the_demo_shows_a_task_from_start_to_finish_then_serves_until_ctrl_c(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_as_a_terminal_starts_it,
     )
     try:
         assert demo.stdout is not None
