@@ -226,7 +226,10 @@ def _show(url: str, token: str, project: Path, out: TextIO) -> str:
 def _wait_for_ctrl_c(out: TextIO) -> None:
     print("\nThe demo server keeps running until you press Ctrl-C.", file=out, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        threading.Event().wait()
+        # Short sleeps, not one endless wait: Python runs the Ctrl-C handler in the main
+        # thread only when it wakes, and the signal may have landed on another thread.
+        while True:
+            time.sleep(0.5)
     print("\nStopping the demo server.", file=out, flush=True)
 
 
