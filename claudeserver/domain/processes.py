@@ -12,11 +12,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 MARKER = "CLAUDESERVER_TASK_ID"
+# How long a stopped task's processes get to exit on SIGTERM before SIGKILL.
+KILL_GRACE_SECONDS = 0.3
 
 
 def yield_cpu(niceness: int) -> None:
@@ -57,14 +60,39 @@ def task_pids(task_id: str) -> list[int]:
 
 
 def kill_task_processes(task_id: str) -> int:
-    """SIGKILL every process carrying the task's marker; returns how many were signalled."""
+    """Stop every process carrying the task's marker: SIGTERM, then SIGKILL what is left
+    after a moment; returns how many were signalled.
+
+    The moment lets shells run their exit traps. Claude Code sources the operator's
+    login shell when it starts; killed outright in there, pyenv's `rehash` leaves its lock
+    behind, and every later login shell on the machine (each new CLI's included) then
+    waits for it until it gives up.
+    """
     if not Path("/proc").is_dir():
         return 0
-    killed = 0
-    for pid in task_pids(task_id):
+    pids = _signal(task_pids(task_id), signal.SIGTERM)
+    deadline = time.monotonic() + KILL_GRACE_SECONDS
+    while (left := [pid for pid in pids if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _signal(left, signal.SIGKILL)
+    return len(pids)
+
+
+def _signal(pids: list[int], sig: signal.Signals) -> list[int]:
+    sent = []
+    for pid in pids:
         try:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
+            os.kill(pid, sig)
+            sent.append(pid)
         except (ProcessLookupError, PermissionError):
             pass
-    return killed
+    return sent
+
+
+def _running(pid: int) -> bool:
+    """Not gone and not a zombie waiting to be reaped."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
