@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from sqlalchemy.orm import Session as DB
 
+from claudeserver.domain.lifecycle import SessionNotFound
 from claudeserver.domain.workspace import (
     WorkspaceError,
     branch_exists,
@@ -21,7 +22,7 @@ from claudeserver.domain.workspace import (
     sync_clone,
 )
 from claudeserver.persistence.models import Session
-from claudeserver.persistence.sessions import create_session
+from claudeserver.persistence.sessions import create_session, update_session
 from claudeserver.redact import redact
 from claudeserver.settings import Settings
 
@@ -148,3 +149,12 @@ def _plan_isolation(project: Path, *, mode: str | None, base_branch: str | None)
             "base_branch", f"base branch {branch!r} does not exist; branches: {existing}"
         )
     return Isolation("worktree", branch)
+
+
+def update(db: DB, *, session_id: str, **changes: Any) -> Session:
+    """Change what the session's tasks inherit. A task takes its options when it starts
+    (or resumes), so one already running keeps what it started with."""
+    session = update_session(db, session_id=session_id, **changes)
+    if session is None:
+        raise SessionNotFound(session_id)
+    return session

@@ -23,6 +23,16 @@ def create_session(
     return row
 
 
+def update_session(db: DB, *, session_id: str, **changes: Any) -> Session | None:
+    row = db.get(Session, session_id)
+    if row is None:
+        return None
+    for name, value in changes.items():
+        setattr(row, name, value)
+    commit(db)
+    return row
+
+
 def get_session(db: DB, *, session_id: str) -> Session | None:
     return db.get(Session, session_id)
 

@@ -64,6 +64,41 @@ def test_session_test_options_are_kept(client: TestClient, project: Path) -> Non
     assert {k: fetched[k] for k in options} == options
 
 
+def test_a_sessions_options_change_and_its_project_does_not(
+    client: TestClient, project: Path
+) -> None:
+    created = client.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+    url = f"/api/v1/sessions/{created['id']}"
+    changes = {
+        "approvals": "human", "webhook_format": "slack", "review": True,
+        "policy": {"ask_rules": ["Bash(make deploy*)"]}, "test_command": "make check",
+    }  # fmt: skip
+    changed = client.patch(url, json=changes)
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert {k: body[k] for k in ("approvals", "webhook_format", "review", "test_command")} == {
+        "approvals": "human", "webhook_format": "slack", "review": True,
+        "test_command": "make check",
+    }  # fmt: skip
+    assert body["policy"]["ask_rules"] == ["Bash(make deploy*)"]  # parsed as on create
+    # Only what was given changes; a later change keeps the earlier ones.
+    assert client.patch(url, json={"test_command": None}).json()["approvals"] == "human"
+    assert client.get(url).json()["test_command"] is None
+    untouched = {k: v for k, v in created.items() if k not in (*changes, "updated_at")}
+    assert {k: client.get(url).json()[k] for k in untouched} == untouched
+
+    # The project and the isolation are not options; bad values are refused by name.
+    for bad, field in (
+        ({"project_path": "/elsewhere"}, "project_path"), ({"isolation": "none"}, "isolation"),
+        ({"approvals": "sometimes"}, "approvals"), ({"review": None}, "review"),
+        ({"policy": {"allow_rules": 3}}, "policy"),
+    ):  # fmt: skip
+        answer = client.patch(url, json=bad)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"][-1] == field or field in answer.text
+    assert client.patch("/api/v1/sessions/nope", json={"review": True}).status_code == 404
+
+
 def test_test_services_must_be_loopback_ports(client: TestClient, project: Path) -> None:
     for bad in (["db.internal:5432"], ["127.0.0.1"], ["10.1.2.3:80"]):
         body = {"project_path": str(project), "test_services": bad}

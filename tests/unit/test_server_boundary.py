@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from claudeserver.api.app import create_app
-from claudeserver.api.schemas import MessageCreate, SessionCreate, TaskCreate
+from claudeserver.api.schemas import MessageCreate, TaskCreate
+from claudeserver.api.session_schemas import SessionCreate
 from claudeserver.settings import Settings
 from claudeserver.token_file import TokenFileError
 from tests.integration.server_process import ServerProcess, free_port

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from claudeserver.api.deps import SessionDep, SettingsDep
 from claudeserver.api.errors import invalid, responses
 from claudeserver.api.presenters import task_outs
-from claudeserver.api.schemas import SessionCreate, SessionOut, TaskOut
+from claudeserver.api.schemas import TaskOut
+from claudeserver.api.session_schemas import SessionCreate, SessionOut, SessionUpdate
 from claudeserver.domain import deletion, sessions
 from claudeserver.persistence import sessions as session_rows
 from claudeserver.persistence import tasks
@@ -39,6 +40,13 @@ def list_sessions(db: SessionDep) -> list[SessionOut]:
 @router.get("/{session_id}", response_model=SessionOut)
 def get_session(session_id: str, db: SessionDep) -> SessionOut:
     return SessionOut.model_validate(_session_or_404(db, session_id))
+
+
+@router.patch("/{session_id}", response_model=SessionOut)
+def update_session(session_id: str, body: SessionUpdate, db: SessionDep) -> SessionOut:
+    """Change options the session's tasks inherit; tasks that start afterwards use them."""
+    changes = body.model_dump(exclude_unset=True)
+    return SessionOut.model_validate(sessions.update(db, session_id=session_id, **changes))
 
 
 @router.get("/{session_id}/tasks", response_model=list[TaskOut])
