@@ -66,12 +66,15 @@ async def task_events(
     cursor = after
 
     def fetch() -> tuple[Sequence[ClaudeInteraction], dict[str, Any] | None]:
-        with db() as s:  # one snapshot: no row can slip in between the two reads
-            rows = interactions.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
+        with db() as s:
+            # The status first, then the rows: SQLite's driver reads without a snapshot,
+            # and rows read before an end seen after them would miss the end's own rows.
             task = tasks.get_task(s, task_id=task_id)
-            if task is None or not TaskStatus(task.status).is_terminal:
-                return rows, None
-            return rows, task_status(s, task).model_dump(mode="json")
+            final = None
+            if task is not None and TaskStatus(task.status).is_terminal:
+                final = task_status(s, task).model_dump(mode="json")
+            rows = interactions.interactions_after(s, task_id=task_id, after=cursor, limit=BATCH)
+            return rows, final
 
     with notifier.subscribe() as commits:
         while not await disconnected():
