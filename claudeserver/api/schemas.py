@@ -94,6 +94,9 @@ class TaskCreate(RequestBody):
     review: bool | None = Field(
         None, description="review the diff after the tests pass (default: the session's)"
     )
+    approvals: Literal["auto", "human"] | None = Field(
+        None, description="who answers the calls the policy asks about (default: the session's)"
+    )
 
     @field_validator("description")
     @classmethod
@@ -147,6 +150,7 @@ class TaskOut(BaseModel):
     webhook_url: str | None
     webhook_format: str | None
     review: bool | None
+    approvals: str | None
     review_findings: list[dict[str, Any]] | None
     workspace: dict[str, Any] | None
     workspace_removed_at: datetime | None

@@ -113,6 +113,7 @@ class Task(Base):
     webhook_url: Mapped[str | None] = mapped_column(Text)
     webhook_format: Mapped[str | None] = mapped_column(String(16))  # None: the session's
     review: Mapped[bool | None] = mapped_column(Boolean)  # None: the session decides
+    approvals: Mapped[str | None] = mapped_column(String(8))  # None: the session's
     review_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     resumes: Mapped[int] = mapped_column(Integer, default=0)

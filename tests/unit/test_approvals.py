@@ -165,6 +165,29 @@ def test_nobody_answers_so_the_simulated_human_does(
     assert decision.data["approval_id"] == approval.id
 
 
+def test_a_task_may_ask_for_a_person_where_its_session_does_not(
+    quick: Settings, db: sessionmaker[Session], project: Path, tmp_path: Path
+) -> None:
+    quick.approval_timeout_seconds = 0.3
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
+    held, _ = run_task(
+        quick, db, project, agents, task_options={"approvals": "human"}, policy=ASK_READS
+    )
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
+    other = tmp_path / "other"
+    other.mkdir()
+    unheld, _ = run_task(
+        quick, db, other, agents, task_options={"approvals": "auto"}, policy=ASK_READS,
+        approvals="human",
+    )  # fmt: skip
+
+    assert held.status == unheld.status == "completed"
+    with db() as s:
+        (approval,) = store.of_task(s, task_id=held.id)
+        assert approval.decided_by == "simulated_human"
+        assert store.of_task(s, task_id=unheld.id) == []
+
+
 def test_cancelling_a_task_held_for_approval_ends_it_at_once(
     quick: Settings, db: sessionmaker[Session], project: Path
 ) -> None:

@@ -141,6 +141,7 @@ def run_task(
     project: Path,
     agents: ScriptedAgents,
     runners: RunnerFactory = StubRunner,
+    task_options: dict[str, Any] | None = None,
     **session_options: Any,
 ) -> tuple[Task, list[ClaudeInteraction]]:
     (project / "app.py").write_text("")
@@ -148,7 +149,9 @@ def run_task(
         session = sessions.create_session(
             s, project_path=str(project), isolation="none", base_branch=None, **session_options
         )
-        task_id = tasks.create_task(s, session_id=session.id, description="Make app.py work").id
+        task_id = tasks.create_task(
+            s, session_id=session.id, description="Make app.py work", **(task_options or {})
+        ).id
     run = TaskRun(task_id, settings=settings, db=db, agents=agents, runners=runners)
     asyncio.run(run.run())
     with db() as s:

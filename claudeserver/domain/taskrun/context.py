@@ -82,7 +82,7 @@ class TaskContext:
             policy_options=PolicyOptions.from_json(session.policy or {}).over(
                 PolicyOptions.from_file(settings.policy_file)
             ),
-            approvals=session.approvals,
+            approvals=task.approvals or session.approvals,
             budget=budget,
             budget_source=budget_source,
             max_iterations=task.max_iterations or settings.max_iterations,
