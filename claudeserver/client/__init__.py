@@ -34,6 +34,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     submit.add_argument("--max-iterations", type=int, help="agent turns allowed")
     submit.add_argument("--max-budget-usd", type=float, help="spend limit in USD")
     submit.add_argument("--test-command", help="command that runs the project's tests")
+    submit.add_argument(
+        "--approvals", choices=("auto", "human"),
+        help="who answers the calls the policy asks about (default: the session's)",
+    )  # fmt: skip
     _handle(submit, "submit")
 
     tasks = subparsers.add_parser("tasks", parents=[common], help="list tasks, newest first")

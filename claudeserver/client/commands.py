@@ -31,6 +31,7 @@ def submit(api: Api, args: argparse.Namespace, out: TextIO) -> int:
         "max_iterations": args.max_iterations,
         "max_budget_usd": args.max_budget_usd,
         "test_command": args.test_command,
+        "approvals": args.approvals,
     }
     body.update({k: v for k, v in options.items() if v is not None})
     task = api.post("/api/v1/tasks", body)

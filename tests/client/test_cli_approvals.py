@@ -44,3 +44,11 @@ def test_held_calls_are_listed_and_answered(
     task = next(a["task_id"] for a in json.loads(out) if a["id"] == first)
     code, out, _ = cli("approvals", "--task", task, "--status", "all", "--server", server)
     assert [row.split()[:2] for row in out.splitlines()[1:]] == [[first, "allowed"]]
+
+
+def test_a_task_submitted_for_a_person_to_approve(cli: Run, server: str, project: Path) -> None:
+    submitted = cli("submit", str(project), "Deploy it", "--approvals", "human", "--server", server)
+    code, out, _ = submitted
+    assert code == 0, submitted
+    code, out, _ = cli("show", out.strip(), "--json", "--server", server)
+    assert json.loads(out)["approvals"] == "human"
