@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import write
 from tests.conftest import wait_for
 from tests.models import FIXED, calculator
+from tests.reviewing import git
 
 pytestmark = pytest.mark.agent
 
@@ -29,13 +29,6 @@ STRICT_TESTS = (
     "def test_numbers_still_add():\n    assert add(2, 3) == 5\n"
 )
 ASK = "Refuse strings here: raise TypeError."
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=u", "-c", "user.email=u@x", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
 
 
 def test_a_comment_round_changes_the_commented_line_tests_again_and_commits(

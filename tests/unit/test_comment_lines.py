@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from claudeserver.domain.comments.lines import (
@@ -17,16 +16,10 @@ from claudeserver.domain.comments.lines import (
     touched,
 )
 from claudeserver.domain.workspace import create_snapshot, diff, read_text
+from tests.reviewing import git
 
 BEFORE = "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return x * 2\n"
 AFTER = "def add(a, b):\n    return a + b\n\n\ndef triple(x):\n    return x * 3\n"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=u", "-c", "user.email=u@x", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
 
 
 def test_git_diffs_number_both_sides_and_name_unusual_files(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
 from tests.models import BUGGY, FIXED, TESTS, calculator, reviewed
+from tests.reviewing import git
 from tests.web.conftest import screenshot
 from tests.web.test_dashboard import AGENT_TIMEOUT
 
@@ -26,13 +26,6 @@ FINDINGS = [
     {"severity": "warning", "file": "mathutil.py", "line": 2, "comment": "Strings work too."},
     {"severity": "info", "comment": "<b>Nice</b> and small."},
 ]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=u", "-c", "user.email=u@x", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
 
 
 @pytest.fixture
