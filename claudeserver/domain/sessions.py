@@ -1,5 +1,6 @@
-"""A new session: its project (a local directory the server may use, or the server's clone
-of a repo_url) and how its tasks are isolated, decided from the project and the request."""
+"""Sessions: a new one's project (a local directory the server may use, or the server's
+clone of a repo_url) and how its tasks are isolated, decided from the project and the
+request; later changes to what its tasks inherit."""
 
 from __future__ import annotations
 
