@@ -215,7 +215,9 @@ def test_session_badges_follow_the_tasks_live(
     task = create_task(dashboard, project, "Think for a long time")
     streams: list[str] = []
     page.on("request", lambda r: streams.append(r.url) if "/api/v1/events" in r.url else None)
-    page.goto(f"/#/sessions/{task['session_id']}")
+    # The page opens its stream after rendering the list, which may already show "running".
+    with page.expect_request(lambda r: "/api/v1/events" in r.url):
+        page.goto(f"/#/sessions/{task['session_id']}")
     page.evaluate("window.liveMarker = 1")
     badge = page.locator("tbody .badge")
     expect(badge).to_have_text("running", timeout=AGENT_TIMEOUT)
