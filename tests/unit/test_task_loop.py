@@ -50,6 +50,7 @@ class Reply:
     error: str | None = None  # the turn fails with this subtype
     error_text: str = ""
     cost: float = 0.01  # what the CLI process has spent by the end of the turn
+    stall: float = 0  # seconds the turn thinks before answering
 
 
 class ScriptedAgent:
@@ -80,6 +81,7 @@ class ScriptedAgent:
             yield call
             decision = await self.gate(call.name, call.input, None)
             yield ToolOutcome(call.tool_use_id, "app.py's text", not decision.allowed)
+        await asyncio.sleep(reply.stall)
         yield AssistantText(reply.text, "scripted")
         yield TurnResult(
             is_error=reply.error is not None, subtype=reply.error or "success",
@@ -248,6 +250,31 @@ def test_a_spent_budget_ends_the_task_with_what_it_cost(
     assert task.status == "failed" and task.iterations == 1
     assert task.error == "Budget exhausted: this attempt spent $0.5000 of MAX_BUDGET_USD=0.5 USD"
     assert task.cost_usd == pytest.approx(0.5) and said(events, "error")
+
+
+def test_the_task_times_out_while_the_agent_works(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    quick.task_timeout_seconds = 1
+    task, _ = run_task(quick, db, project, ScriptedAgents(Reply(stall=60)))
+
+    assert task.status == "failed" and task.error == "Timed out after TASK_TIMEOUT_SECONDS=1"
+
+
+def test_time_waiting_for_a_person_does_not_count_toward_the_task_timeout(
+    quick: Settings, db: sessionmaker[Session], project: Path
+) -> None:
+    # The one held call waits longer than the whole limit; nobody answers, so the simulated
+    # human does after APPROVAL_TIMEOUT_SECONDS.
+    quick.task_timeout_seconds = 2
+    quick.approval_timeout_seconds = 3
+    agents = ScriptedAgents(IMPLEMENT, WRITE_TESTS, Reply("Fixed.", files={"app.py": "fixed"}))
+    task, events = run_task(
+        quick, db, project, agents, approvals="human", policy={"ask_rules": ["Read(./app.py)"]}
+    )
+
+    assert task.status == "completed", task.summary
+    assert said(events, "approval")[0].startswith("No answer within APPROVAL_TIMEOUT_SECONDS=3")
 
 
 def test_refused_credentials_fail_at_once_and_are_remembered(

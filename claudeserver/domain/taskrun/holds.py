@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import sessionmaker
 
 from claudeserver.domain import approvals, webhooks
+from claudeserver.domain.taskrun.clock import TaskClock
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.journal import Journal
 from claudeserver.persistence import approvals as store
@@ -56,9 +57,11 @@ class ApprovalDesk:
     """`await desk.ask(tool, input, decision)` for a call whose decision asks."""
 
     def __init__(
-        self, *, context: TaskContext, settings: Settings, journal: Journal, db: sessionmaker[DB]
-    ) -> None:
+        self, *, context: TaskContext, settings: Settings, journal: Journal, db: sessionmaker[DB],
+        clock: TaskClock,
+    ) -> None:  # fmt: skip
         self.context = context
+        self.clock = clock
         self.settings = settings
         self.journal = journal
         self._db = db
@@ -105,6 +108,7 @@ class ApprovalDesk:
     def _hold(self, question: str) -> None:
         self.holding += 1
         if self.holding == 1:
+            self.clock.hold()
             progress = f"Waiting for approval: {question}"[:PROGRESS_CHARS]
             self.journal.move(TaskStatus.PAUSED, progress=progress)
 
@@ -119,6 +123,7 @@ class ApprovalDesk:
                 db.commit()
         self.holding -= 1
         if self.holding == 0:
+            self.clock.release()
             self.released_at = time.monotonic()
             turn = self.journal.counters.iterations
             self.journal.move(TaskStatus.RUNNING, progress=f"Task is running - turn {turn}")

@@ -16,6 +16,7 @@ from claudeserver.agent.protocol import AgentFactory
 from claudeserver.agent.session import AgentSession
 from claudeserver.domain import comments
 from claudeserver.domain.processes import kill_task_processes
+from claudeserver.domain.taskrun.clock import TaskClock
 from claudeserver.domain.taskrun.context import TaskContext
 from claudeserver.domain.taskrun.conversation import Conversation, Inbox
 from claudeserver.domain.taskrun.errors import TaskFailure
@@ -64,7 +65,12 @@ class TaskRun:
             self.context = TaskContext.resolve(task, settings)
             self.journal = Journal(task_id, db, Counters.of(task))
         self.inbox = Inbox()
+        self.clock = TaskClock(settings.task_timeout_seconds)  # runs from now: run() follows
+        self.desk = ApprovalDesk(
+            context=self.context, settings=settings, journal=self.journal, db=db, clock=self.clock
+        )
         self.cancel_reason: str | None = None
+        self.timed_out = False
         self.ended = False
 
     async def run(self) -> None:
@@ -73,21 +79,20 @@ class TaskRun:
         )
         if not started:
             return
-        work = asyncio.ensure_future(
-            asyncio.wait_for(self._work(), self.settings.task_timeout_seconds)
-        )
+        work = asyncio.ensure_future(self._work())
         watcher = asyncio.ensure_future(self._watch(work))
         try:
             await work
         except asyncio.CancelledError:
-            if self.cancel_reason is None:
+            if self.timed_out:
+                limit = self.settings.task_timeout_seconds
+                self._end(TaskStatus.FAILED, f"Timed out after TASK_TIMEOUT_SECONDS={limit:g}")
+            elif self.cancel_reason is None:
                 # Shutdown: the task stays active and resumes at the next start.
                 self.journal.progress("Interrupted by a server shutdown; resumes at the next start")
                 raise
-            self._end(TaskStatus.CANCELLED, f"Cancelled: {self.cancel_reason}")
-        except asyncio.TimeoutError:
-            limit = self.settings.task_timeout_seconds
-            self._end(TaskStatus.FAILED, f"Timed out after TASK_TIMEOUT_SECONDS={limit:g}")
+            else:
+                self._end(TaskStatus.CANCELLED, f"Cancelled: {self.cancel_reason}")
         except (TaskFailure, AgentError, TestRunError) as exc:
             self._end(TaskStatus.FAILED, str(exc))
         except Exception as exc:
@@ -105,10 +110,9 @@ class TaskRun:
     async def _work(self) -> None:
         context, settings, journal = self.context, self.settings, self.journal
         bench = await prepare(context, settings, journal, self.runners)
-        desk = ApprovalDesk(context=context, settings=settings, journal=journal, db=self.db)
         conversation = Conversation(
             context=context, settings=settings, journal=journal, bench=bench,
-            agents=self.agents, inbox=self.inbox, desk=desk,
+            agents=self.agents, inbox=self.inbox, desk=self.desk,
         )  # fmt: skip
         summary = await conversation.run(agent_config(context, settings, bench, self.db))
         if context.review:
@@ -136,6 +140,11 @@ class TaskRun:
         seen = self.context.attempt_sequence
         while not work.done():
             await asyncio.sleep(WATCH_SECONDS)
+            if self.clock.expired():
+                self.timed_out = True
+                kill_task_processes(self.task_id)
+                work.cancel()
+                return
             status, error = self.journal.status()
             messages = self.journal.messages_after(seen)
             if status == TaskStatus.CANCELLED.value:
