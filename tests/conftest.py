@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -16,6 +17,7 @@ from claudeserver.api.app import create_app
 from claudeserver.settings import Settings
 from claudeserver.testing import FakeAnthropic
 from claudeserver.testing.fake_anthropic import Model
+from tests.web.live import live_server
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -111,6 +113,19 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Model], Fa
 def api(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture
+def idle_app(settings: Settings) -> FastAPI:
+    """The app without its worker: tasks stay in whatever state a test puts them."""
+    return create_app(settings, run_worker=False)
+
+
+@pytest.fixture
+def idle_server(idle_app: FastAPI) -> Iterator[str]:
+    """`idle_app` served on loopback, for a browser or the command line."""
+    with live_server(idle_app) as url:
+        yield url
 
 
 def wait_for(

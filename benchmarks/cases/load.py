@@ -4,8 +4,9 @@ Also the reliability check of SQLite under concurrent writers (the worker finish
 tasks, clients creating them) and pollers: every request must succeed, the server log
 must not mention a locked database, and every submitted task must be accounted for.
 
-Tasks fail fast on purpose — the CLI is a script that exits at once — so the run
-measures the server and its database, not agents; no CLI process needs CPU.
+Tasks fail fast on purpose — the CLI is a script that exits at once, the tests a command
+that does nothing — so the run measures the server and its database, not agents or test
+runners; no task process needs CPU.
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ async def _client(
     client: httpx.AsyncClient, result: LoadResult, project: Path, deadline: float
 ) -> None:
     session = await _call(
-        client, result, "POST", "/api/v1/sessions", json={"project_path": str(project)}
-    )
+        client, result, "POST", "/api/v1/sessions",
+        json={"project_path": str(project), "test_command": "true"},
+    )  # fmt: skip
     if session is None:
         return
     while time.perf_counter() < deadline:

@@ -37,7 +37,9 @@ def _ensure_chromium() -> None:
         pytest.skip(f"no Chromium for the browser tests: {done.stderr.strip() or done.stdout}")
 
 
-@pytest.fixture(scope="session")
+# Per package, not per session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and tests elsewhere call asyncio.run.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="the browser tests need the playwright package"

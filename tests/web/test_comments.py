@@ -4,7 +4,6 @@ the tasks' states are written by the test (no worker runs them)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from claudeserver.api.app import create_app
 from claudeserver.domain import comments
 from claudeserver.persistence import tasks
 from claudeserver.settings import Settings
@@ -22,8 +20,6 @@ from tests.web.conftest import screenshot
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
 from playwright.sync_api import Browser, Page, expect
-
-from tests.web.live import live_server
 
 pytestmark = pytest.mark.browser
 
@@ -46,20 +42,14 @@ window.Notification = class extends Real {
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings, run_worker=False)
-
-
-@pytest.fixture
-def dashboard(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def dashboard(idle_server: str) -> str:
+    return idle_server  # the one the page opens
 
 
 def test_comment_on_diff_lines_and_send_them_to_the_agent(
-    page: Page, dashboard: str, app: FastAPI, project: Path, settings: Settings
+    page: Page, dashboard: str, idle_app: FastAPI, project: Path, settings: Settings
 ) -> None:
-    factory = app.state.sessionmaker
+    factory = idle_app.state.sessionmaker
     with httpx.Client(base_url=dashboard) as http:
         task_id, ws = finished_task(http, factory, make_repo(project), settings.workspaces_dir)
     page.goto(f"/#/tasks/{task_id}")
@@ -114,7 +104,7 @@ def test_comment_on_diff_lines_and_send_them_to_the_agent(
 
 
 def test_notifications_for_the_open_sessions_tasks_while_the_tab_is_hidden(
-    browser: Browser, dashboard: str, app: FastAPI, project: Path
+    browser: Browser, dashboard: str, idle_app: FastAPI, project: Path
 ) -> None:
     context = browser.new_context(base_url=dashboard)
     try:
@@ -134,10 +124,10 @@ def test_notifications_for_the_open_sessions_tasks_while_the_tab_is_hidden(
         expect(page.locator("tbody tr")).to_have_count(3)
         expect(page.locator("#notify-permission")).to_be_hidden()  # already allowed
 
-        move(app, ids[0], TaskStatus.RUNNING, TaskStatus.TESTING, TaskStatus.COMPLETED)
+        move(idle_app, ids[0], TaskStatus.RUNNING, TaskStatus.TESTING, TaskStatus.COMPLETED)
         page.wait_for_function("() => window.notices.length === 1")
-        move(app, ids[1], TaskStatus.RUNNING)
-        move(app, ids[1], TaskStatus.PAUSED, progress="Waiting for approval: Bash(git push)")
+        move(idle_app, ids[1], TaskStatus.RUNNING)
+        move(idle_app, ids[1], TaskStatus.PAUSED, progress="Waiting for approval: Bash(git push)")
         page.wait_for_function("() => window.notices.length === 2")
         notices: list[dict[str, Any]] = page.evaluate("window.notices")
         assert notices[0]["title"] == "Task completed"
@@ -149,7 +139,7 @@ def test_notifications_for_the_open_sessions_tasks_while_the_tab_is_hidden(
 
         # A visible page says it itself: no notification.
         page.evaluate("window.hidden = false")
-        move(app, ids[2], TaskStatus.RUNNING, TaskStatus.FAILED)
+        move(idle_app, ids[2], TaskStatus.RUNNING, TaskStatus.FAILED)
         expect(page.locator("tbody tr", has_text="Something else")).to_contain_text("failed")
         assert page.evaluate("window.notices.length") == 2
     finally:
