@@ -68,9 +68,23 @@ def test_comment_on_diff_lines_and_send_them_to_the_agent(
         "Use sum() here."
     )
 
-    diff.locator("span.line.del", has_text="# twice").click()
-    page.get_by_label("Comment on mathutil.py:6 (before the task)").fill("Keep this comment.")
-    page.get_by_role("button", name="Comment", exact=True).click()
+    # From the keyboard: the diff is a tab stop, arrows move between lines, Enter comments,
+    # Escape closes the box, Ctrl+Enter saves.
+    lines = diff.locator("span.line")
+    target = lines.filter(has_text="# twice")
+    diff.focus()
+    for _ in range(lines.all_inner_texts().index(target.inner_text()) + 1):
+        page.keyboard.press("ArrowDown")
+    expect(target).to_be_focused()
+    page.keyboard.press("Enter")
+    box = page.get_by_label("Comment on mathutil.py:6 (before the task)")
+    expect(box).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(box).to_have_count(0)
+    expect(target).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.type("Keep this comment.")
+    page.keyboard.press("Control+Enter")
     expect(send).to_have_text("Send 2 comments to the agent")
     removed = diff.locator(".thread").filter(has_text="Keep this comment.")
     removed.get_by_role("button", name="Resolve").click()

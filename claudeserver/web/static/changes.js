@@ -25,7 +25,8 @@ export function changesSection(taskPath, options) {
   const comments = commentsLayer(taskPath,
     { notify, showError, onQueued, onChanged: onCommented });
   const clickHint = h("p", { class: "muted hint", hidden: true },
-    "Click a line of the diff to comment on it.");
+    "Click a line of the diff to comment on it (or tab to the diff, move with the arrow " +
+    "keys and press Enter).");
   const element = h("section", { "aria-labelledby": "changes-h", id: "changes" },
     h("h2", { id: "changes-h" }, "Changes"),
     h("div", { class: "row actions" }, merge, remove), outcome,

@@ -43,6 +43,10 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
     if (pre && !pre.dataset.commentable) {
       pre.dataset.commentable = "yes";
       pre.addEventListener("click", onLineClick);
+      // From the keyboard too: the diff is one tab stop, arrows move between its lines.
+      pre.tabIndex = 0;
+      pre.setAttribute("aria-label", "Diff: arrow keys move between lines, Enter comments on one");
+      pre.addEventListener("keydown", onLineKey);
     }
     render();
     // The diff is re-read as the task goes on: a comment being written stays open.
@@ -105,6 +109,22 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
     openComposer(span);
   }
 
+  function onLineKey(event) {
+    if (event.target.closest(".thread")) return; // typing in a comment box, or its buttons
+    const lines = [...pre.querySelectorAll("span.line")];
+    const at = lines.indexOf(event.target.closest("span.line"));
+    const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+    if (step && lines.length) {
+      const next = lines[Math.min(lines.length - 1, Math.max(0, at + step))];
+      next.tabIndex = -1; // focusable by script, not another tab stop
+      next.focus();
+      event.preventDefault();
+    } else if (event.key === "Enter" && at >= 0) {
+      openComposer(lines[at]);
+      event.preventDefault();
+    }
+  }
+
   function openComposer(span, written = "") {
     for (const open of pre.querySelectorAll(".composer")) open.remove();
     const { file, side } = span.dataset;
@@ -112,7 +132,17 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
     draft = { file, side, line, text: written };
     const where = `${file}:${line}${side === "old" ? " (before the task)" : ""}`;
     const text = h("textarea", { rows: 3, "aria-label": `Comment on ${where}`,
-      oninput: () => { draft.text = text.value; } });
+      title: "Ctrl+Enter saves, Escape cancels",
+      oninput: () => { draft.text = text.value; },
+      onkeydown: (event) => {
+        if (event.key === "Escape") {
+          close();
+          span.focus();
+        } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          save.click();
+          event.preventDefault();
+        }
+      } });
     text.value = written;
     const close = () => {
       draft = null;
