@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,21 @@ def idle_server(idle_app: FastAPI) -> Iterator[str]:
     """`idle_app` served on loopback, for a browser or the command line."""
     with live_server(idle_app) as url:
         yield url
+
+
+def sse_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Server-Sent Events from a stream's lines: {"id", "event", "data" (parsed)}."""
+    event: dict[str, Any] = {}
+    for line in lines:
+        if line.startswith("id: "):
+            event["id"] = int(line[4:])
+        elif line.startswith("event: "):
+            event["event"] = line[7:]
+        elif line.startswith("data: "):
+            event["data"] = json.loads(line[6:])
+        elif line == "" and "event" in event:
+            yield event
+            event = {}
 
 
 def wait_for(

@@ -61,9 +61,15 @@ async def task_events(
     task_id: str,
     after: int,
     disconnected: Callable[[], Any],
+    follow: bool = False,
 ) -> AsyncIterator[Event]:
-    """Replay a task's events after `after`, follow live, end with `done` once it finishes."""
+    """Replay a task's events after `after`, follow live, end with `done` once it finishes.
+
+    With `follow` the stream goes on after `done`: a finished task still changes (review
+    comments, a retry or a follow-up from elsewhere), and each later end is `done` again.
+    """
     cursor = after
+    status_moved = True  # since the last `done`: only then is an end news
 
     def fetch() -> tuple[Sequence[ClaudeInteraction], dict[str, Any] | None]:
         with db() as s:
@@ -82,12 +88,15 @@ async def task_events(
             rows, final_status = await asyncio.to_thread(fetch)
             for row in rows:
                 cursor = row.sequence
+                status_moved = status_moved or row.kind == Kind.STATUS.value
                 yield to_event(row, global_ids=False)
             if len(rows) == BATCH:
                 continue
-            if final_status is not None:
+            if final_status is not None and status_moved:
                 yield Event(cursor, "done", final_status)
-                return
+                if not follow:
+                    return
+                status_moved = False
             await commits.wait(POLL_SECONDS)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from claudeserver.domain.processes import task_pids
 from claudeserver.testing import ApiError, FakeAnthropic, Rule, ScriptedModel, Stall
 from claudeserver.testing.fake_anthropic import Model
 from claudeserver.testing.script import bash, write
-from tests.conftest import submit, wait_for
+from tests.conftest import sse_events, submit, wait_for
 from tests.models import BUGGY, FIXED, adds_sub, calculator
 
 pytestmark = pytest.mark.agent
@@ -184,7 +183,7 @@ def test_sse_replays_everything_once_and_resumes_after_last_event_id(
     task_id = submit(api, project, "Add")
     first_half: list[dict[str, object]] = []
     with api.stream("GET", f"/api/v1/tasks/{task_id}/events") as stream:
-        for event in _sse_events(stream.iter_lines()):
+        for event in sse_events(stream.iter_lines()):
             first_half.append(event)
             if len(first_half) == 12:
                 break  # disconnect mid-task
@@ -192,7 +191,7 @@ def test_sse_replays_everything_once_and_resumes_after_last_event_id(
     with api.stream(
         "GET", f"/api/v1/tasks/{task_id}/events", headers={"Last-Event-ID": str(last_id)}
     ) as stream:
-        second_half = list(_sse_events(stream.iter_lines()))
+        second_half = list(sse_events(stream.iter_lines()))
 
     assert second_half[-1]["event"] == "done"
     assert second_half[-1]["data"]["status"] == "completed"
@@ -201,20 +200,6 @@ def test_sse_replays_everything_once_and_resumes_after_last_event_id(
     assert ids == [i["sequence"] for i in stored]  # every event exactly once, in order
     types = {e["event"] for e in first_half + second_half}
     assert {"status", "interaction", "test_result", "done"} <= types
-
-
-def _sse_events(lines: object) -> object:
-    event: dict[str, object] = {}
-    for line in lines:  # type: ignore[attr-defined]
-        if line.startswith("id: "):
-            event["id"] = int(line[4:])
-        elif line.startswith("event: "):
-            event["event"] = line[7:]
-        elif line.startswith("data: "):
-            event["data"] = json.loads(line[6:])
-        elif line == "" and "event" in event:
-            yield event
-            event = {}
 
 
 def test_websocket_streams_the_same_events(

@@ -17,7 +17,7 @@ from claudeserver.api.app import create_app
 from claudeserver.persistence import interactions, tasks, testcases
 from claudeserver.settings import Settings
 from claudeserver.vocabulary import TaskStatus
-from tests.conftest import submit
+from tests.conftest import sse_events, submit
 from tests.web.live import live_server
 
 
@@ -307,6 +307,33 @@ def test_a_task_page_says_where_the_event_stream_should_start(
     event = json.loads(data.removeprefix("data:"))
     assert (event["task_id"], event["content"]) == (second, "cancelled"), event
     assert first != second
+
+
+def test_a_followed_task_stream_goes_on_after_the_task_finishes(
+    idle_server: str, project: Path
+) -> None:
+    with httpx.Client(base_url=idle_server, timeout=10) as http:
+        session = http.post("/api/v1/sessions", json={"project_path": str(project)}).json()
+        create = {"session_id": session["id"], "description": "x"}
+        task_id = http.post("/api/v1/tasks", json=create).json()["id"]
+        cancel = f"/api/v1/tasks/{task_id}/cancel"
+        assert http.post(cancel).json()["status"] == "cancelled"
+        seen: list[tuple[str, str]] = []
+        path, follow = f"/api/v1/tasks/{task_id}/events", {"follow": "true"}
+        with http.stream("GET", path, params=follow) as stream:
+            for event in sse_events(stream.iter_lines()):
+                data = event["data"]
+                seen.append((event["event"], data.get("content") or data.get("status")))
+                if seen[-1] == ("done", "cancelled") and len(seen) == 3:
+                    # Someone retries the finished task elsewhere; it ends again.
+                    assert http.post(f"/api/v1/tasks/{task_id}/retry").status_code == 200
+                    assert http.post(cancel).json()["status"] == "cancelled"
+                elif event["event"] == "done" and len(seen) > 3:
+                    break
+    assert seen == [
+        ("status", "pending"), ("status", "cancelled"), ("done", "cancelled"),
+        ("status", "pending"), ("status", "cancelled"), ("done", "cancelled"),
+    ]  # fmt: skip
 
 
 def test_oversized_body_is_413(settings: Settings, project: Path) -> None:

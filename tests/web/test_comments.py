@@ -56,6 +56,17 @@ def test_comment_on_diff_lines_and_send_them_to_the_agent(
     diff = page.locator("#changes-diff pre.diff")
     send = page.locator("#send-comments")
 
+    # A comment made elsewhere (the command line, another tab) shows up on the finished
+    # task's page, and so does its resolution.
+    with httpx.Client(base_url=dashboard) as http:
+        where = {"file": "mathutil.py", "line": 5, "side": "new"}
+        made = http.post(f"/api/v1/tasks/{task_id}/comments", json={**where, "body": "Elsewhere."})
+        elsewhere = diff.locator(".thread").filter(has_text="Elsewhere.")
+        expect(elsewhere.locator(".comment-state")).to_have_text("open")
+        comment = f"/api/v1/tasks/{task_id}/comments/{made.json()['id']}"
+        http.patch(comment, json={"resolved": True}).raise_for_status()
+        expect(elsewhere.locator(".comment-state")).to_have_text("resolved")
+
     diff.locator("span.line.add", has_text="return a + b").click()
     box = page.get_by_label("Comment on mathutil.py:2", exact=True)
     box.fill("Use sum() here.")
@@ -91,7 +102,7 @@ def test_comment_on_diff_lines_and_send_them_to_the_agent(
     expect(removed.locator(".comment-state")).to_have_text("resolved")
     expect(send).to_have_text("Send 1 comment to the agent")
     entries = page.locator(".entry.kind-comment")
-    expect(entries).to_have_count(3)  # added, added, resolved: each in the timeline
+    expect(entries).to_have_count(5)  # each addition and resolution is in the timeline
     screenshot(page, "task-comments", page.locator("#changes"))
 
     send.click()

@@ -41,6 +41,9 @@ async def task_event_stream(
     task_id: str,
     request: Request,
     after: int | None = Query(None, ge=0, description="replay events after this id"),
+    follow: bool = Query(
+        False, description="keep streaming after `done`: comments, retries, follow-ups"
+    ),
     last_event_id: str | None = Header(None),
 ) -> StreamingResponse:
     _require_task(request, task_id)
@@ -50,6 +53,7 @@ async def task_event_stream(
         task_id=task_id,
         after=_cursor(after, last_event_id),
         disconnected=request.is_disconnected,
+        follow=follow,
     )
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 

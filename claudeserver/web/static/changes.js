@@ -14,7 +14,7 @@ const NO_DIFF = {
 };
 
 export function changesSection(taskPath, options) {
-  const { notify, showError, onWorkspaceRemoved, onQueued, onCommented } = options;
+  const { notify, showError, onWorkspaceRemoved, onQueued } = options;
   const note = h("p", { id: "changes-note", class: "muted" }, "Loading…");
   const files = h("div", { id: "changes-files", class: "table-wrap" });
   const patch = h("div", { id: "changes-diff" });
@@ -22,8 +22,7 @@ export function changesSection(taskPath, options) {
   const merge = h("button", { type: "button", onclick: doMerge, hidden: true }, "Merge");
   const remove = h("button", { type: "button", class: "secondary", onclick: doRemove,
     hidden: true }, "Remove workspace");
-  const comments = commentsLayer(taskPath,
-    { notify, showError, onQueued, onChanged: onCommented });
+  const comments = commentsLayer(taskPath, { notify, showError, onQueued });
   const clickHint = h("p", { class: "muted hint", hidden: true },
     "Click a line of the diff to comment on it (or tab to the diff, move with the arrow " +
     "keys and press Enter).");

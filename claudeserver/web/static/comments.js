@@ -18,9 +18,8 @@ function place(comment) {
   return `${comment.file}:${comment.line}${comment.side === "old" ? " (before the task)" : ""}`;
 }
 
-// `onChanged` hears of each change made here (its event is in the task's history now);
 // `onQueued` gets the task once the comments were sent.
-export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged }) {
+export function commentsLayer(taskPath, { notify, showError, onQueued }) {
   const path = `${taskPath}/comments`;
   const send = h("button", { type: "button", id: "send-comments", onclick: doSend, hidden: true });
   const hint = h("p", { id: "comments-hint", class: "muted hint", hidden: true });
@@ -161,7 +160,7 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
         await call("POST", path, { file, side, line, body: text.value });
         close();
         notify(`Comment added on ${where}.`);
-        await changed();
+        await reload();
       } catch (error) {
         showError(error); // 422: a blank comment, or a line the server cannot place
         save.disabled = false;
@@ -174,7 +173,7 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
   async function change(comment, body) {
     try {
       await call("PATCH", `${path}/${encodeURIComponent(comment.id)}`, body);
-      await changed();
+      await reload();
     } catch (error) {
       showError(error);
     }
@@ -183,7 +182,7 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
   async function drop(comment) {
     try {
       await call("DELETE", `${path}/${encodeURIComponent(comment.id)}`);
-      await changed();
+      await reload();
     } catch (error) {
       showError(error);
     }
@@ -192,11 +191,6 @@ export function commentsLayer(taskPath, { notify, showError, onQueued, onChanged
   async function reload() {
     await load();
     render();
-  }
-
-  async function changed() {
-    onChanged();
-    await reload();
   }
 
   // The send button counts what would go; it works once the task has finished.

@@ -56,13 +56,10 @@ export function taskView(taskId, { main, notify, showError, go }) {
   const changes = changesSection(path, { notify, showError,
     onWorkspaceRemoved: () => scheduleRefresh(),
     onQueued: (next) => {
-      // Sent comments start a round, as a follow-up does: follow it from here.
+      // Sent comments start a round, as a follow-up does; its events come on the stream.
       if (closed) return;
       renderTask({ ...task, ...next });
-      follow();
     },
-    // A finished task's stream has ended: read the new entries (it ends again after them).
-    onCommented: () => closed || source || follow(),
   });
   const approvals = approvalsPanel(`${path}/approvals`, { notify, showError });
   const timeline = h("ol", { id: "timeline", class: "timeline" });
@@ -136,7 +133,6 @@ export function taskView(taskId, { main, notify, showError, go }) {
       const made = await call("POST", `${path}/comments`, { from_finding: index });
       notify(`Comment added on ${made.file}:${made.line}.`);
       changes.refreshComments();
-      if (!source) follow();
     } catch (error) {
       showError(error); // 422: its line is not in the file any more
       button.disabled = false;
@@ -264,16 +260,13 @@ export function taskView(taskId, { main, notify, showError, go }) {
         approvals.refresh();
       }
     };
-    source = stream(`${path}/events`, { after: lastSequence }, {
+    // `follow`: a finished task still changes (comments, a retry or follow-up from elsewhere).
+    source = stream(`${path}/events`, { after: lastSequence, follow: 1 }, {
       status: onEvent,
       interaction: onEvent,
       test_result: onEvent,
       approval: onEvent,
       done: (data) => {
-        // The server closes the stream after `done`; without this the browser
-        // would reconnect to it forever.
-        source.close();
-        source = null;
         renderStatus(data.status, data.progress);
         scheduleRefresh();
         changes.refresh();
@@ -299,7 +292,6 @@ export function taskView(taskId, { main, notify, showError, go }) {
     try {
       renderTask({ ...task, ...(await call("POST", `${path}/retry`)) });
       notify("Task queued again.");
-      follow();
     } catch (error) {
       showError(error);
       retry.disabled = false;
@@ -340,7 +332,6 @@ export function taskView(taskId, { main, notify, showError, go }) {
         if (!closed) {
           renderTask({ ...task, ...next });
           notify("Follow-up queued.");
-          follow();
         }
       } else {
         // The message comes back through the event stream, in its place in the order.
@@ -363,7 +354,7 @@ export function taskView(taskId, { main, notify, showError, go }) {
     changes.refresh(); // a note when there is no workspace yet
     approvals.refresh();
     detail.interactions.forEach(addEntry);
-    follow(); // replays whatever the detail capped, then follows live
+    follow(); // replays whatever the detail capped, then follows live, finished or not
   }, showError);
 
   function close() {
