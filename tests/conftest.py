@@ -86,6 +86,16 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_pytest_plugins_in_test_runs() -> Iterator[None]:
+    """The projects these tests make need no pytest plugins, and loading those installed
+    beside this suite (hypothesis, schemathesis, playwright…) costs each run of their tests
+    two seconds. Set once this process has loaded its own, so only its children see it."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    yield
+    del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+
+
 @pytest.fixture(autouse=True)
 def _private_token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test, server process or client reads or writes the developer's own token file."""

@@ -46,13 +46,16 @@ MAX_PROCESSES = 1024
 MAX_FILE_BYTES = 1024**3
 
 # Variables of the server's environment a test run may see: where programs are, the
-# locale and terminal, toolchain locations. Everything else (API_TOKENS, WEBHOOK_SECRET,
-# DATABASE_URL, ANTHROPIC_API_KEY, cloud credentials, ...) stays out.
+# locale and terminal, toolchain locations, and which pytest plugins the server's own
+# interpreter loads (it runs the tests of projects without a virtualenv). Everything else
+# (API_TOKENS, WEBHOOK_SECRET, DATABASE_URL, ANTHROPIC_API_KEY, cloud credentials, ...)
+# stays out.
 PASSED_VARIABLES = frozenset(
     {
         "PATH", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME", "SHELL",
         "JAVA_HOME", "GOROOT", "GOPATH", "GOMODCACHE", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN",
         "PYENV_ROOT", "PYENV_VERSION", "NVM_DIR", "NVM_BIN",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_PLUGINS",
     }
 )  # fmt: skip
 

@@ -68,6 +68,8 @@ def test_a_run_sees_no_secret_of_the_server(tmp_path: Path, fake_home: Path) -> 
     for secret in ("PRIVATE KEY", "hunter2", "server-api-token", "sk-ant-server-key", "pw@db"):
         assert secret not in output
     assert "HOME=" in output and "CLAUDESERVER_TASK_ID=t" in output
+    # The operator's choice of pytest plugins does pass (tests/conftest.py makes one).
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1" in output
     assert output.rstrip().endswith("end")
 
 

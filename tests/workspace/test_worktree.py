@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,30 @@ def test_workspace_git_ignores_global_configuration(
     write(ws.path / "a.txt", "changed\n")
     assert ws_mod.commit_all(ws, message="x", **AUTHOR)
     assert not marker.exists()
+
+
+def test_worktrees_made_and_removed_at_the_same_time_all_succeed(
+    repo: Path, workspaces: Path
+) -> None:
+    """Tasks of one repository start and end in parallel: one's `worktree prune` must not
+    delete the entry another's `worktree add` is still setting up."""
+    old = [
+        ws_mod.create_worktree(repo, task_id=f"0{n}aaaaaa", base_branch="main", root=workspaces)
+        for n in range(4)
+    ]
+
+    def start(n: int) -> Workspace:
+        return ws_mod.create_worktree(
+            repo, task_id=f"1{n}bbbbbb", base_branch="main", root=workspaces
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        removed = [pool.submit(ws_mod.remove, repo, ws) for ws in old]
+        started = [pool.submit(start, n) for n in range(8)]
+        made = [f.result() for f in started]
+        for f in removed:
+            f.result()
+    assert all((ws.path / "a.txt").read_text() == "one\ntwo\nthree\n" for ws in made)
+    listed = git(repo, "worktree", "list", "--porcelain")
+    assert all(str(ws.worktree) in listed for ws in made)
+    assert not any(ws.worktree.exists() for ws in old if ws.worktree)

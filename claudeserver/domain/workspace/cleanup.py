@@ -11,6 +11,7 @@ from pathlib import Path
 from claudeserver.domain.workspace.errors import WorkspaceError
 from claudeserver.domain.workspace.git import branch_exists, run
 from claudeserver.domain.workspace.model import Workspace
+from claudeserver.domain.workspace.repo_lock import worktree_lock
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +30,19 @@ def remove(repo: Path, ws: Workspace, *, delete_branch: bool = False) -> None:
         if worktree is not None and _is_linked_worktree(worktree):
             shutil.rmtree(worktree, ignore_errors=True)
         return
-    if worktree is not None and worktree.exists():
-        try:
-            # Twice --force: also when the worktree has changes or is locked.
-            run(["worktree", "remove", "--force", "--force", str(worktree)], cwd=repo)
-        except WorkspaceError:
-            # Not registered any more (pruned elsewhere) — the directory is still ours.
-            if not _is_linked_worktree(worktree):
-                raise
-            shutil.rmtree(worktree)
-    run(["worktree", "prune"], cwd=repo)
-    if delete_branch and ws.branch and branch_exists(repo, ws.branch):
-        run(["branch", "-D", ws.branch], cwd=repo)
+    with worktree_lock(repo):
+        if worktree is not None and worktree.exists():
+            try:
+                # Twice --force: also when the worktree has changes or is locked.
+                run(["worktree", "remove", "--force", "--force", str(worktree)], cwd=repo)
+            except WorkspaceError:
+                # Not registered any more (pruned elsewhere) — the directory is still ours.
+                if not _is_linked_worktree(worktree):
+                    raise
+                shutil.rmtree(worktree)
+        run(["worktree", "prune"], cwd=repo)
+        if delete_branch and ws.branch and branch_exists(repo, ws.branch):
+            run(["branch", "-D", ws.branch], cwd=repo)
 
 
 def remove_expired(

@@ -17,6 +17,7 @@ from claudeserver.domain.workspace.git import (
     toplevel,
 )
 from claudeserver.domain.workspace.model import Workspace
+from claudeserver.domain.workspace.repo_lock import worktree_lock
 from claudeserver.domain.workspace.untrusted import WorktreeGit, check_git_pointer, code_off
 
 BRANCH_PREFIX = "claudeserver/"
@@ -58,14 +59,16 @@ def create_worktree(repo: Path, *, task_id: str, base_branch: str, root: Path) -
     # The commit, not the branch name, is checked out so `base_commit` is exactly what the
     # worktree started from even if the base branch moves meanwhile.
     base_commit = commit_of(top, f"refs/heads/{base_branch}")
-    # A worktree directory someone deleted stays registered until pruned and blocks reuse.
-    run(["worktree", "prune"], cwd=top)
     # The checkout runs no filter (git-lfs's smudge included) and no hook: the server's
     # git on the worktree never will either (see untrusted.py), so what is checked out is
     # what a commit stores back.
     options = code_off(cwd=top, env=git_env())
     add = ["worktree", "add", "--quiet", "-b", branch, str(target), base_commit]
-    run(add, cwd=top, options=options)
+    with worktree_lock(top):
+        # A worktree directory someone deleted stays registered until pruned and blocks
+        # reuse.
+        run(["worktree", "prune"], cwd=top)
+        run(add, cwd=top, options=options)
     workspace = Workspace(
         kind="worktree",
         path=target / prefix if prefix else target,
@@ -76,8 +79,9 @@ def create_worktree(repo: Path, *, task_id: str, base_branch: str, root: Path) -
     )
     if not workspace.path.is_dir():
         # The project is a folder the base branch does not contain (e.g. untracked).
-        run(["worktree", "remove", "--force", str(target)], cwd=top)
-        run(["branch", "-D", branch], cwd=top)
+        with worktree_lock(top):
+            run(["worktree", "remove", "--force", str(target)], cwd=top)
+            run(["branch", "-D", branch], cwd=top)
         raise WorkspaceError(f"branch {base_branch} has no folder {prefix.rstrip('/')}")
     return workspace
 
