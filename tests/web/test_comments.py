@@ -128,6 +128,31 @@ def test_comment_on_diff_lines_and_send_them_to_the_agent(
     )
 
 
+def test_a_finished_tasks_page_in_the_background_lets_go_of_its_stream(
+    page: Page, dashboard: str, idle_app: FastAPI, project: Path, settings: Settings
+) -> None:
+    """A browser holds only a few connections per server: a background tab of a finished
+    task closes its stream, and catches up when shown again."""
+    page.add_init_script(HIDDEN_AND_RECORDED + "window.hidden = false;")
+    with httpx.Client(base_url=dashboard) as http:
+        task_id, _ = finished_task(
+            http, idle_app.state.sessionmaker, make_repo(project), settings.workspaces_dir
+        )
+        with page.expect_request(lambda r: "/events" in r.url):
+            page.goto(f"/#/tasks/{task_id}")
+        expect(page.locator("#changes-diff pre.diff")).to_be_visible()
+
+        hide = "window.hidden = %s; document.dispatchEvent(new Event('visibilitychange'))"
+        with page.expect_event("requestfailed", lambda r: "/events" in r.url):
+            page.evaluate(hide % "true")
+        where = {"file": "mathutil.py", "line": 5, "side": "new"}
+        http.post(f"/api/v1/tasks/{task_id}/comments", json={**where, "body": "While away."})
+        with page.expect_request(lambda r: "/events" in r.url and "after=" in r.url):
+            page.evaluate(hide % "false")
+    expect(page.locator(".thread").filter(has_text="While away.")).to_be_visible()
+    expect(page.locator(".entry.kind-comment")).to_have_count(1)
+
+
 def test_notifications_for_the_open_sessions_tasks_while_the_tab_is_hidden(
     browser: Browser, dashboard: str, idle_app: FastAPI, project: Path
 ) -> None:

@@ -357,10 +357,23 @@ export function taskView(taskId, { main, notify, showError, go }) {
     follow(); // replays whatever the detail capped, then follows live, finished or not
   }, showError);
 
+  // A browser keeps ~6 connections per server: a finished task's tab in the background
+  // lets go of its stream, and catches up from where it was when shown again.
+  function onVisibility() {
+    if (document.hidden && source && finished()) {
+      source.close();
+      source = null;
+    } else if (!document.hidden && !source && task) {
+      follow();
+    }
+  }
+  document.addEventListener("visibilitychange", onVisibility);
+
   function close() {
     closed = true;
     clearTimeout(refresh);
     changes.dispose();
+    document.removeEventListener("visibilitychange", onVisibility);
     if (source) source.close();
   }
 
