@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from claudeserver.client import render
 from claudeserver.client.http import Api, ClientError
+from claudeserver.vocabulary import Kind
 
 # `submit --follow` exit statuses by how the task ended.
 EXIT_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
@@ -110,6 +111,9 @@ def follow(api: Api, task_id: str, out: TextIO, *, json_lines: bool, after: int 
                 print(f"     tests      {_tally(round_results)}", file=out)
                 round_results.clear()
             print(render.interaction_line(data, cols), file=out, flush=True)
+            held = (data.get("data") or {}).get("approval_id")
+            if data.get("kind") == Kind.APPROVAL_REQUEST.value and held:
+                print(f"     answer     claudeserver approve {held}  (or deny)", file=out)
         if event.event == "done":
             final = data
     if json_lines:

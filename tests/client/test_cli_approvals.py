@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from claudeserver.persistence.db import make_engine, make_sessionmaker
 from claudeserver.settings import Settings
 from tests.client.conftest import Run
@@ -52,3 +54,24 @@ def test_a_task_submitted_for_a_person_to_approve(cli: Run, server: str, project
     assert code == 0, submitted
     code, out, _ = cli("show", out.strip(), "--json", "--server", server)
     assert json.loads(out)["approvals"] == "human"
+
+
+def test_following_a_task_says_how_to_answer_its_held_call(
+    cli: Run, server: str, settings: Settings, project: Path
+) -> None:
+    approval = held_call(make_sessionmaker(make_engine(settings.database_url)), project)
+    task = httpx.get(f"{server}/api/v1/approvals/{approval}").json()["task_id"]
+    httpx.post(f"{server}/api/v1/tasks/{task}/cancel").raise_for_status()  # so the stream ends
+
+    code, out, _ = cli("logs", task, "--follow", "--server", server)
+    assert code == 0
+    lines = out.splitlines()
+    waiting = next(n for n, line in enumerate(lines) if "WAITING" in line)
+    assert lines[waiting + 1].split() == [
+        "answer",
+        "claudeserver",
+        "approve",
+        approval,
+        "(or",
+        "deny)",
+    ]
