@@ -15,6 +15,10 @@ from claudeserver.domain.testrun import TestFileSnapshot, TestResult, TestRunner
 # More regressions than this at once are a real break, not flakiness: re-running them
 # would only double the round.
 MAX_RERUNS = 50
+# A suite faster than this runs with the agent's tests in one go: a run of their own first
+# would cost another start of the runner (a second or two with pytest's plugins) to save
+# less than that when they fail.
+SLOW_SUITE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -29,14 +33,21 @@ class Baseline:
 
     test_files: dict[str, str]  # relative path -> digest
     tests: dict[str, BaselineTest]  # regression test id -> its outcome then
+    seconds: float | None = None  # how long the suite took (unknown for older tasks)
 
     @property
     def outcomes(self) -> dict[str, str]:
         return {name: test.status for name, test in self.tests.items()}
 
+    @property
+    def slow(self) -> bool:
+        """Whether running the agent's tests on their own first saves time: only when the
+        suite takes longer than another start of the runner costs."""
+        return self.seconds is None or self.seconds >= SLOW_SUITE_SECONDS
+
     def to_json(self) -> dict[str, object]:
         tests = {n: {"status": t.status, "file": t.file_path} for n, t in self.tests.items()}
-        return {"test_files": self.test_files, "tests": tests}
+        return {"test_files": self.test_files, "tests": tests, "seconds": self.seconds}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Baseline:
@@ -50,7 +61,11 @@ class Baseline:
                     outcomes[name] = BaselineTest(str(test.get("status")), test.get("file"))
         elif isinstance(legacy, list):
             outcomes = {str(n): BaselineTest(PASSED, str(n).split("::")[0]) for n in legacy}
-        return cls(dict(files) if isinstance(files, dict) else {}, outcomes)
+        seconds = data.get("seconds")
+        return cls(
+            dict(files) if isinstance(files, dict) else {}, outcomes,
+            float(seconds) if isinstance(seconds, int | float) else None,
+        )  # fmt: skip
 
     def protected(self, root: Path) -> frozenset[Path]:
         return frozenset(root / p for p in self.test_files)
@@ -79,7 +94,8 @@ async def take_baseline(
     snapshot = TestFileSnapshot.take(project, runner.test_file_patterns)
     results = await runner.run(runner.regression_targets())
     tests = {r.name: BaselineTest(r.status, r.file_path) for r in results}
-    return Baseline(snapshot.digests, tests), results, time.monotonic() - started
+    seconds = time.monotonic() - started
+    return Baseline(snapshot.digests, tests, seconds), results, seconds
 
 
 async def run_round(
@@ -91,17 +107,22 @@ async def run_round(
 ) -> Round:
     """Generated tests are the test files the agent created or changed, found on disk.
 
-    They run first, for quick feedback; the regression suite (with them) only once they
-    pass and are enough.
+    Where the suite is slow they run first, for quick feedback, and the regression suite
+    (with them) only once they pass and are enough; else all run together at once.
     """
     started = time.monotonic()
     before = TestFileSnapshot(baseline.test_files)
     now = TestFileSnapshot.take(project, runner.test_file_patterns)
     generated_files = set(now.changed_since(before))
-    first = await runner.run(sorted(generated_files)) if generated_files else []
-    outcome = _split(first, generated_files)
+    together = not baseline.slow
+    if together:
+        on_full_run()
+        targets = sorted({*runner.regression_targets(), *generated_files})
+    else:
+        targets = sorted(generated_files)
+    outcome = _split(await runner.run(targets) if targets else [], generated_files)
     # A runner that always runs everything (jest, go, cargo, a command) already did.
-    if not baseline.tests.keys() <= {r.name for r in outcome.regression}:
+    if not together and not baseline.tests.keys() <= {r.name for r in outcome.regression}:
         if any(r.status in FAILING for r in outcome.generated) or not outcome.count_ok:
             outcome.duration = time.monotonic() - started
             return outcome

@@ -7,6 +7,7 @@ it is given for the targets it is asked to run, and records what it was asked.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,13 @@ from claudeserver.domain.judging import (
     verdict,
 )
 from claudeserver.domain.testrun import TestResult
-from claudeserver.domain.validation import Baseline, Round, run_round, take_baseline
+from claudeserver.domain.validation import (
+    SLOW_SUITE_SECONDS,
+    Baseline,
+    Round,
+    run_round,
+    take_baseline,
+)
 
 OLD = "tests/test_old.py"
 NEW = "tests/test_new.py"
@@ -67,8 +74,10 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def baseline_of(runner: ScriptedRunner, project: Path) -> Baseline:
-    return asyncio.run(take_baseline(runner, project))[0]
+def baseline_of(runner: ScriptedRunner, project: Path, *, slow: bool = False) -> Baseline:
+    """The project's baseline; `slow` as if its suite took SLOW_SUITE_SECONDS."""
+    baseline = asyncio.run(take_baseline(runner, project))[0]
+    return dataclasses.replace(baseline, seconds=SLOW_SUITE_SECONDS) if slow else baseline
 
 
 def agent_writes_tests(project: Path, runner: ScriptedRunner, statuses: list[str]) -> None:
@@ -192,9 +201,9 @@ def test_a_regression_that_passes_when_rerun_is_flaky_not_the_agents_fault(
     assert f"1 test failed, then passed when re-run (flaky): {OLD}::test_timing" in summary
 
 
-def test_the_agents_tests_run_first_and_the_suite_only_once_they_pass(project: Path) -> None:
+def test_the_agents_tests_run_first_and_a_slow_suite_only_once_they_pass(project: Path) -> None:
     runner = ScriptedRunner({f"{OLD}::test_ok": "passed"})
-    baseline = baseline_of(runner, project)
+    baseline = baseline_of(runner, project, slow=True)
     agent_writes_tests(project, runner, ["failed", "passed"])
 
     outcome = asyncio.run(run_round(runner, project, baseline))
@@ -209,18 +218,31 @@ def test_the_agents_tests_run_first_and_the_suite_only_once_they_pass(project: P
     assert len(outcome.generated) == 2
 
 
-def test_too_few_tests_are_asked_for_before_the_suite_runs(project: Path) -> None:
+def test_too_few_tests_are_asked_for_before_a_slow_suite_runs(project: Path) -> None:
     runner = ScriptedRunner({f"{OLD}::test_ok": "passed"})
-    baseline = baseline_of(runner, project)
+    baseline = baseline_of(runner, project, slow=True)
     agent_writes_tests(project, runner, ["passed"])
 
     outcome = asyncio.run(run_round(runner, project, baseline))
     assert not outcome.full and not outcome.count_ok and runner.runs[1:] == [[NEW]]
 
 
+def test_a_fast_suite_runs_with_the_agents_tests_in_one_go(project: Path) -> None:
+    runner = ScriptedRunner({f"{OLD}::test_ok": "passed"})
+    baseline = baseline_of(runner, project)
+    assert baseline.seconds is not None and not baseline.slow
+    agent_writes_tests(project, runner, ["failed", "passed"])
+
+    outcome = asyncio.run(run_round(runner, project, baseline))
+    assert runner.runs[1:] == [["tests", NEW]] and outcome.full
+    assert blocking(judge_round(outcome, baseline)) == [f"{NEW}::test_0"]
+    # Older tasks' baselines did not time the suite: their rounds stay split.
+    assert Baseline.from_json({**baseline.to_json(), "seconds": None}).slow
+
+
 def test_a_runner_that_runs_everything_anyway_runs_once_per_round(project: Path) -> None:
     runner = ScriptedRunner({f"{OLD}::test_ok": "passed"}, runs_everything=True)
-    baseline = baseline_of(runner, project)
+    baseline = baseline_of(runner, project, slow=True)
     agent_writes_tests(project, runner, ["passed", "passed"])
 
     outcome = asyncio.run(run_round(runner, project, baseline))

@@ -179,8 +179,9 @@ def test_failing_tests_go_back_to_the_agent_until_they_pass(
     assert agents.received[1].startswith("Thanks. Now write tests")
     assert "Some tests failed (2)" in agents.received[2]
     assert "test_feature.py::test_1" in agents.received[2]
+    # A suite this fast runs with the agent's tests in one go every round.
     assert said(events, "round") == [
-        "Round 1 (generated tests): 2 failing (0.0 s)",
+        "Round 1 (generated and regression tests): 2 failing (0.0 s)",
         "Round 2 (generated and regression tests): 0 failing (0.0 s)",
     ]
     assert task.summary is not None and "Fixed." in task.summary
