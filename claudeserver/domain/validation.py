@@ -33,7 +33,8 @@ class Baseline:
 
     test_files: dict[str, str]  # relative path -> digest
     tests: dict[str, BaselineTest]  # regression test id -> its outcome then
-    seconds: float | None = None  # how long the suite took (unknown for older tasks)
+    # How long the suite took: the task's baseline_duration (unknown for older tasks).
+    seconds: float | None = None
 
     @property
     def outcomes(self) -> dict[str, str]:
@@ -47,10 +48,10 @@ class Baseline:
 
     def to_json(self) -> dict[str, object]:
         tests = {n: {"status": t.status, "file": t.file_path} for n, t in self.tests.items()}
-        return {"test_files": self.test_files, "tests": tests, "seconds": self.seconds}
+        return {"test_files": self.test_files, "tests": tests}
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Baseline:
+    def from_json(cls, data: dict[str, object], seconds: float | None = None) -> Baseline:
         files = data.get("test_files")
         tests = data.get("tests")
         legacy = data.get("regression")  # before outcomes were kept: ids of tests held to pass
@@ -61,11 +62,7 @@ class Baseline:
                     outcomes[name] = BaselineTest(str(test.get("status")), test.get("file"))
         elif isinstance(legacy, list):
             outcomes = {str(n): BaselineTest(PASSED, str(n).split("::")[0]) for n in legacy}
-        seconds = data.get("seconds")
-        return cls(
-            dict(files) if isinstance(files, dict) else {}, outcomes,
-            float(seconds) if isinstance(seconds, int | float) else None,
-        )  # fmt: skip
+        return cls(dict(files) if isinstance(files, dict) else {}, outcomes, seconds)
 
     def protected(self, root: Path) -> frozenset[Path]:
         return frozenset(root / p for p in self.test_files)
@@ -114,12 +111,11 @@ async def run_round(
     before = TestFileSnapshot(baseline.test_files)
     now = TestFileSnapshot.take(project, runner.test_file_patterns)
     generated_files = set(now.changed_since(before))
+    everything = sorted({*runner.regression_targets(), *generated_files})
     together = not baseline.slow
     if together:
         on_full_run()
-        targets = sorted({*runner.regression_targets(), *generated_files})
-    else:
-        targets = sorted(generated_files)
+    targets = everything if together else sorted(generated_files)
     outcome = _split(await runner.run(targets) if targets else [], generated_files)
     # A runner that always runs everything (jest, go, cargo, a command) already did.
     if not together and not baseline.tests.keys() <= {r.name for r in outcome.regression}:
@@ -127,8 +123,7 @@ async def run_round(
             outcome.duration = time.monotonic() - started
             return outcome
         on_full_run()
-        targets = sorted({*runner.regression_targets(), *generated_files})
-        outcome = _split(await runner.run(targets), generated_files)
+        outcome = _split(await runner.run(everything), generated_files)
     outcome.full = True
     outcome.regression, outcome.flaky = await _rerun_failing(runner, baseline, outcome.regression)
     outcome.regression += _missing(baseline, outcome.regression, before, now)

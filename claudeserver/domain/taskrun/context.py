@@ -93,7 +93,9 @@ class TaskContext:
             resume=task.claude_session_id,
             attempt_sequence=task.attempt_sequence,
             workspace=task.workspace,
-            baseline=None if task.baseline is None else Baseline.from_json(task.baseline),
+            baseline=None
+            if task.baseline is None
+            else Baseline.from_json(task.baseline, task.baseline_duration),
         )
 
 

@@ -64,11 +64,6 @@ def create_worktree(repo: Path, *, task_id: str, base_branch: str, root: Path) -
     # what a commit stores back.
     options = code_off(cwd=top, env=git_env())
     add = ["worktree", "add", "--quiet", "-b", branch, str(target), base_commit]
-    with worktree_lock(top):
-        # A worktree directory someone deleted stays registered until pruned and blocks
-        # reuse.
-        run(["worktree", "prune"], cwd=top)
-        run(add, cwd=top, options=options)
     workspace = Workspace(
         kind="worktree",
         path=target / prefix if prefix else target,
@@ -77,12 +72,16 @@ def create_worktree(repo: Path, *, task_id: str, base_branch: str, root: Path) -
         base_branch=base_branch,
         base_commit=base_commit,
     )
-    if not workspace.path.is_dir():
-        # The project is a folder the base branch does not contain (e.g. untracked).
-        with worktree_lock(top):
+    with worktree_lock(top):
+        # A worktree directory someone deleted stays registered until pruned and blocks
+        # reuse.
+        run(["worktree", "prune"], cwd=top)
+        run(add, cwd=top, options=options)
+        if not workspace.path.is_dir():
+            # The project is a folder the base branch does not contain (e.g. untracked).
             run(["worktree", "remove", "--force", str(target)], cwd=top)
             run(["branch", "-D", branch], cwd=top)
-        raise WorkspaceError(f"branch {base_branch} has no folder {prefix.rstrip('/')}")
+            raise WorkspaceError(f"branch {base_branch} has no folder {prefix.rstrip('/')}")
     return workspace
 
 
