@@ -277,3 +277,15 @@ def test_worktrees_made_and_removed_at_the_same_time_all_succeed(
     listed = git(repo, "worktree", "list", "--porcelain")
     assert all(str(ws.worktree) in listed for ws in made)
     assert not any(ws.worktree.exists() for ws in old if ws.worktree)
+
+
+def test_a_symlink_planted_as_the_lock_file_is_refused(
+    repo: Path, workspaces: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "elsewhere" / "created"
+    target.parent.mkdir()
+    (repo / ".git" / "claudeserver-worktrees.flock").symlink_to(target)
+
+    with pytest.raises(WorkspaceError, match="cannot use the lock file"):
+        ws_mod.create_worktree(repo, task_id="66666666", base_branch="main", root=workspaces)
+    assert not target.exists()

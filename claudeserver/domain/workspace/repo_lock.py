@@ -9,10 +9,12 @@ directory holds across threads and processes (several workers on one machine).
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from claudeserver.domain.workspace.errors import WorkspaceError
 from claudeserver.domain.workspace.git import run
 
 LOCK_NAME = "claudeserver-worktrees.flock"
@@ -22,10 +24,16 @@ LOCK_NAME = "claudeserver-worktrees.flock"
 def worktree_lock(repo: Path) -> Iterator[None]:
     common = Path(run(["rev-parse", "--git-common-dir"], cwd=repo).stdout.strip())
     path = (repo / common if not common.is_absolute() else common) / LOCK_NAME
+    # Never through a symlink: one planted there would have the server create a file
+    # wherever it points.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot use the lock file {path}: {exc.strerror}") from None
     # Each open is a lock of its own for flock, so threads of one process wait too.
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
